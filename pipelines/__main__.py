@@ -1,0 +1,116 @@
+"""Command line: python -m pipelines demo | ingest | status | metrics | formats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from pipelines import warehouse
+from pipelines.adapters import IngestError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo", help="write the demo world's vendor exports")
+    demo.add_argument("--out", type=Path, required=True, help="folder to write the exports into")
+    demo.add_argument("--scale", type=float, default=1, help="multiplies every row count (1 = ~24,000 rows)")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--ingest", action="store_true", help="also load the exports into the warehouse")
+    demo.add_argument("--db", help="warehouse file (default: $WINWIN_DB or data/warehouse.duckdb)")
+
+    ingest = commands.add_parser("ingest", help="load vendor exports (files or folders) into the warehouse")
+    ingest.add_argument("paths", nargs="+", type=Path)
+    ingest.add_argument("--db", help="warehouse file (default: $WINWIN_DB or data/warehouse.duckdb)")
+    ingest.add_argument("--format", dest="layout", help="force a layout (see: python -m pipelines formats)")
+    ingest.add_argument("--mapping", action="append", type=Path, default=[], help="your own mapping file (YAML)")
+    ingest.add_argument("--sheet", help="XLSX: the sheet to read (default: the largest)")
+
+    status = commands.add_parser("status", help="tables, loaded files, quarantine, data date")
+    status.add_argument("--db")
+    status.add_argument("--json", action="store_true")
+
+    metrics = commands.add_parser("metrics", help="headline KPIs")
+    metrics.add_argument("--db")
+    metrics.add_argument("--json", action="store_true")
+    metrics.add_argument("--from", dest="start", type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
+    metrics.add_argument("--to", dest="end", type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
+
+    commands.add_parser("formats", help="list the known vendor layouts and their required columns")
+
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (IngestError, warehouse.WarehouseBusy) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def run_demo(args) -> int:
+    from pipelines.demo import write_demo
+
+    started = time.perf_counter()
+    files = write_demo(args.out, scale=args.scale, seed=args.seed, progress=lambda msg, _: print(msg, flush=True))
+    print(f"wrote {len(files)} exports to {args.out} in {time.perf_counter() - started:.1f} s")
+    if args.ingest:
+        return run_ingest(argparse.Namespace(paths=[args.out], db=args.db, layout=None, mapping=[], sheet=None))
+    return 0
+
+
+def run_ingest(args) -> int:
+    from pipelines.ingest import ingest
+
+    started = time.perf_counter()
+    db = warehouse.db_path(args.db)
+    results = ingest(
+        args.paths, db=db, layout_name=args.layout, mappings=args.mapping, sheet=args.sheet,
+        progress=lambda message: print(message, flush=True),
+    )
+    rows = sum(r.rows_in for r in results)
+    print(f"loaded {len(results)} file(s), {rows:,} rows into {db} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_status(args) -> int:
+    from pipelines.status import status, format_status
+
+    report = status(warehouse.db_path(args.db))
+    print(json.dumps(report, indent=2, default=str) if args.json else format_status(report))
+    return 0
+
+
+def run_metrics(args) -> int:
+    from pipelines import metrics
+
+    db = warehouse.db_path(args.db)
+    if not db.exists():
+        raise IngestError(f"{db}: no warehouse yet; load data with: python -m pipelines ingest FILES")
+    with warehouse.connect_readonly(db) as con:
+        result = metrics.kpis(con, metrics.Period(args.start, args.end))
+        result["data_date"] = metrics.data_date(con)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        for name, value in result.items():
+            print(f"{name:>18}: {value}")
+    return 0
+
+
+def run_formats(args) -> int:
+    from pipelines.adapters import load_layouts
+
+    for layout in load_layouts().values():
+        print(f"{layout.name:<28} -> {layout.table:<20} {layout.title}")
+        print(f"{'':<32}required: {', '.join(layout.required)}")
+    return 0
+
+
+COMMANDS = {"demo": run_demo, "ingest": run_ingest, "status": run_status, "metrics": run_metrics, "formats": run_formats}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,417 @@
+"""Vendor layouts as data: read a mapping file, recognise a file's layout, land it, stage it.
+
+A layout is a YAML file in ``pipelines/sources/`` (or a user's own, via ``--mapping``). This
+module is the one engine that reads them all, so a new vendor export is a new YAML file,
+never new code. Landing reads the file with DuckDB's CSV reader (bulk, no Python row loops);
+staging is SQL generated from the mapping, with every literal passed as a parameter.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import hashlib
+import io
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from pipelines.warehouse import CANONICAL_COLUMNS, NATURAL_KEYS
+
+SOURCES_DIR = Path(__file__).parent / "sources"
+
+# How many leading bytes are enough to find the encoding, delimiter and header lines.
+SNIFF_BYTES = 256 * 1024
+DELIMITERS = [",", ";", "\t", "|"]
+# A "huge cell" limit: longer lines are a broken file, not data (DuckDB's default is 2 MB).
+MAX_LINE_BYTES = 16 * 1024 * 1024
+COLUMN_TYPES = {"text", "integer", "number", "money", "date", "timestamp", "boolean"}
+# Number formats: which character groups thousands and which marks decimals.
+NUMBER_FORMATS = {"1,234.50": (",", "."), "1.234,50": (".", ","), "1 234,50": (" ", ",")}
+
+MAPPING_HELP = """\
+A mapping file is YAML; save it as my_layout.yaml and run
+  python -m pipelines ingest --mapping my_layout.yaml FILE
+Example:
+  title: My CRM deals export
+  table: fct_opportunity            # target canonical table
+  detect:
+    header_rows: 1                  # lines of header; column names come from the first
+    skip_rows: 0                    # lines before the header (report titles)
+    required: [Deal Id, Amount]     # columns that identify the layout
+  columns:
+    opportunity_id: Deal Id         # the natural key: a later export updates these rows
+    amount: {from: Amount, type: money, number_format: "1.234,50"}
+    close_date: {from: Closed, type: date, format: "%d.%m.%Y"}
+    lead_source: {from: Source, map: {Referral by PS: delivery, Web: marketing}}
+  constants: {deal_type: new_business}"""
+
+
+class IngestError(Exception):
+    """A file was rejected whole; the message names the file, the problem and what was expected."""
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """How one canonical column is derived from one source column."""
+
+    name: str
+    source: str
+    type: str = "text"
+    format: str | None = None
+    number_format: str = "1,234.50"
+    value_map: dict | None = None
+    default: object = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    title: str
+    table: str
+    required: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    header_rows: int = 1
+    skip_rows: int = 0
+    footer: tuple[str, ...] = ()
+    constants: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def source_columns(self) -> list[str]:
+        return list(dict.fromkeys(c.source for c in self.columns))
+
+    @property
+    def header_line(self) -> int:
+        """0-based line holding the column names."""
+        return self.skip_rows
+
+
+def parse_layout(path: Path) -> Layout:
+    """Read one mapping file; raise IngestError naming the file and the field that is wrong."""
+    try:
+        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise IngestError(f"{path}: cannot read mapping file: {exc}") from exc
+    if not isinstance(spec, dict) or "table" not in spec or "columns" not in spec:
+        raise IngestError(f"{path}: a mapping needs 'table' and 'columns'.\n\n{MAPPING_HELP}")
+    table = spec["table"]
+    if table not in CANONICAL_COLUMNS:
+        raise IngestError(f"{path}: unknown table {table!r}; expected one of {sorted(CANONICAL_COLUMNS)}")
+    columns = []
+    for name, rule in spec["columns"].items():
+        if name not in CANONICAL_COLUMNS[table]:
+            raise IngestError(
+                f"{path}: {table} has no column {name!r}; its columns are {CANONICAL_COLUMNS[table]}"
+            )
+        rule = {"from": rule} if isinstance(rule, str) else dict(rule)
+        col_type = rule.get("type", "boolean" if isinstance(rule.get("default"), bool) else "text")
+        if col_type not in COLUMN_TYPES:
+            raise IngestError(f"{path}: column {name}: type {col_type!r} is not one of {sorted(COLUMN_TYPES)}")
+        number_format = rule.get("number_format", "1,234.50")
+        if number_format not in NUMBER_FORMATS:
+            raise IngestError(f"{path}: column {name}: number_format must be one of {list(NUMBER_FORMATS)}")
+        value_map = rule.get("map")
+        columns.append(
+            ColumnSpec(
+                name=name,
+                source=str(rule["from"]),
+                type=col_type,
+                format=rule.get("format"),
+                number_format=number_format,
+                value_map={str(k): v for k, v in value_map.items()} if value_map else None,
+                default=rule.get("default"),
+            )
+        )
+    detect = spec.get("detect", {})
+    key = NATURAL_KEYS[table]
+    if key not in {c.name for c in columns}:
+        raise IngestError(f"{path}: {table} rows are identified by {key!r}; map it under 'columns'")
+    return Layout(
+        name=Path(path).stem,
+        title=spec.get("title", Path(path).stem),
+        table=table,
+        required=tuple(detect.get("required", [c.source for c in columns])),
+        columns=tuple(columns),
+        header_rows=int(detect.get("header_rows", 1)),
+        skip_rows=int(detect.get("skip_rows", 0)),
+        footer=tuple(detect.get("footer", [])),
+        constants=dict(spec.get("constants", {})),
+        path=Path(path),
+    )
+
+
+def load_layouts(extra: list[Path] | None = None) -> dict[str, Layout]:
+    """The bundled layouts plus any user mapping files (which win on a name clash)."""
+    paths = sorted(SOURCES_DIR.glob("*.yaml")) + [Path(p) for p in (extra or [])]
+    return {layout.name: layout for layout in map(parse_layout, paths)}
+
+
+# --- Reading files -------------------------------------------------------------------------
+
+
+@dataclass
+class SourceFile:
+    """A file made ready for DuckDB's CSV reader: UTF-8, known delimiter, first lines parsed."""
+
+    path: Path  # the user's file
+    csv_path: Path  # what DuckDB reads (a UTF-8 copy when the original is not UTF-8 or XLSX)
+    sha256: str
+    encoding: str
+    delimiter: str
+    head: list[list[str]]  # first lines, parsed
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start > len(sample) - 4:  # a multi-byte character cut by the sample's end
+            return "utf-8"
+        return "cp1252"
+
+
+def _looks_binary(sample: bytes, encoding: str) -> bool:
+    return encoding != "utf-16" and b"\x00" in sample[:4096]
+
+
+def prepare(path: Path, workdir: Path, sheet: str | None = None) -> SourceFile:
+    """Open a user file: reject what is not tabular text; transcode to UTF-8 when needed."""
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(f"{path}: no such file")
+    sha = file_sha256(path)
+    if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods"}:
+        csv_path = _xlsx_to_csv(path, workdir, sheet)
+        encoding = "xlsx"
+    else:
+        with open(path, "rb") as fh:
+            sample = fh.read(SNIFF_BYTES)
+        if not sample.strip():
+            raise IngestError(f"{path.name}: the file is empty")
+        if sample.startswith(b"%PDF") or sample.startswith(b"PK\x03\x04"):
+            raise IngestError(f"{path.name}: this is a PDF or ZIP file, not a CSV export")
+        encoding = _detect_encoding(sample)
+        if _looks_binary(sample, encoding):
+            raise IngestError(f"{path.name}: the file is binary, not a CSV export")
+        csv_path = path
+        if encoding not in {"utf-8"}:
+            csv_path = workdir / f"{path.stem}.utf8.csv"
+            with open(path, encoding=encoding, errors="replace", newline="") as src, open(
+                csv_path, "w", encoding="utf-8", newline=""
+            ) as dst:
+                for block in iter(lambda: src.read(1 << 20), ""):
+                    dst.write(block)
+    with open(csv_path, encoding="utf-8", errors="replace", newline="") as fh:
+        text = fh.read(SNIFF_BYTES)
+    lines = text.splitlines()[:12]
+    first = next((ln for ln in lines if ln.strip()), "")
+    delimiter = max(DELIMITERS, key=first.count)
+    head = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+    return SourceFile(path, csv_path, sha, encoding, delimiter, head)
+
+
+def _xlsx_to_csv(path: Path, workdir: Path, sheet: str | None) -> Path:
+    """Write the sheet that holds the data as UTF-8 CSV (python-calamine: no network needed)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types per format
+        raise IngestError(f"{path.name}: cannot read the workbook: {exc}") from exc
+    names = book.sheet_names
+    if sheet is not None and sheet not in names:
+        raise IngestError(f"{path.name}: no sheet {sheet!r}; sheets are {names}")
+    candidates = [sheet] if sheet else names
+    rows = max((book.get_sheet_by_name(n).to_python() for n in candidates), key=len)
+    out = workdir / f"{path.stem}.xlsx.csv"
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        for row in rows:
+            writer.writerow(["" if v is None else _cell_text(v) for v in row])
+    return out
+
+
+def _cell_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+def header_of(source: SourceFile, layout: Layout) -> list[str]:
+    if len(source.head) <= layout.header_line:
+        return []
+    return [c.strip().lstrip("\ufeff") for c in source.head[layout.header_line]]
+
+
+def detect_layout(source: SourceFile, layouts: dict[str, Layout]) -> Layout:
+    """The layout whose required columns all appear in its header line; the most specific wins."""
+    matches = [
+        layout
+        for layout in layouts.values()
+        if set(layout.required) <= set(header_of(source, layout))
+    ]
+    if matches:
+        return max(matches, key=lambda lay: (len(lay.required), lay.header_rows))
+    raise IngestError(unknown_layout_message(source, layouts))
+
+
+def unknown_layout_message(source: SourceFile, layouts: dict[str, Layout]) -> str:
+    def closeness(layout: Layout) -> float:
+        header = set(header_of(source, layout))
+        found = len(set(layout.required) & header) / max(len(layout.required), 1)
+        fuzzy = difflib.SequenceMatcher(None, " ".join(sorted(header)), " ".join(layout.required)).ratio()
+        return found + fuzzy / 10
+
+    closest = sorted(layouts.values(), key=closeness, reverse=True)[:3]
+    lines = [f"{source.path.name}: unknown layout. Its header line is:", f"  {_preview(source.head)}"]
+    lines.append("The closest known layouts and their missing required columns:")
+    for layout in closest:
+        missing = [c for c in layout.required if c not in header_of(source, layout)]
+        lines.append(f"  - {layout.name} ({layout.title}): missing {missing}")
+    lines.append("Pass --format NAME to force a layout, or describe yours in a mapping file.")
+    lines.append(MAPPING_HELP)
+    return "\n".join(lines)
+
+
+def _preview(head: list[list[str]]) -> str:
+    first = next((row for row in head if any(c.strip() for c in row)), [])
+    text = ", ".join(first)
+    return text[:300] + ("…" if len(text) > 300 else "")
+
+
+def check_required(source: SourceFile, layout: Layout) -> list[str]:
+    """Column names of the file; reject it whole when a required column is missing or doubled."""
+    header = header_of(source, layout)
+    missing = [c for c in layout.required if c not in header]
+    if missing:
+        raise IngestError(
+            f"{source.path.name}: missing required column(s) {missing} for layout {layout.name} "
+            f"({layout.title}); expected {list(layout.required)} on header line "
+            f"{layout.header_line + 1}, found {header[:20]}"
+        )
+    doubled = sorted({c for c in header if header.count(c) > 1 and c in layout.source_columns})
+    if doubled:
+        raise IngestError(
+            f"{source.path.name}: column(s) {doubled} appear more than once in the header; "
+            f"layout {layout.name} needs each mapped column once"
+        )
+    return header
+
+
+# --- Landing and staging -------------------------------------------------------------------
+
+
+def land(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout) -> int:
+    """Bulk-read the file into temp table ``land`` (all text, columns c0..cN, source_row).
+
+    Column names from the file never reach SQL text: they become positional names, and the
+    mapping addresses them through ``source_index``. Returns the number of data rows.
+    """
+    header = check_required(source, layout)
+    # The column list is built from integers only; the path and options are bound parameters.
+    columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(header))) + "}"
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE land_raw AS SELECT * FROM read_csv(
+                ?, header = false, delim = ?, quote = '"', escape = '"', skip = ?,
+                columns = {columns}, null_padding = true, auto_detect = false,
+                strict_mode = false, max_line_size = ?)""",
+            [str(source.csv_path), source.delimiter, layout.skip_rows + layout.header_rows, MAX_LINE_BYTES],
+        )
+    except duckdb.Error as exc:
+        raise IngestError(f"{source.path.name}: cannot be read as {layout.name}: {_first_line(exc)}") from exc
+    rest_blank = " AND ".join(f"NULLIF(TRIM(c{i}), '') IS NULL" for i in range(1, len(header))) or "TRUE"
+    footer = "|".join(f"(?:{p})" for p in layout.footer) or "$^"
+    # Blank rows go; so does a report footer: from its first line (a known pattern in the first
+    # cell, the rest empty) every single-cell line. rowid is the file's row order.
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE land AS
+        SELECT CAST(rowid + 1 AS INTEGER) AS source_row, * FROM land_raw
+        WHERE NOT ({rest_blank} AND (
+            NULLIF(TRIM(c0), '') IS NULL
+            OR rowid >= (SELECT min(rowid) FROM land_raw WHERE {rest_blank} AND regexp_matches(c0, ?))))""",
+        [footer],
+    )
+    con.execute("DROP TABLE land_raw")
+    return con.execute("SELECT count(*) FROM land").fetchone()[0]
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:400]
+
+
+def staging_sql(layout: Layout, header: list[str]) -> tuple[str, list]:
+    """SELECT that renames, casts and cleans ``land`` into the layout's canonical columns.
+
+    Each typed column also yields ``<name>__unparsed``: the raw text where the cast failed, so
+    validation can quarantine the row and show what it could not read. Mapped columns keep
+    ``raw_<name>`` so values missing from the map are counted, not silently dropped.
+    """
+    params: list = []
+    typed, raws, unparsed = ["source_row"], [], []
+    for col in layout.columns:
+        raw = f"NULLIF(TRIM(c{header.index(col.source)}), '')" if col.source in header else "CAST(NULL AS VARCHAR)"
+        typed.append(f"{_cast(col, raw, params)} AS {col.name}")
+        if col.type != "text" or col.value_map:
+            raws.append(f"{raw} AS raw_{col.name}")
+        if col.type != "text" and not col.value_map:
+            unparsed.append(
+                f"CASE WHEN raw_{col.name} IS NOT NULL AND {col.name} IS NULL THEN raw_{col.name} END"
+                f" AS {col.name}__unparsed"
+            )
+    for name, value in layout.constants.items():
+        params.append(value)
+        typed.append(f"? AS {name}")
+    inner = ",\n    ".join(typed + raws)
+    outer = ",\n  ".join(["typed.*"] + unparsed)
+    return f"SELECT {outer}\nFROM (\n  SELECT {inner}\n  FROM land\n) AS typed", params
+
+
+def _cast(col: ColumnSpec, raw: str, params: list) -> str:
+    if col.value_map:
+        whens = []
+        for vendor_value, canonical in col.value_map.items():
+            params.extend([vendor_value, canonical])
+            whens.append("WHEN ? THEN ?")
+        mapped = f"CASE {raw} {' '.join(whens)} END"
+        if col.default is not None:
+            params.append(col.default)
+            mapped = f"CASE WHEN {raw} IS NULL THEN NULL ELSE COALESCE({mapped}, ?) END"
+        return f"CAST({mapped} AS BOOLEAN)" if col.type == "boolean" else mapped
+    if col.type == "text":
+        return raw
+    if col.type in {"date", "timestamp"}:
+        params.append(col.format or ("%Y-%m-%d" if col.type == "date" else "%Y-%m-%d %H:%M:%S"))
+        parsed = f"TRY_STRPTIME({raw}, ?)"
+        return f"CAST({parsed} AS DATE)" if col.type == "date" else parsed
+    if col.type in {"money", "number", "integer"}:
+        thousands, decimal = NUMBER_FORMATS[col.number_format]
+        # Keep digits, sign and the decimal mark; drop currency codes/symbols and grouping.
+        params.extend([re.escape(thousands), decimal])
+        digits = f"REPLACE(REGEXP_REPLACE(REGEXP_REPLACE({raw}, '[^0-9,.\\-]', '', 'g'), ?, '', 'g'), ?, '.')"
+        target = {"integer": "BIGINT", "money": "DECIMAL(18,2)", "number": "DOUBLE"}[col.type]
+        return f"TRY_CAST({digits} AS {target})"
+    if col.type == "boolean":
+        return f"TRY_CAST({raw} AS BOOLEAN)"
+    raise AssertionError(col.type)

@@ -1,0 +1,256 @@
+"""Ingest: files in, one atomic warehouse build out.
+
+For each file: recognise its layout, land it (DuckDB bulk read), stage it (SQL from the
+mapping), validate it (GX), quarantine failing rows, and upsert the rest by natural key. Then
+rebuild the marts and swap the new build in. Any rejected file stops the whole run before the
+swap, so the warehouse the app reads is never a partial one.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+import pandas as pd
+
+from pipelines import adapters, validation, warehouse
+from pipelines.adapters import IngestError, Layout, SourceFile
+
+Progress = Callable[[str], None]
+DATA_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+
+
+@dataclass
+class FileResult:
+    file_name: str
+    layout: str
+    table: str
+    rows_in: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    skipped: bool = False  # the same bytes were loaded before
+    unmapped: dict = field(default_factory=dict)  # column -> {vendor value: rows}
+    seconds: float = 0.0
+
+    def reconciles(self) -> bool:
+        return self.skipped or self.rows_in == self.inserted + self.updated + self.unchanged + self.quarantined
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"{self.file_name}: already loaded (same sha256); nothing changed"
+        text = (
+            f"{self.file_name} [{self.layout} -> {self.table}]: {self.rows_in:,} rows = "
+            f"{self.inserted:,} new + {self.updated:,} updated + {self.unchanged:,} unchanged + "
+            f"{self.quarantined:,} quarantined ({self.seconds:.1f} s)"
+        )
+        for column, values in self.unmapped.items():
+            text += f"\n  unmapped {column} values (loaded as empty; add them to the mapping): {values}"
+        return text
+
+
+def expand(paths: list[Path]) -> list[Path]:
+    """Directories stand for the data files inside them."""
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix.lower() in DATA_SUFFIXES))
+        else:
+            files.append(path)
+    return files
+
+
+def ingest(
+    paths: list[Path],
+    db: Path | None = None,
+    layout_name: str | None = None,
+    mappings: list[Path] | None = None,
+    sheet: str | None = None,
+    progress: Progress = lambda message: None,
+    lock_wait: float = warehouse.LOCK_WAIT_SECONDS,
+) -> list[FileResult]:
+    """Load files into the warehouse in one build; raise IngestError naming every rejected file."""
+    db = warehouse.db_path(db)
+    layouts = adapters.load_layouts(mappings)
+    forced = _forced_layout(layouts, layout_name, mappings)
+    files = expand(paths)
+    if not files:
+        raise IngestError("no files to ingest")
+    with tempfile.TemporaryDirectory(prefix="winwin-") as tmp:
+        prepared, problems = [], []
+        for path in files:
+            try:
+                source = adapters.prepare(path, Path(tmp), sheet)
+                layout = forced or adapters.detect_layout(source, layouts)
+                adapters.check_required(source, layout)
+                prepared.append((source, layout))
+            except IngestError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise IngestError("\n\n".join(problems) + "\n\nNothing was loaded; the warehouse is unchanged.")
+        prepared.sort(key=lambda item: warehouse.TABLE_ORDER.index(item[1].table))
+        loaded_before = _loaded_hashes(db)
+        skipped = [FileResult(s.path.name, lay.name, lay.table, skipped=True) for s, lay in prepared if s.sha256 in loaded_before]
+        for result in skipped:
+            progress(result.summary())
+        todo = [(s, lay) for s, lay in prepared if s.sha256 not in loaded_before]
+        if not todo:  # nothing new: keep the current build (and every reader's cache) as it is
+            return skipped
+        results = skipped
+        with warehouse.build(db, lock_wait) as con:
+            for source, layout in todo:
+                results.append(load_file(con, source, layout, progress))
+            progress(f"building marts and swapping in the new build of {db.name}")
+    return results
+
+
+def _loaded_hashes(db: Path) -> set[str]:
+    if not db.exists():
+        return set()
+    with warehouse.connect_readonly(db) as con:
+        return {row[0] for row in con.execute("SELECT file_sha256 FROM load_log").fetchall()}
+
+
+def _forced_layout(layouts: dict[str, Layout], name: str | None, mappings: list[Path] | None) -> Layout | None:
+    if name:
+        if name not in layouts:
+            raise IngestError(f"unknown --format {name!r}; known layouts: {', '.join(sorted(layouts))}")
+        return layouts[name]
+    if mappings and len(mappings) == 1:  # a user's own mapping applies to the files given with it
+        return layouts[Path(mappings[0]).stem]
+    return None
+
+
+def load_file(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout, progress: Progress) -> FileResult:
+    started = time.perf_counter()
+    name = source.path.name
+    result = FileResult(name, layout.name, layout.table)
+    already = con.execute("SELECT 1 FROM load_log WHERE file_sha256 = ?", [source.sha256]).fetchone()
+    if already:
+        result.skipped = True
+        progress(result.summary())
+        return result
+    size_mb = source.path.stat().st_size / 1e6
+    progress(f"{name}: reading as {layout.name} ({size_mb:,.1f} MB)")
+    header = adapters.check_required(source, layout)
+    result.rows_in = adapters.land(con, source, layout)
+    sql, params = adapters.staging_sql(layout, header)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {sql}", params)
+    if layout.table == "fct_survey_response":
+        match_accounts_by_email(con)
+    progress(f"{name}: validating {result.rows_in:,} rows with Great Expectations")
+    outcome = validation.validate(con.execute("SELECT * FROM staged").df(), layout.table)
+    loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    quarantine_rows(con, outcome.failed_rows, header, source, layout, loaded_at)
+    result.quarantined = len(outcome.failed_rows)
+    results = outcome.results  # noqa: F841
+    con.execute(
+        """INSERT INTO validation_result
+        SELECT NULL, ?, ?, expectation, column_name, success, unexpected_count, sample, ? FROM results""",
+        [layout.table, name, loaded_at],
+    )
+    result.inserted, result.updated, result.unchanged = upsert(con, layout.table, source, loaded_at)
+    result.unmapped = record_unmapped(con, source, layout)
+    result.seconds = time.perf_counter() - started
+    con.execute(
+        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [name, source.sha256, layout.name, layout.table, loaded_at, result.rows_in, result.inserted,
+         result.updated, result.unchanged, result.quarantined, result.seconds],
+    )
+    con.execute("DROP TABLE land; DROP TABLE staged")
+    assert result.reconciles(), result.summary()
+    progress(result.summary())
+    return result
+
+
+def quarantine_rows(con, failed: pd.DataFrame, header: list[str], source: SourceFile, layout: Layout, loaded_at) -> None:
+    """Store failing rows with their reasons and the record as the file had it, under its own column names."""
+    if failed.empty:
+        return
+    failed_rows = failed  # noqa: F841  (read by DuckDB's replacement scan)
+    raw = con.execute(
+        "SELECT l.* FROM land AS l JOIN failed_rows AS f ON f.source_row = l.source_row ORDER BY l.source_row"
+    ).df()
+    names = {f"c{i}": column for i, column in enumerate(header)}
+    records = raw.drop(columns="source_row").rename(columns=names).to_dict("records")
+    reasons = failed.set_index("source_row")["reason"]
+    rows = pd.DataFrame(  # noqa: F841
+        {
+            "table_name": layout.table,
+            "layout": layout.name,
+            "source_file": source.path.name,
+            "file_sha256": source.sha256,
+            "source_row": raw["source_row"].astype("int32"),
+            "reason": reasons.loc[raw["source_row"]].to_numpy(),
+            "record": [json.dumps({k: v for k, v in r.items() if isinstance(v, str)}, ensure_ascii=False) for r in records],
+            "loaded_at": loaded_at,
+        }
+    )
+    con.execute("INSERT INTO quarantine SELECT * FROM rows")
+
+
+def match_accounts_by_email(con: duckdb.DuckDBPyConnection) -> None:
+    """Responses with only an email get the account whose website has the email's domain."""
+    con.execute(
+        """UPDATE staged SET account_id = m.account_id
+        FROM (
+          SELECT lower(regexp_replace(website, '^(https?://)?(www\\.)?([^/]+).*$', '\\3')) AS domain,
+                 min(account_id) AS account_id
+          FROM dim_account WHERE website IS NOT NULL GROUP BY 1
+        ) AS m
+        WHERE staged.account_id IS NULL
+          AND lower(split_part(staged.contact, '@', 2)) = m.domain"""
+    )
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str, source: SourceFile, loaded_at) -> tuple[int, int, int]:
+    """Insert new keys, replace changed rows, leave identical rows alone; return the three counts."""
+    columns = list(warehouse.CANONICAL_COLUMNS[table])
+    key = warehouse.NATURAL_KEYS[table]
+    staged_columns = {row[0] for row in con.execute("DESCRIBE staged").fetchall()}
+    select = ", ".join(c if c in staged_columns else f"NULL AS {c}" for c in columns)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE incoming AS
+        SELECT {select}, ? AS source_file, ? AS file_sha256, source_row, ? AS loaded_at
+        FROM staged WHERE source_row NOT IN (SELECT source_row FROM quarantine WHERE file_sha256 = ?)""",
+        [source.path.name, source.sha256, loaded_at, source.sha256],
+    )
+    col_list = ", ".join(columns)
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE changed AS
+        SELECT {col_list} FROM incoming EXCEPT SELECT {col_list} FROM {table}"""
+    )
+    total, changed, updated = con.execute(
+        f"""SELECT (SELECT count(*) FROM incoming), (SELECT count(*) FROM changed),
+                   (SELECT count(*) FROM changed WHERE {key} IN (SELECT {key} FROM {table}))"""
+    ).fetchone()
+    con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM changed)")
+    con.execute(f"INSERT INTO {table} SELECT * FROM incoming WHERE {key} IN (SELECT {key} FROM changed)")
+    con.execute("DROP TABLE incoming; DROP TABLE changed")
+    return changed - updated, updated, total - changed
+
+
+def record_unmapped(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout) -> dict:
+    """Vendor values missing from a value map: counted and stored, never silently re-labelled."""
+    found: dict[str, dict[str, int]] = {}
+    for col in layout.columns:
+        if not col.value_map or col.default is not None:
+            continue
+        rows = con.execute(
+            f"""SELECT raw_{col.name}, count(*) FROM staged
+            WHERE raw_{col.name} IS NOT NULL AND {col.name} IS NULL GROUP BY 1 ORDER BY 2 DESC""",
+        ).fetchall()
+        if rows:
+            found[col.name] = dict(rows)
+            con.executemany(
+                "INSERT INTO unmapped_value VALUES (?, ?, ?, ?, ?, ?)",
+                [[source.path.name, source.sha256, layout.name, col.name, value, n] for value, n in rows],
+            )
+    return found

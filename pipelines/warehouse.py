@@ -1,0 +1,191 @@
+"""The DuckDB warehouse file: its schema, the one writer, and read-only access for the app.
+
+Why a copy-and-swap build: DuckDB lets one process write a file or many read it, never both.
+The app keeps reading ``warehouse.duckdb`` while an ingest writes a private copy; only a
+complete, validated build replaces it, by an atomic rename. A failed or killed ingest leaves
+its copy behind (swept up by the next build) and the live file untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+
+from pipelines import marts
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = ROOT / "data" / "warehouse.duckdb"
+MODELS_DIR = Path(__file__).parent / "models"
+
+# Seconds a second writer waits for the first before giving up with a clear message.
+LOCK_WAIT_SECONDS = 600
+
+LINEAGE_COLUMNS = {
+    "source_file": "VARCHAR",
+    "file_sha256": "VARCHAR",
+    "source_row": "INTEGER",
+    "loaded_at": "TIMESTAMP",
+}
+
+# The canonical model of DOMAIN.md: every adapter maps to these columns and types.
+CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
+    "dim_account": {
+        "account_id": "VARCHAR", "account_name": "VARCHAR", "segment": "VARCHAR",
+        "region": "VARCHAR", "owner": "VARCHAR", "website": "VARCHAR",
+    },
+    "fct_opportunity": {
+        "opportunity_id": "VARCHAR", "account_id": "VARCHAR", "owner": "VARCHAR",
+        "stage": "VARCHAR", "is_won": "BOOLEAN", "is_closed": "BOOLEAN",
+        "created_date": "DATE", "close_date": "DATE", "amount": "DECIMAL(18,2)",
+        "lead_source": "VARCHAR", "referred_by": "VARCHAR", "deal_type": "VARCHAR",
+    },
+    "fct_project": {
+        "project_id": "VARCHAR", "opportunity_id": "VARCHAR", "account_id": "VARCHAR",
+        "delivery_team": "VARCHAR", "delivery_manager": "VARCHAR", "start_date": "DATE",
+        "planned_end_date": "DATE", "actual_end_date": "DATE", "budget_cost": "DECIMAL(18,2)",
+        "actual_cost": "DECIMAL(18,2)", "revenue": "DECIMAL(18,2)",
+    },
+    "fct_escalation": {
+        "escalation_id": "VARCHAR", "account_id": "VARCHAR", "project_id": "VARCHAR",
+        "opened_at": "TIMESTAMP", "resolved_at": "TIMESTAMP", "severity": "VARCHAR",
+        "sales_involved": "BOOLEAN", "category": "VARCHAR",
+    },
+    "fct_activity": {
+        "activity_id": "VARCHAR", "account_id": "VARCHAR", "activity_date": "DATE",
+        "activity_type": "VARCHAR", "sales_participant": "VARCHAR",
+        "delivery_participant": "VARCHAR",
+    },
+    "fct_survey_response": {
+        "response_id": "VARCHAR", "account_id": "VARCHAR", "contact": "VARCHAR",
+        "responded_at": "TIMESTAMP", "survey_type": "VARCHAR", "score": "INTEGER",
+        "comment": "VARCHAR",
+    },
+}
+NATURAL_KEYS = {table: next(iter(columns)) for table, columns in CANONICAL_COLUMNS.items()}
+# Load order: accounts first, so survey emails can be matched to accounts loaded in the same run.
+TABLE_ORDER = list(CANONICAL_COLUMNS)
+
+BOOKKEEPING_DDL = """
+CREATE TABLE IF NOT EXISTS load_log (
+  file_name VARCHAR, file_sha256 VARCHAR, layout VARCHAR, table_name VARCHAR,
+  loaded_at TIMESTAMP, rows_in BIGINT, rows_inserted BIGINT, rows_updated BIGINT,
+  rows_unchanged BIGINT, rows_quarantined BIGINT, seconds DOUBLE);
+CREATE TABLE IF NOT EXISTS quarantine (
+  table_name VARCHAR, layout VARCHAR, source_file VARCHAR, file_sha256 VARCHAR,
+  source_row INTEGER, reason VARCHAR, record VARCHAR, loaded_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS unmapped_value (
+  source_file VARCHAR, file_sha256 VARCHAR, layout VARCHAR, column_name VARCHAR,
+  value VARCHAR, rows BIGINT);
+CREATE TABLE IF NOT EXISTS validation_result (
+  build_id VARCHAR, table_name VARCHAR, source_file VARCHAR, expectation VARCHAR,
+  column_name VARCHAR, success BOOLEAN, unexpected_count BIGINT, sample VARCHAR,
+  validated_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS build_info (build_id VARCHAR, built_at TIMESTAMP, data_date DATE);
+"""
+
+
+class WarehouseBusy(Exception):
+    """Another ingest holds the writer lock."""
+
+
+def db_path(path: str | os.PathLike | None = None) -> Path:
+    """``--db`` wins, then ``WINWIN_DB``, then ``data/warehouse.duckdb``."""
+    return Path(path or os.environ.get("WINWIN_DB") or DEFAULT_DB).resolve()
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    lineage = ", ".join(f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items())
+    for table, columns in CANONICAL_COLUMNS.items():
+        cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}, {lineage})")
+    con.execute(BOOKKEEPING_DDL)
+
+
+@contextlib.contextmanager
+def writer_lock(db: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """One ingest at a time: a second one waits, then fails with a message saying why."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with open(db.with_name(db.name + ".lock"), "a+") as lock_file:
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseBusy(
+                        f"{db}: another ingest is writing this warehouse; waited {wait_seconds:.0f} s. "
+                        "Try again when it has finished."
+                    ) from None
+                time.sleep(0.2)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def build(db: Path, lock_wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a private copy of the warehouse for writing; swap it in only if the block succeeds.
+
+    On success the marts are rebuilt and the build stamped before the swap, so every build the
+    app can open is complete.
+    """
+    with writer_lock(db, lock_wait):
+        for stale in db.parent.glob(f".{db.name}.building-*"):  # left by a killed ingest
+            stale.unlink(missing_ok=True)
+        work = db.with_name(f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")
+        if db.exists():
+            shutil.copyfile(db, work)
+        con = duckdb.connect(str(work))
+        try:
+            create_schema(con)
+            yield con
+            built_at = datetime.now(timezone.utc).replace(tzinfo=None)
+            con.execute("DELETE FROM build_info")
+            marts.build(con)
+            con.execute(
+                "INSERT INTO build_info SELECT ?, ?, data_date FROM mart_data_date",
+                [uuid.uuid4().hex, built_at],
+            )
+            con.execute("CHECKPOINT")
+            con.close()
+            _fsync(work)
+            os.replace(work, db)
+            _fsync(db.parent)
+        except BaseException:
+            con.close()
+            work.unlink(missing_ok=True)
+            Path(str(work) + ".wal").unlink(missing_ok=True)
+            raise
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def build_key(db: Path) -> tuple[int, int] | None:
+    """Changes whenever a new build is swapped in; cheap enough to check on every page run."""
+    try:
+        stat = db.stat()
+    except FileNotFoundError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns)
+
+
+def connect_readonly(db: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the current build (the app and the CLI readers use this)."""
+    return duckdb.connect(str(db), read_only=True)
