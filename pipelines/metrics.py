@@ -65,11 +65,15 @@ class Period:
         return [self.start or EARLIEST, self.end or LATEST]
 
     def previous(self) -> Period | None:
-        """The period of the same length just before this one (None when open-ended)."""
+        """The period just before this one: the same number of whole months when it is whole
+        months (Q1 -> Q4), else the same number of days. None when open-ended."""
         if self.start is None or self.end is None:
             return None
-        length = self.end - self.start
-        return Period(self.start - length - timedelta(days=1), self.start - timedelta(days=1))
+        before = self.start - timedelta(days=1)
+        months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
+        if self.start.day == 1 and (self.end + timedelta(days=1)).day == 1:
+            return period_ending(before, months)
+        return Period(before - (self.end - self.start), before)
 
 
 def _one(con, sql: str, params: list) -> dict:
@@ -125,7 +129,7 @@ WHERE is_delivered AND actual_end_date BETWEEN ? AND ?
 DELIVERY_LEAD_KPIS = """
 SELECT
   count(*) AS count,
-  sum(CASE WHEN is_won THEN 1 ELSE 0 END) AS won,
+  COALESCE(sum(CASE WHEN is_won THEN 1 ELSE 0 END), 0) AS won,
   1.0 * sum(CASE WHEN is_won THEN 1 ELSE 0 END)
       / NULLIF(sum(CASE WHEN is_closed THEN 1 ELSE 0 END), 0) AS win_rate,
   COALESCE(sum(CASE WHEN is_won THEN amount END), 0) AS net_sales
@@ -136,7 +140,7 @@ WHERE lead_source = 'delivery' AND close_date BETWEEN ? AND ?
 ESCALATION_KPIS = """
 SELECT
   count(*) AS count,
-  sum(CASE WHEN sales_involved THEN 1 ELSE 0 END) AS with_sales_involved,
+  COALESCE(sum(CASE WHEN sales_involved THEN 1 ELSE 0 END), 0) AS with_sales_involved,
   median(hours_to_resolve) AS median_hours_to_resolve
 FROM mart_escalation
 WHERE CAST(opened_at AS DATE) BETWEEN ? AND ?

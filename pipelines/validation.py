@@ -44,6 +44,7 @@ class Check:
 def checks_for(table: str, columns: list[str]) -> list[Check]:
     """The GX suite of one canonical table, limited to the columns this file provides."""
     import great_expectations as gx
+    from great_expectations.expectations.row_conditions import Column
 
     E = gx.expectations
     key = NATURAL_KEYS[table]
@@ -70,7 +71,7 @@ def checks_for(table: str, columns: list[str]) -> list[Check]:
                 Check(
                     E.ExpectColumnValuesToBeBetween(
                         column="score", min_value=low, max_value=high,
-                        row_condition=f'survey_type=="{survey_type}"', condition_parser="pandas",
+                        row_condition=Column("survey_type") == survey_type,
                     ),
                     "score",
                     f"{survey_type} score outside {low}-{high}",

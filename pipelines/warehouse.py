@@ -187,5 +187,20 @@ def build_key(db: Path) -> tuple[int, int] | None:
 
 
 def connect_readonly(db: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the current build (the app and the CLI readers use this)."""
-    return duckdb.connect(str(db), read_only=True)
+    """A read-only connection to the build that is current now (the app and CLI readers use this).
+
+    The file is ATTACHed to an in-memory database rather than opened with ``connect(path)``:
+    DuckDB caches instances by path, so a long-lived process would otherwise be handed the old,
+    already replaced build. Take cursors with ``reader_cursor``.
+    """
+    con = duckdb.connect(":memory:")
+    con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(db)])
+    con.execute("USE warehouse")
+    return con
+
+
+def reader_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor for one query (a DuckDB connection is not thread-safe; cursors are)."""
+    cursor = con.cursor()
+    cursor.execute("USE warehouse")
+    return cursor

@@ -1,0 +1,69 @@
+"""Overview: the few numbers an executive reviews, with trend and the satisfaction -> profit link."""
+
+import streamlit as st
+
+from pipelines import metrics
+from ui import charts, data, filters
+from ui.format import delta, money, number, pct
+
+st.title("Overview")
+st.caption("Is delivery quality turning into profit on the next deal? Headline KPIs against the previous period.")
+
+if not data.has_data():
+    st.info(
+        "The warehouse is empty. Load your exports with\n\n"
+        "`python -m pipelines ingest path/to/exports/`\n\n"
+        "or build the demo world with `python -m pipelines demo --out data/demo --ingest`, then reload this page."
+    )
+    st.stop()
+
+data_date = data.query(metrics.data_date)
+period = filters.period_filter(data_date)
+previous = period.previous()
+now = data.query(metrics.kpis, period)
+before = data.query(metrics.kpis, previous) if previous else {}
+
+
+def was(*path):
+    value = before
+    for key in path:
+        value = (value or {}).get(key)
+    return value
+
+
+st.caption(f"Period: {filters.describe(period)} · data up to {data_date:%d %b %Y}" + (f" · deltas against {filters.describe(previous)}" if previous else ""))
+
+row = st.columns(4)
+row[0].metric("NPS", number(now["nps"]), delta(now["nps"], was("nps"), unit=" pts"), help=metrics.DEFINITIONS["nps"])
+row[1].metric("CSAT", pct(now["csat_pct"]), delta(now["csat_pct"], was("csat_pct"), 100, " pts"), help=metrics.DEFINITIONS["csat_pct"])
+row[2].metric("Won amount", money(now["won_amount"]), delta(now["won_amount"], was("won_amount"), 1e-3, "k"), help=metrics.DEFINITIONS["won_amount"])
+row[3].metric("Re-business rate", pct(now["rebusiness_rate"]), delta(now["rebusiness_rate"], was("rebusiness_rate"), 100, " pts"), help=metrics.DEFINITIONS["rebusiness_rate"])
+row = st.columns(4)
+row[0].metric("Delivered margin", pct(now["delivered_margin"]), delta(now["delivered_margin"], was("delivered_margin"), 100, " pts"), help=metrics.DEFINITIONS["delivered_margin"])
+row[1].metric("Re-business margin", pct(now["rebusiness_margin"]), delta(now["rebusiness_margin"], was("rebusiness_margin"), 100, " pts"), help=metrics.DEFINITIONS["rebusiness_margin"])
+leads = now["delivery_leads"]
+row[2].metric("Delivery-lead net sales", money(leads["net_sales"]), delta(leads["net_sales"], was("delivery_leads", "net_sales"), 1e-3, "k"), help=f"{leads['count']:,} delivery-sourced deals, win rate {pct(leads['win_rate'])}. " + metrics.DEFINITIONS["delivery_leads"])
+escalations = now["escalations"]
+row[3].metric("Escalations", number(escalations["count"]), delta(escalations["count"], was("escalations", "count")), delta_color="inverse", help=f"median {number(escalations['median_hours_to_resolve'])} h to resolve; {escalations['with_sales_involved']:,} with sales involved. " + metrics.DEFINITIONS["escalations"])
+
+st.subheader("Does satisfaction bring the next deal?")
+link = data.query(metrics.rebusiness_by_nps_category, period, months=12)
+st.plotly_chart(
+    charts.rate_bars(link, "category", "Re-business within 12 months of an NPS answer", "answers followed by re-business", charts.NPS_COLOURS),
+    width="stretch",
+)
+st.caption(
+    f"n = {link['n'].sum():,} NPS answers with a complete 12-month window; whiskers are 95% Wilson intervals; "
+    f"groups under {charts.SMALL_N} answers are greyed."
+)
+
+st.subheader("Monthly trend")
+trend = data.query(metrics.monthly_trend, period)
+left, middle, right = st.columns(3)
+left.plotly_chart(charts.monthly_lines(trend, "nps", "NPS", "NPS (−100..100)"), width="stretch")
+middle.plotly_chart(charts.monthly_lines(trend, "won_amount", "Won amount", "won amount per month"), width="stretch")
+right.plotly_chart(charts.monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%"), width="stretch")
+
+with st.expander("Definitions"):
+    for name, text in metrics.DEFINITIONS.items():
+        st.markdown(f"**{name}** — {text}")

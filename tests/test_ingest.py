@@ -1,0 +1,193 @@
+"""Ingest behaviour: lineage, reconciliation, idempotence, updates, rejection, atomic builds."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines import warehouse
+from pipelines.adapters import IngestError
+from pipelines.ingest import ingest
+from tests.conftest import WORLD
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    """A private copy of the fixture world's warehouse that a test may change."""
+    target = tmp_path / "warehouse.duckdb"
+    ingest([WORLD], db=target)
+    return target
+
+
+def test_every_row_keeps_its_lineage(db, reader):
+    con = reader(db)
+    for table in warehouse.CANONICAL_COLUMNS:
+        missing = con.execute(
+            f"""SELECT count(*) FROM {table} WHERE source_file IS NULL OR length(file_sha256) <> 64
+                OR source_row IS NULL OR loaded_at IS NULL"""
+        ).fetchone()[0]
+        assert missing == 0, table
+    row = con.execute("SELECT source_file, source_row FROM fct_opportunity WHERE opportunity_id = '0065g00000OPP003AAA'").fetchone()
+    assert row == ("salesforce_opportunities.csv", 3)
+
+
+def test_every_input_row_is_loaded_or_quarantined(db, reader):
+    con = reader(db)
+    files = con.execute(
+        "SELECT file_name, rows_in, rows_inserted + rows_updated + rows_unchanged + rows_quarantined FROM load_log"
+    ).fetchall()
+    assert len(files) == 7 and all(rows_in == parts for _, rows_in, parts in files)
+    # 8 + 7 data rows in the two survey files and the deals file; footers and blank lines are not rows
+    counts = dict(con.execute("SELECT file_name, rows_in FROM load_log").fetchall())
+    assert counts["salesforce_opportunities.csv"] == 8
+    assert counts["salesforce_accounts.csv"] == 3
+
+
+def test_quarantine_keeps_the_reason_and_the_record_as_exported(db, reader):
+    rows = reader(db).execute("SELECT source_file, source_row, reason, record FROM quarantine ORDER BY source_file").fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [
+        ("qualtrics_nps.csv", 7, "no matching account"),
+        ("salesforce_opportunities.csv", 8, "missing close_date; unreadable close_date"),
+        ("surveymonkey_csat.csv", 4, "csat score outside 1-5"),
+    ]
+    assert '"Close Date": "2/30/2025"' in rows[1][3]
+
+
+def test_loading_the_same_file_twice_changes_nothing(db):
+    before = digest(db)
+    results = ingest([WORLD / "salesforce_opportunities.csv"], db=db)
+    assert results[0].skipped
+    assert digest(db) == before
+
+
+def test_same_records_under_another_name_are_unchanged(db, tmp_path, reader):
+    copy = tmp_path / "opps_again.csv"
+    copy.write_text((WORLD / "salesforce_opportunities.csv").read_text() + "\n")  # other bytes, same rows
+    result = ingest([copy], db=db)[0]
+    assert (result.inserted, result.updated, result.unchanged, result.quarantined) == (0, 0, 7, 1)
+
+
+def test_a_later_export_updates_records_by_natural_key(db, tmp_path, reader):
+    later = tmp_path / "opportunities_later.csv"
+    later.write_text((WORLD / "salesforce_opportunities.csv").read_text().replace("USD 50,000.00", "USD 55,000.00"))
+    result = ingest([later], db=db)[0]
+    assert (result.inserted, result.updated, result.unchanged) == (0, 1, 6)
+    con = reader(db)
+    amount, source = con.execute(
+        "SELECT amount, source_file FROM fct_opportunity WHERE opportunity_id = '0065g00000OPP002AAA'"
+    ).fetchone()
+    assert (float(amount), source) == (55_000, "opportunities_later.csv")
+    assert con.execute("SELECT count(*) FROM fct_opportunity").fetchone()[0] == 7
+
+
+def test_missing_required_column_rejects_the_file_and_leaves_the_warehouse(db, tmp_path):
+    broken = tmp_path / "deals.csv"
+    broken.write_text((WORLD / "salesforce_opportunities.csv").read_text().replace('"Close Date"', '"Closing"'))
+    good = tmp_path / "more_accounts.csv"
+    good.write_text((WORLD / "salesforce_accounts.csv").read_text().replace("ACME01", "ACME09"))
+    before = digest(db)
+    with pytest.raises(IngestError) as error:
+        ingest([good, broken], db=db, layout_name=None)
+    message = str(error.value)
+    assert "deals.csv" in message and "unknown layout" in message and "Close Date" in message
+    assert "salesforce_opportunities" in message and "Nothing was loaded" in message
+    assert digest(db) == before  # the good file of the same run did not land either
+
+
+def test_forced_layout_names_the_missing_columns(db, tmp_path):
+    broken = tmp_path / "deals.csv"
+    broken.write_text((WORLD / "salesforce_opportunities.csv").read_text().replace('"Amount"', '"Value"'))
+    with pytest.raises(IngestError, match=r"deals.csv: missing required column\(s\) \['Amount'\] for layout salesforce_opportunities"):
+        ingest([broken], db=db, layout_name="salesforce_opportunities")
+
+
+@pytest.mark.parametrize(
+    "content,expected",
+    [
+        (b"", "the file is empty"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "PDF or ZIP"),
+        (b"\x00\x01\x02\x03binary\x00\x00", "binary"),
+        (b"just,some,words\n1,2,3\n", "unknown layout"),
+    ],
+)
+def test_unreadable_files_are_rejected_with_their_name(db, tmp_path, content, expected):
+    bad = tmp_path / "export.csv"
+    bad.write_bytes(content)
+    before = digest(db)
+    with pytest.raises(IngestError, match=expected) as error:
+        ingest([bad], db=db)
+    assert "export.csv" in str(error.value)
+    assert digest(db) == before
+
+
+def test_unknown_layout_lists_the_three_closest_and_how_to_map(tmp_path):
+    odd = tmp_path / "crm.csv"
+    odd.write_text("Opportunity ID,Account ID,Stage\n1,2,3\n")
+    with pytest.raises(IngestError) as error:
+        ingest([odd], db=tmp_path / "w.duckdb")
+    message = str(error.value)
+    assert message.count("  - ") == 3
+    assert "salesforce_opportunities" in message.split("closest")[1].splitlines()[1]
+    assert "--mapping my_layout.yaml" in message
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_sql_looking_values_are_data(db, tmp_path, reader):
+    evil = tmp_path / "accounts.csv"
+    evil.write_text(
+        (WORLD / "salesforce_accounts.csv").read_text().replace("Beta Ltd", "x'); DROP TABLE dim_account;--")
+    )
+    ingest([evil], db=db)
+    con = reader(db)
+    assert con.execute("SELECT account_name FROM dim_account WHERE account_id = '0015g00000BETA01AAA'").fetchone() == (
+        "x'); DROP TABLE dim_account;--",
+    )
+
+
+def test_a_failing_build_leaves_the_previous_warehouse(db, tmp_path):
+    changed = tmp_path / "accounts_v2.csv"
+    changed.write_text((WORLD / "salesforce_accounts.csv").read_text().replace("Acme Corp", "Acme AG"))
+    before = digest(db)
+
+    def fail_late(message):
+        if message.startswith("building marts"):
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        ingest([changed], db=db, progress=fail_late)
+    assert digest(db) == before
+    assert [p.name for p in db.parent.iterdir() if "building" in p.name] == []
+
+
+def test_a_second_writer_waits_then_fails_clearly(db, tmp_path):
+    changed = tmp_path / "accounts_v2.csv"
+    changed.write_text((WORLD / "salesforce_accounts.csv").read_text().replace("Acme Corp", "Acme AG"))
+    with warehouse.writer_lock(db):
+        with pytest.raises(warehouse.WarehouseBusy, match="another ingest is writing"):
+            ingest([changed], db=db, lock_wait=0.5)
+
+
+def test_a_reader_keeps_its_build_while_a_new_one_is_swapped_in(db, tmp_path, reader):
+    old = reader(db)
+    changed = tmp_path / "accounts_v2.csv"
+    changed.write_text((WORLD / "salesforce_accounts.csv").read_text().replace("Acme Corp", "Acme AG"))
+    ingest([changed], db=db)
+    query = "SELECT account_name FROM dim_account WHERE account_id = '0015g00000ACME01AAA'"
+    assert old.execute(query).fetchone() == ("Acme Corp",)
+    assert reader(db).execute(query).fetchone() == ("Acme AG",)
+
+
+def test_stale_build_files_of_a_killed_ingest_are_swept(db, tmp_path):
+    stale = db.with_name(f".{db.name}.building-12345-deadbeef")
+    shutil.copyfile(db, stale)
+    changed = tmp_path / "accounts_v2.csv"
+    changed.write_text((WORLD / "salesforce_accounts.csv").read_text().replace("Acme Corp", "Acme AG"))
+    ingest([changed], db=db)
+    assert not stale.exists()

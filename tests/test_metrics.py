@@ -1,0 +1,154 @@
+"""Every headline metric against figures computed by hand on tests/fixtures/world.
+
+The fixture world (3 accounts, 8 deals, 5 projects, 3 escalations, 5 activities, 11 answers)
+and the arithmetic behind each expected value are written out next to each test.
+"""
+
+from datetime import date
+
+import pytest
+
+from pipelines import metrics
+from pipelines.metrics import Period
+
+# Loaded deals (OPP008 is quarantined: close date 2/30/2025):
+#  OPP001 Acme  won  1/15/2025 100,000 Delivery Referral -> delivery   (first Acme win)
+#  OPP002 Acme  won  6/1/2025   50,000 Web -> marketing               (re-business)
+#  OPP003 Beta  won  3/1/2025   80,000 Outbound -> sales              (first Beta win)
+#  OPP004 Beta  lost 4/1/2025   30,000 Employee Referral - PS -> delivery
+#  OPP005 Gamma won  2/1/2025   20,000 Partner                        (first Gamma win)
+#  OPP006 Gamma won  9/1/2025   40,000 Customer Referral              (re-business)
+#  OPP007 Beta  open 12/1/2025  10,000 Delivery Referral
+# Completed projects (revenue / actual cost): P1 100k/70k (OPP001), P2 50k/27k (OPP002),
+# P3 80k/60k (OPP003), P4 20k/14k (OPP005); P5 (OPP006) is still running.
+
+
+@pytest.fixture
+def con(world_db, reader):
+    return reader(world_db)
+
+
+def test_won_amount_sums_won_deals(con):
+    assert metrics.kpis(con)["won_amount"] == 100_000 + 50_000 + 80_000 + 20_000 + 40_000
+
+
+def test_rebusiness_rate_is_rebusiness_won_amount_over_won_amount(con):
+    # re-business: OPP002 (50k) and OPP006 (40k) -> 90k / 290k
+    assert metrics.kpis(con)["rebusiness_rate"] == pytest.approx(90_000 / 290_000)
+
+
+def test_delivered_margin_counts_completed_projects_only(con):
+    # (100+50+80+20 - (70+27+60+14)) / (100+50+80+20) = 79/250; P5 is running
+    assert metrics.kpis(con)["delivered_margin"] == pytest.approx(79 / 250)
+
+
+def test_rebusiness_margin_is_margin_of_rebusiness_projects(con):
+    # completed projects of re-business deals: P2 only -> (50-27)/50
+    assert metrics.kpis(con)["rebusiness_margin"] == pytest.approx(0.46)
+
+
+def test_delivery_leads(con):
+    # OPP001 won, OPP004 lost, OPP007 open; margin of P1 = 30/100
+    assert metrics.kpis(con)["delivery_leads"] == pytest.approx(
+        {"count": 3, "won": 1, "win_rate": 0.5, "net_sales": 100_000, "margin": 0.30}
+    )
+
+
+def test_nps_is_promoters_minus_detractors(con):
+    # loaded NPS answers: 10, 9, 3, 8, 6, 10 (R6 matched by e-mail domain; R7 quarantined)
+    # promoters 3, detractors 2 of 6 -> (3 - 2) / 6 * 100
+    assert metrics.kpis(con)["nps"] == pytest.approx(100 / 6)
+
+
+def test_csat_is_share_of_4_and_5(con):
+    # loaded CSAT answers: 5, 2, 4 (the 0 is quarantined) -> 2/3
+    kpis = metrics.kpis(con)
+    assert kpis["csat_pct"] == pytest.approx(2 / 3)
+    assert kpis["responses"] == 9
+
+
+def test_escalations(con):
+    # ESC-1 48 h with sales, ESC-2 120 h without, ESC-3 open -> median of 48 and 120
+    assert metrics.kpis(con)["escalations"] == {"count": 3, "with_sales_involved": 1, "median_hours_to_resolve": 84.0}
+
+
+def test_period_filters_by_each_metric_date(con):
+    # Q1 2025: won OPP001 100k + OPP005 20k + OPP003 80k; answers 10, 3, 8 -> NPS 0
+    q1 = metrics.kpis(con, Period(date(2025, 1, 1), date(2025, 3, 31)))
+    assert q1["won_amount"] == 200_000
+    assert q1["rebusiness_rate"] == 0
+    assert q1["nps"] == 0
+    assert q1["delivered_margin"] is None  # no project completed in Q1
+
+
+def test_empty_period_gives_none_not_errors(con):
+    empty = metrics.kpis(con, Period(date(2030, 1, 1), date(2030, 12, 31)))
+    assert empty["nps"] is None and empty["won_amount"] == 0 and empty["escalations"]["count"] == 0
+
+
+def test_rebusiness_by_nps_category_uses_complete_windows_only(con):
+    # data date 2026-06-30 (last activity); complete 12-month windows: answers up to 2025-06-30:
+    # R1 promoter -> OPP002 within 12 m; R4 passive -> OPP006; R3, R5 detractors -> none.
+    frame = metrics.rebusiness_by_nps_category(con, months=12).set_index("category")
+    assert frame.loc["promoter", ["n", "rebought"]].tolist() == [1, 1]
+    assert frame.loc["passive", ["n", "rebought"]].tolist() == [1, 1]
+    assert frame.loc["detractor", ["n", "rebought"]].tolist() == [2, 0]
+    # Wilson 95% for 0/2: (0, 0.6576); for 1/1: (0.2065, 1)
+    assert frame.loc["detractor", "ci_high"] == pytest.approx(0.65762, abs=1e-4)
+    assert frame.loc["promoter", "ci_low"] == pytest.approx(0.20655, abs=1e-4)
+
+
+def test_shorter_window_sees_fewer_followups(con):
+    # R1 (20 Jan) -> OPP002 on 1 Jun: outside 3 months, inside 6
+    three = metrics.rebusiness_by_nps_category(con, months=3).set_index("category")
+    six = metrics.rebusiness_by_nps_category(con, months=6).set_index("category")
+    assert three.loc["promoter", "rebought"] == 0
+    assert six.loc["promoter", "rebought"] == 1
+
+
+def test_sold_vs_delivered_splits_by_seller_status_reports(con):
+    # Sam sent a status report (2/10/2025) during P1 only. P1: slip 10 d, variance 70/60-1.
+    frame = metrics.sold_vs_delivered_by_status_reports(con).set_index("seller_sent_status_reports")
+    assert frame.loc[True, "projects"] == 1
+    assert frame.loc[True, "mean_slip_days"] == 10
+    assert frame.loc[True, "mean_budget_variance"] == pytest.approx(70 / 60 - 1)
+    # P2 0 d, P3 30 d, P4 -10 d -> mean 20/3
+    assert frame.loc[False, "mean_slip_days"] == pytest.approx(20 / 3)
+
+
+def test_lead_source_win_rates(con):
+    frame = metrics.lead_source_performance(con).set_index("lead_source")
+    assert frame.loc["delivery", ["deals", "closed", "won"]].tolist() == [3, 2, 1]
+    assert frame.loc["delivery", "win_rate"] == 0.5
+    assert frame.loc["sales", "margin"] == pytest.approx(0.25)
+
+
+def test_escalation_resolution_by_sales_involvement(con):
+    frame = metrics.escalation_resolution(con).set_index("sales_involved")
+    assert frame.loc[True, "median_hours_to_resolve"] == 48
+    assert frame.loc[False, "median_hours_to_resolve"] == 120
+
+
+@pytest.mark.parametrize(
+    "end,months,start,last",
+    [
+        (date(2026, 6, 30), 12, date(2025, 7, 1), date(2026, 6, 30)),
+        (date(2026, 10, 15), 3, date(2026, 8, 1), date(2026, 10, 31)),
+        (date(2026, 1, 31), 1, date(2026, 1, 1), date(2026, 1, 31)),
+    ],
+)
+def test_period_ending_counts_whole_months(end, months, start, last):
+    assert metrics.period_ending(end, months) == Period(start, last)
+
+
+@pytest.mark.parametrize(
+    "period,previous",
+    [
+        (Period(date(2025, 1, 1), date(2025, 3, 31)), Period(date(2024, 10, 1), date(2024, 12, 31))),
+        (Period(date(2025, 3, 1), date(2026, 2, 28)), Period(date(2024, 3, 1), date(2025, 2, 28))),
+        (Period(date(2025, 1, 10), date(2025, 1, 19)), Period(date(2024, 12, 31), date(2025, 1, 9))),
+        (Period(), None),
+    ],
+)
+def test_previous_period_has_the_same_length(period, previous):
+    assert period.previous() == previous

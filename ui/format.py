@@ -1,0 +1,27 @@
+"""Number formats shared by pages and exports."""
+
+from __future__ import annotations
+
+
+def pct(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "–"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:,.1f}{suffix}"
+    return f"{value:,.0f}"
+
+
+def number(value: float | None, digits: int = 0) -> str:
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def delta(now: float | None, before: float | None, scale: float = 1.0, unit: str = "") -> str | None:
+    """Change against the previous period as text, or None when either side is missing."""
+    if now is None or before is None:
+        return None
+    return f"{(now - before) * scale:+,.1f}{unit}"
