@@ -1,0 +1,71 @@
+"""House rules that keep the project simple: layers, portable SQL, docs that match CI."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import sqlglot
+from sqlglot.errors import ErrorLevel
+
+from pipelines import adapters, marts
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pipelines").rglob("*.py")), ids=lambda p: p.name)
+def test_pipelines_never_import_streamlit(path):
+    assert "streamlit" not in imported_modules(path)
+
+
+@pytest.mark.parametrize("name", marts.MART_ORDER)
+def test_mart_sql_transpiles_to_spark(name):
+    sqlglot.transpile(marts.sql_of(name), read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
+
+
+@pytest.mark.parametrize("layout", sorted(adapters.load_layouts()), ids=str)
+def test_staging_sql_transpiles_to_spark(layout):
+    spec = adapters.load_layouts()[layout]
+    header = spec.source_columns
+    sql, _ = adapters.staging_sql(spec, header)
+    sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
+
+
+def test_metric_sql_transpiles_to_spark():
+    from pipelines import metrics
+
+    for name in ("SURVEY_KPIS", "DEAL_KPIS", "MARGIN_KPIS", "DELIVERY_LEAD_KPIS", "ESCALATION_KPIS"):
+        sqlglot.transpile(getattr(metrics, name), read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
+
+
+def readme_commands() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```(?:bash|sh)\n(.+?)\n```", text)
+
+
+def test_ci_runs_the_readme_test_command_exactly():
+    ci_lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    assert ci_lines[-1] in readme_commands()
+    assert "pytest" in ci_lines[-1]
+
+
+def test_readme_run_command_serves_the_app():
+    assert any(cmd.endswith("streamlit run app.py") and "requirements.txt" in cmd for cmd in readme_commands())
+
+
+def test_requirements_are_pinned():
+    lines = [ln for ln in (ROOT / "requirements.txt").read_text().splitlines() if ln and not ln.startswith("#")]
+    assert lines and all("==" in ln for ln in lines)
