@@ -91,14 +91,24 @@ def run_metrics(args) -> int:
     if not db.exists():
         raise IngestError(f"{db}: no warehouse yet; load data with: python -m pipelines ingest FILES")
     with warehouse.connect_readonly(db) as con:
-        result = metrics.kpis(con, metrics.Period(args.start, args.end))
+        period = metrics.Period(args.start, args.end)
+        result = metrics.kpis(con, period)
         result["data_date"] = metrics.data_date(con)
+        link = metrics.rebusiness_by_nps_category(con, period, months=12)
+        result["rebusiness_12m_by_nps_category"] = {
+            row.category: {"n": int(row.n), "rate": _num(row.rate), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high)}
+            for row in link.itertuples()
+        }
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
         for name, value in result.items():
             print(f"{name:>18}: {value}")
     return 0
+
+
+def _num(value) -> float | None:
+    return None if value != value else float(value)  # NaN -> null in JSON
 
 
 def run_formats(args) -> int:

@@ -8,32 +8,34 @@ import streamlit as st
 
 from pipelines.metrics import Period, period_ending
 
+# Preset -> whole months back from the data date (None: special case below). The labels are
+# the URL values too (?period=All+time): a bound selectbox stores its displayed text.
 PERIODS = {
-    "last_12m": "Last 12 months",
-    "last_6m": "Last 6 months",
-    "last_3m": "Last 3 months",
-    "ytd": "Year to date",
-    "all": "All time",
-    "custom": "Custom range",
+    "Last 12 months": 12,
+    "Last 6 months": 6,
+    "Last 3 months": 3,
+    "Year to date": None,
+    "All time": None,
+    "Custom range": None,
 }
 
 
 def period_filter(data_date: date) -> Period:
     """The period chosen in the sidebar; presets end with the data date's month, not today."""
     choice = st.sidebar.selectbox(
-        "Period", list(PERIODS), format_func=PERIODS.get, key="period", bind="query-params",
+        "Period", list(PERIODS), key="period", bind="query-params",
         help="Presets count whole months back from the latest data, not from today.",
     )
-    if choice == "custom":
+    if choice == "Custom range":
         default = period_ending(data_date, 12)
         start = st.sidebar.date_input("From", default.start, key="from", bind="query-params")
         end = st.sidebar.date_input("To", default.end, key="to", bind="query-params")
         return Period(start, end)
-    if choice == "all":
+    if choice == "All time":
         return Period()
-    if choice == "ytd":
+    if choice == "Year to date":
         return Period(date(data_date.year, 1, 1), period_ending(data_date, 1).end)
-    return period_ending(data_date, int(choice.removeprefix("last_").removesuffix("m")))
+    return period_ending(data_date, PERIODS[choice])
 
 
 def describe(period: Period) -> str:
