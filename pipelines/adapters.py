@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import datetime
 import difflib
 import hashlib
 import io
@@ -31,8 +32,23 @@ DELIMITERS = [",", ";", "\t", "|"]
 # A "huge cell" limit: longer lines are a broken file, not data (DuckDB's default is 2 MB).
 MAX_LINE_BYTES = 16 * 1024 * 1024
 COLUMN_TYPES = {"text", "integer", "number", "money", "date", "timestamp", "boolean"}
-# Number formats: which character groups thousands and which marks decimals.
-NUMBER_FORMATS = {"1,234.50": (",", "."), "1.234,50": (".", ","), "1 234,50": (" ", ",")}
+# Number formats: which character groups thousands, which marks decimals, and the shape a value
+# must have once currency signs and codes are stripped. A value of another shape ("1.234,50" read
+# as "1,234.50") is quarantined as unreadable instead of silently becoming 1.2345.
+NUMBER_FORMATS = {
+    "1,234.50": (",", ".", r"^-?([0-9]{1,3}(,[0-9]{3})+|[0-9]+)([.][0-9]+)?$"),
+    "1.234,50": (".", ",", r"^-?([0-9]{1,3}([.][0-9]{3})+|[0-9]+)(,[0-9]+)?$"),
+    "1 234,50": (" ", ",", r"^-?[0-9]+(,[0-9]+)?$"),
+}
+# Date formats a mapping may name besides strptime patterns. "iso8601": "2025-01-20T09:03:00Z",
+# with or without 'T', fraction or 'Z' (UTC assumed). "epoch": Unix seconds (APIs, Delighted).
+ISO8601_FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%f",
+                   "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+EPOCH = "epoch"
+# Always tried after a mapping's own formats: a spreadsheet's date cells arrive as ISO text.
+SPREADSHEET_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+# What a mapping's `lookup:` can resolve: the file names the account, dim_account gives its id.
+LOOKUPS = {"account_name"}
 
 MAPPING_HELP = """\
 A mapping file is YAML; save it as my_layout.yaml and run
@@ -46,10 +62,14 @@ Example:
     required: [Deal Id, Amount]     # columns that identify the layout
   columns:
     opportunity_id: Deal Id         # the natural key: a later export updates these rows
+    account_id: {from: Customer, lookup: account_name}   # a name: the id comes from the accounts
     amount: {from: Amount, type: money, number_format: "1.234,50"}
-    close_date: {from: Closed, type: date, format: "%d.%m.%Y"}
+    close_date: {from: [Closed, Expected close], type: date, format: ["%d.%m.%Y", iso8601]}
     lead_source: {from: Source, map: {Referral by PS: delivery, Web: marketing}}
-  constants: {deal_type: new_business}"""
+  constants: {deal_type: new_business}
+A list under `from` takes the first non-empty of those columns; `format` may be a list too
+(also: iso8601, epoch for Unix seconds); number_format is one of "1,234.50", "1.234,50",
+"1 234,50"."""
 
 
 class IngestError(Exception):
@@ -61,12 +81,13 @@ class ColumnSpec:
     """How one canonical column is derived from one source column."""
 
     name: str
-    source: str
+    sources: tuple[str, ...]  # the first non-empty of these columns
     type: str = "text"
-    format: str | None = None
+    formats: tuple[str, ...] = ()  # date/timestamp: strptime patterns, "iso8601" or "epoch"
     number_format: str = "1,234.50"
     value_map: dict | None = None
     default: object = None
+    lookup: str | None = None  # "account_name": the value names an account of dim_account
 
 
 @dataclass(frozen=True)
@@ -84,7 +105,7 @@ class Layout:
 
     @property
     def source_columns(self) -> list[str]:
-        return list(dict.fromkeys(c.source for c in self.columns))
+        return list(dict.fromkeys(source for c in self.columns for source in c.sources))
 
     @property
     def header_line(self) -> int:
@@ -117,15 +138,24 @@ def parse_layout(path: Path) -> Layout:
         if number_format not in NUMBER_FORMATS:
             raise IngestError(f"{path}: column {name}: number_format must be one of {list(NUMBER_FORMATS)}")
         value_map = rule.get("map")
+        if "from" not in rule:
+            raise IngestError(f"{path}: column {name}: say which file column it comes from with 'from'")
+        lookup = rule.get("lookup")
+        if lookup is not None and (lookup not in LOOKUPS or name != "account_id"):
+            raise IngestError(f"{path}: column {name}: lookup is only for account_id, one of {sorted(LOOKUPS)}")
+        formats = _as_tuple(rule.get("format"))
+        if EPOCH in formats and col_type not in {"date", "timestamp"}:
+            raise IngestError(f"{path}: column {name}: format epoch needs type date or timestamp")
         columns.append(
             ColumnSpec(
                 name=name,
-                source=str(rule["from"]),
+                sources=_as_tuple(rule["from"]),
                 type=col_type,
-                format=rule.get("format"),
+                formats=formats,
                 number_format=number_format,
                 value_map={str(k): v for k, v in value_map.items()} if value_map else None,
                 default=rule.get("default"),
+                lookup=lookup,
             )
         )
     detect = spec.get("detect", {})
@@ -136,7 +166,7 @@ def parse_layout(path: Path) -> Layout:
         name=Path(path).stem,
         title=spec.get("title", Path(path).stem),
         table=table,
-        required=tuple(detect.get("required", [c.source for c in columns])),
+        required=tuple(map(str, detect.get("required", [s for c in columns for s in c.sources]))),
         columns=tuple(columns),
         header_rows=int(detect.get("header_rows", 1)),
         skip_rows=int(detect.get("skip_rows", 0)),
@@ -144,6 +174,13 @@ def parse_layout(path: Path) -> Layout:
         constants=dict(spec.get("constants", {})),
         path=Path(path),
     )
+
+
+def _as_tuple(value) -> tuple[str, ...]:
+    """A YAML scalar or list, as a tuple of strings (None: empty)."""
+    if value is None:
+        return ()
+    return tuple(str(v) for v in (value if isinstance(value, list) else [value]))
 
 
 def load_layouts(extra: list[Path] | None = None) -> dict[str, Layout]:
@@ -224,7 +261,8 @@ def prepare(path: Path, workdir: Path, sheet: str | None = None) -> SourceFile:
         text = fh.read(SNIFF_BYTES)
     lines = text.splitlines()[:12]
     first = next((ln for ln in lines if ln.strip()), "")
-    delimiter = max(DELIMITERS, key=first.count)
+    unquoted = re.sub(r'"[^"]*"', "", first)  # a question text's commas do not split columns
+    delimiter = max(DELIMITERS, key=unquoted.count)
     head = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
     return SourceFile(path, csv_path, sha, encoding, delimiter, head)
 
@@ -251,10 +289,13 @@ def _xlsx_to_csv(path: Path, workdir: Path, sheet: str | None) -> Path:
 
 
 def _cell_text(value) -> str:
+    """A cell as text: dates in ISO (every date column also accepts ISO), whole numbers bare."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    if isinstance(value, datetime.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
     return str(value)
 
 
@@ -371,7 +412,7 @@ def staging_sql(layout: Layout, header: list[str]) -> tuple[str, list]:
     params: list = []
     typed, raws, unparsed = ["source_row"], [], []
     for col in layout.columns:
-        raw = f"NULLIF(TRIM(c{header.index(col.source)}), '')" if col.source in header else "CAST(NULL AS VARCHAR)"
+        raw = _raw(col, header)
         typed.append(f"{_cast(col, raw, params)} AS {col.name}")
         if col.type != "text" or col.value_map:
             raws.append(f"{raw} AS raw_{col.name}")
@@ -388,6 +429,14 @@ def staging_sql(layout: Layout, header: list[str]) -> tuple[str, list]:
     return f"SELECT {outer}\nFROM (\n  SELECT {inner}\n  FROM land\n) AS typed", params
 
 
+def _raw(col: ColumnSpec, header: list[str]) -> str:
+    """The column's text: the first non-empty of its source columns (NULL when none is in the file)."""
+    cells = [f"NULLIF(TRIM(c{header.index(source)}), '')" for source in col.sources if source in header]
+    if not cells:
+        return "CAST(NULL AS VARCHAR)"
+    return cells[0] if len(cells) == 1 else f"COALESCE({', '.join(cells)})"
+
+
 def _cast(col: ColumnSpec, raw: str, params: list) -> str:
     if col.value_map:
         whens = []
@@ -399,19 +448,41 @@ def _cast(col: ColumnSpec, raw: str, params: list) -> str:
             params.append(col.default)
             mapped = f"CASE WHEN {raw} IS NULL THEN NULL ELSE COALESCE({mapped}, ?) END"
         return f"CAST({mapped} AS BOOLEAN)" if col.type == "boolean" else mapped
+    if col.lookup:
+        # The file names the account; its id is the one dim_account holds under that name.
+        return f"(SELECT min(a.account_id) FROM dim_account AS a WHERE lower(a.account_name) = lower({raw}))"
     if col.type == "text":
         return raw
     if col.type in {"date", "timestamp"}:
-        params.append(col.format or ("%Y-%m-%d" if col.type == "date" else "%Y-%m-%d %H:%M:%S"))
-        parsed = f"TRY_STRPTIME({raw}, ?)"
+        parsed = _parse_time(col, raw, params)
         return f"CAST({parsed} AS DATE)" if col.type == "date" else parsed
     if col.type in {"money", "number", "integer"}:
-        thousands, decimal = NUMBER_FORMATS[col.number_format]
-        # Keep digits, sign and the decimal mark; drop currency codes/symbols and grouping.
-        params.extend([re.escape(thousands), decimal])
-        digits = f"REPLACE(REGEXP_REPLACE(REGEXP_REPLACE({raw}, '[^0-9,.\\-]', '', 'g'), ?, '', 'g'), ?, '.')"
+        thousands, decimal, shape = NUMBER_FORMATS[col.number_format]
+        # Keep digits, signs, parentheses and marks; drop currency codes/symbols. "(1,234.50)" is
+        # an accountant's minus. Then check the shape, drop grouping, make the decimal mark a dot.
+        kept = f"REGEXP_REPLACE({raw}, '[^0-9,.()\\-]', '', 'g')"
+        signed = f"CASE WHEN {kept} LIKE '(%)' THEN '-' || REPLACE(REPLACE({kept}, '(', ''), ')', '') ELSE {kept} END"
+        params.extend([shape, re.escape(thousands), decimal])
+        digits = f"REPLACE(REGEXP_REPLACE({signed}, ?, '', 'g'), ?, '.')"
         target = {"integer": "BIGINT", "money": "DECIMAL(18,2)", "number": "DOUBLE"}[col.type]
-        return f"TRY_CAST({digits} AS {target})"
+        return f"CASE WHEN regexp_matches({signed}, ?) THEN TRY_CAST({digits} AS {target}) END"
     if col.type == "boolean":
         return f"TRY_CAST({raw} AS BOOLEAN)"
     raise AssertionError(col.type)
+
+
+def _parse_time(col: ColumnSpec, raw: str, params: list) -> str:
+    """The first of the mapping's formats that reads the text, then ISO (spreadsheet date cells)."""
+    default = "%Y-%m-%d" if col.type == "date" else "%Y-%m-%d %H:%M:%S"
+    patterns: list[str] = []
+    for fmt in col.formats or (default,):
+        patterns.extend(ISO8601_FORMATS if fmt == "iso8601" else [fmt])
+    patterns.extend(SPREADSHEET_DATE_FORMATS)
+    attempts = []
+    for pattern in dict.fromkeys(patterns):
+        if pattern == EPOCH:  # Unix seconds, read as UTC
+            attempts.append(f"epoch_ms(TRY_CAST(TRY_CAST({raw} AS DOUBLE) * 1000 AS BIGINT))")
+        else:
+            params.append(pattern)
+            attempts.append(f"TRY_STRPTIME({raw}, ?)")
+    return attempts[0] if len(attempts) == 1 else f"COALESCE({', '.join(attempts)})"
