@@ -22,7 +22,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from pipelines.warehouse import CANONICAL_COLUMNS, NATURAL_KEYS
+from pipelines.warehouse import CANONICAL_COLUMNS, CANONICAL_VALUES, NATURAL_KEYS
 
 SOURCES_DIR = Path(__file__).parent / "sources"
 
@@ -67,7 +67,8 @@ Example:
     close_date: {from: [Closed, Expected close], type: date, format: ["%d.%m.%Y", iso8601]}
     lead_source: {from: Source, map: {Referral by PS: delivery, Web: marketing}}
   constants: {deal_type: new_business}
-A list under `from` takes the first non-empty of those columns; `format` may be a list too
+A list under `from` takes the first non-empty of those columns (with `join: true`, all of them
+joined by a space: first and last name); map keys ignore case; `format` may be a list too
 (also: iso8601, epoch for Unix seconds); number_format is one of "1,234.50", "1.234,50",
 "1 234,50"."""
 
@@ -88,6 +89,7 @@ class ColumnSpec:
     value_map: dict | None = None
     default: object = None
     lookup: str | None = None  # "account_name": the value names an account of dim_account
+    join: bool = False  # the non-empty source columns joined by a space (first and last name)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def parse_layout(path: Path) -> Layout:
             raise IngestError(
                 f"{path}: {table} has no column {name!r}; its columns are {CANONICAL_COLUMNS[table]}"
             )
-        rule = {"from": rule} if isinstance(rule, str) else dict(rule)
+        rule = {"from": rule} if isinstance(rule, (str, list)) else dict(rule)  # `name: Column` or `name: [A, B]`
         col_type = rule.get("type", "boolean" if isinstance(rule.get("default"), bool) else "text")
         if col_type not in COLUMN_TYPES:
             raise IngestError(f"{path}: column {name}: type {col_type!r} is not one of {sorted(COLUMN_TYPES)}")
@@ -138,11 +140,15 @@ def parse_layout(path: Path) -> Layout:
         if number_format not in NUMBER_FORMATS:
             raise IngestError(f"{path}: column {name}: number_format must be one of {list(NUMBER_FORMATS)}")
         value_map = rule.get("map")
+        _check_vocabulary(path, table, name, (value_map or {}).values())
         if "from" not in rule:
             raise IngestError(f"{path}: column {name}: say which file column it comes from with 'from'")
         lookup = rule.get("lookup")
         if lookup is not None and (lookup not in LOOKUPS or name != "account_id"):
             raise IngestError(f"{path}: column {name}: lookup is only for account_id, one of {sorted(LOOKUPS)}")
+        join = bool(rule.get("join", False))
+        if join and col_type != "text":
+            raise IngestError(f"{path}: column {name}: join is for text columns (names)")
         formats = _as_tuple(rule.get("format"))
         if EPOCH in formats and col_type not in {"date", "timestamp"}:
             raise IngestError(f"{path}: column {name}: format epoch needs type date or timestamp")
@@ -153,11 +159,15 @@ def parse_layout(path: Path) -> Layout:
                 type=col_type,
                 formats=formats,
                 number_format=number_format,
-                value_map={str(k): v for k, v in value_map.items()} if value_map else None,
+                value_map={str(k).lower(): v for k, v in value_map.items()} if value_map else None,
                 default=rule.get("default"),
                 lookup=lookup,
+                join=join,
             )
         )
+    constants = dict(spec.get("constants", {}))
+    for name, value in constants.items():
+        _check_vocabulary(path, table, name, [value])
     detect = spec.get("detect", {})
     key = NATURAL_KEYS[table]
     if key not in {c.name for c in columns}:
@@ -171,9 +181,17 @@ def parse_layout(path: Path) -> Layout:
         header_rows=int(detect.get("header_rows", 1)),
         skip_rows=int(detect.get("skip_rows", 0)),
         footer=tuple(detect.get("footer", [])),
-        constants=dict(spec.get("constants", {})),
+        constants=constants,
         path=Path(path),
     )
+
+
+def _check_vocabulary(path: Path, table: str, column: str, values) -> None:
+    """A canonical column with a vocabulary (lead_source, ...) only receives its own values."""
+    allowed = CANONICAL_VALUES.get((table, column))
+    wrong = sorted({str(v) for v in values} - set(allowed)) if allowed else []
+    if wrong:
+        raise IngestError(f"{path}: column {column}: {wrong} are not canonical values; use one of {list(allowed)}")
 
 
 def _as_tuple(value) -> tuple[str, ...]:
@@ -434,7 +452,9 @@ def _raw(col: ColumnSpec, header: list[str]) -> str:
     cells = [f"NULLIF(TRIM(c{header.index(source)}), '')" for source in col.sources if source in header]
     if not cells:
         return "CAST(NULL AS VARCHAR)"
-    return cells[0] if len(cells) == 1 else f"COALESCE({', '.join(cells)})"
+    if len(cells) == 1:
+        return cells[0]
+    return f"NULLIF(CONCAT_WS(' ', {', '.join(cells)}), '')" if col.join else f"COALESCE({', '.join(cells)})"
 
 
 def _cast(col: ColumnSpec, raw: str, params: list) -> str:
@@ -443,7 +463,7 @@ def _cast(col: ColumnSpec, raw: str, params: list) -> str:
         for vendor_value, canonical in col.value_map.items():
             params.extend([vendor_value, canonical])
             whens.append("WHEN ? THEN ?")
-        mapped = f"CASE {raw} {' '.join(whens)} END"
+        mapped = f"CASE lower({raw}) {' '.join(whens)} END"  # the keys are lower-cased
         if col.default is not None:
             params.append(col.default)
             mapped = f"CASE WHEN {raw} IS NULL THEN NULL ELSE COALESCE({mapped}, ?) END"

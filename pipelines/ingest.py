@@ -146,7 +146,8 @@ def load_file(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout
     if layout.table == "fct_survey_response":
         match_accounts_by_email(con)
     progress(f"{name}: validating {result.rows_in:,} rows with Great Expectations")
-    outcome = validation.validate(con.execute("SELECT * FROM staged").df(), layout.table)
+    looked_up = frozenset(c.name for c in layout.columns if c.lookup)
+    outcome = validation.validate(con.execute("SELECT * FROM staged").df(), layout.table, looked_up)
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     quarantine_rows(con, outcome.failed_rows, header, source, layout, loaded_at)
     result.quarantined = len(outcome.failed_rows)
@@ -197,7 +198,17 @@ def quarantine_rows(con, failed: pd.DataFrame, header: list[str], source: Source
 
 
 def match_accounts_by_email(con: duckdb.DuckDBPyConnection) -> None:
-    """Responses with only an email get the account whose website has the email's domain."""
+    """Responses with only an email get an account: the CRM contact's with that exact email
+    first (a consultant's gmail, a parent company's domain), else the account whose website has
+    the email's domain. Answers matched by neither are quarantined as "no matching account"."""
+    con.execute(
+        """UPDATE staged SET account_id = m.account_id
+        FROM (
+          SELECT lower(email) AS email, min(account_id) AS account_id
+          FROM dim_contact WHERE email IS NOT NULL AND account_id IS NOT NULL GROUP BY 1
+        ) AS m
+        WHERE staged.account_id IS NULL AND lower(staged.contact) = m.email"""
+    )
     con.execute(
         """UPDATE staged SET account_id = m.account_id
         FROM (

@@ -20,6 +20,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # offline users: no usag
 # "no matching account": it cannot be linked to any deal.
 REQUIRED = {
     "dim_account": ["account_name"],
+    "dim_contact": ["account_id", "email"],
     "fct_opportunity": ["account_id", "close_date"],
     "fct_project": ["account_id"],
     "fct_escalation": ["account_id", "opened_at"],
@@ -41,8 +42,12 @@ class Check:
     reason: str
 
 
-def checks_for(table: str, columns: list[str]) -> list[Check]:
-    """The GX suite of one canonical table, limited to the columns this file provides."""
+def checks_for(table: str, columns: list[str], looked_up: frozenset[str] = frozenset()) -> list[Check]:
+    """The GX suite of one canonical table, limited to the columns this file provides.
+
+    ``looked_up`` names the columns the mapping resolves by name (an account named in the file):
+    an empty one there means the name matched no account, which is what the reason says.
+    """
     import great_expectations as gx
     from great_expectations.expectations.row_conditions import Column
 
@@ -54,11 +59,8 @@ def checks_for(table: str, columns: list[str]) -> list[Check]:
     ]
     for column in REQUIRED[table]:
         if column in columns:
-            reason = (
-                "no matching account"
-                if (table, column) == ("fct_survey_response", "account_id")
-                else f"missing {column}"
-            )
+            matched = column in looked_up or (table, column) == ("fct_survey_response", "account_id")
+            reason = "no matching account" if matched else f"missing {column}"
             checks.append(Check(E.ExpectColumnValuesToNotBeNull(column=column), column, reason))
     for column in NON_NEGATIVE.get(table, []):
         if column in columns:
@@ -90,7 +92,7 @@ class ValidationOutcome:
     results: pd.DataFrame  # expectation, column_name, success, unexpected_count, sample
 
 
-def validate(frame: pd.DataFrame, table: str) -> ValidationOutcome:
+def validate(frame: pd.DataFrame, table: str, looked_up: frozenset[str] = frozenset()) -> ValidationOutcome:
     """Run the table's GX suite on a staged file; return the failing rows with their reasons."""
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -103,7 +105,7 @@ def validate(frame: pd.DataFrame, table: str) -> ValidationOutcome:
         .add_batch_definition_whole_dataframe("file")
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    checks = checks_for(table, list(frame.columns))
+    checks = checks_for(table, list(frame.columns), looked_up)
     for number, check in enumerate(checks):
         check.expectation.meta = {"check": number, "reason": check.reason}
     suite = gx.ExpectationSuite(name=f"{table}_rows", expectations=[c.expectation for c in checks])

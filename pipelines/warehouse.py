@@ -42,6 +42,10 @@ CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
         "account_id": "VARCHAR", "account_name": "VARCHAR", "segment": "VARCHAR",
         "region": "VARCHAR", "owner": "VARCHAR", "website": "VARCHAR",
     },
+    # CRM contacts: how a survey answer that carries only an e-mail finds its account.
+    "dim_contact": {
+        "contact_id": "VARCHAR", "account_id": "VARCHAR", "email": "VARCHAR", "name": "VARCHAR",
+    },
     "fct_opportunity": {
         "opportunity_id": "VARCHAR", "account_id": "VARCHAR", "owner": "VARCHAR",
         "stage": "VARCHAR", "is_won": "BOOLEAN", "is_closed": "BOOLEAN",
@@ -71,7 +75,14 @@ CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 NATURAL_KEYS = {table: next(iter(columns)) for table, columns in CANONICAL_COLUMNS.items()}
-# Load order: accounts first, so survey emails can be matched to accounts loaded in the same run.
+# The vocabularies of DOMAIN.md: a mapping's value map or constant must land on one of these.
+CANONICAL_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("fct_opportunity", "lead_source"): ("delivery", "marketing", "sales", "partner", "customer_referral", "other"),
+    ("fct_activity", "activity_type"): ("status_report", "sales_meeting", "joint_engagement", "qbr"),
+    ("fct_survey_response", "survey_type"): ("nps", "csat"),
+}
+# Load order: accounts first (deals, contacts and tickets may name their account), then contacts,
+# so survey e-mails can be matched to the contacts and accounts loaded in the same run.
 TABLE_ORDER = list(CANONICAL_COLUMNS)
 
 BOOKKEEPING_DDL = """
