@@ -4,7 +4,7 @@ import streamlit as st
 
 from pipelines import metrics
 from ui import charts, data, filters
-from ui.format import delta, money, number, pct
+from ui.format import delta, money, money_delta, number, pct
 
 st.title("Overview")
 st.caption("Is delivery quality turning into profit on the next deal? Headline KPIs against the previous period.")
@@ -36,25 +36,29 @@ st.caption(f"Period: {filters.describe(period)} · data up to {data_date:%d %b %
 row = st.columns(4)
 row[0].metric("NPS", number(now["nps"]), delta(now["nps"], was("nps"), unit=" pts"), help=metrics.DEFINITIONS["nps"])
 row[1].metric("CSAT", pct(now["csat_pct"]), delta(now["csat_pct"], was("csat_pct"), 100, " pts"), help=metrics.DEFINITIONS["csat_pct"])
-row[2].metric("Won amount", money(now["won_amount"]), delta(now["won_amount"], was("won_amount"), 1e-3, "k"), help=metrics.DEFINITIONS["won_amount"])
+row[2].metric("Won amount", money(now["won_amount"]), money_delta(now["won_amount"], was("won_amount")), help=metrics.DEFINITIONS["won_amount"])
 row[3].metric("Re-business rate", pct(now["rebusiness_rate"]), delta(now["rebusiness_rate"], was("rebusiness_rate"), 100, " pts"), help=metrics.DEFINITIONS["rebusiness_rate"])
 row = st.columns(4)
 row[0].metric("Delivered margin", pct(now["delivered_margin"]), delta(now["delivered_margin"], was("delivered_margin"), 100, " pts"), help=metrics.DEFINITIONS["delivered_margin"])
 row[1].metric("Re-business margin", pct(now["rebusiness_margin"]), delta(now["rebusiness_margin"], was("rebusiness_margin"), 100, " pts"), help=metrics.DEFINITIONS["rebusiness_margin"])
 leads = now["delivery_leads"]
-row[2].metric("Delivery-lead net sales", money(leads["net_sales"]), delta(leads["net_sales"], was("delivery_leads", "net_sales"), 1e-3, "k"), help=f"{leads['count']:,} delivery-sourced deals, win rate {pct(leads['win_rate'])}. " + metrics.DEFINITIONS["delivery_leads"])
+row[2].metric("Delivery-lead net sales", money(leads["net_sales"]), money_delta(leads["net_sales"], was("delivery_leads", "net_sales")), help=f"{leads['count']:,} delivery-sourced deals, win rate {pct(leads['win_rate'])}. " + metrics.DEFINITIONS["delivery_leads"])
 escalations = now["escalations"]
 row[3].metric("Escalations", number(escalations["count"]), delta(escalations["count"], was("escalations", "count")), delta_color="inverse", help=f"median {number(escalations['median_hours_to_resolve'])} h to resolve; {escalations['with_sales_involved']:,} with sales involved. " + metrics.DEFINITIONS["escalations"])
 
 st.subheader("Does satisfaction bring the next deal?")
-link = data.query(metrics.rebusiness_by_nps_category, period, months=12)
+answered = metrics.answers_followed_into(period, 12)
+link = data.query(metrics.rebusiness_by_nps_category, answered, months=12)
 st.plotly_chart(
     charts.rate_bars(link, "category", "Re-business within 12 months of an NPS answer", "answers followed by re-business", charts.NPS_COLOURS),
     width="stretch",
 )
 st.caption(
-    f"n = {link['n'].sum():,} NPS answers with a complete 12-month window; whiskers are 95% Wilson intervals; "
-    f"groups under {charts.SMALL_N} answers are greyed."
+    f"n = {link['n'].sum():,} NPS answers with a complete 12-month window"
+    + (f", given {filters.describe(answered)} so that their next 12 months fall in the period" if answered.start else "")
+    + f"; whiskers are 95% Wilson intervals; "
+    f"groups under {charts.SMALL_N} answers are greyed. Answers from one account are not independent: "
+    "read the intervals as a lower bound on the uncertainty."
 )
 
 st.subheader("Monthly trend")

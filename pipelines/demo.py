@@ -190,14 +190,16 @@ def _accounts(rng, n: int, people: dict) -> pd.DataFrame:
         "seller": rng.choice(people["sellers"], n),
         "satisfaction": rng.standard_normal(n),
         "weight": np.asarray(SEGMENT_WEIGHT)[segment],
+        # The day the firm won the client; a third were clients before the data starts.
+        "since": np.clip(rng.uniform(-0.5, 0.9, n) * SPAN_DAYS, 0, None).astype(int),
     })
 
 
 def _opportunities(rng, n: int, accounts: pd.DataFrame, people: dict) -> pd.DataFrame:
     s = accounts["satisfaction"].to_numpy()
-    weight = accounts["weight"].to_numpy() * np.exp(SATISFACTION_DEAL_ELASTICITY * s)
+    weight = _client_weight(accounts) * np.exp(SATISFACTION_DEAL_ELASTICITY * s)
     account = rng.choice(len(accounts), n, p=weight / weight.sum())
-    created = rng.integers(0, SPAN_DAYS, n)
+    created = _days_since(rng, accounts, account)
     close = created + 10 + np.round(rng.gamma(2.0, 35.0, n)).astype(int)
     source = rng.choice(len(LEAD_SOURCES), n, p=[share for *_, share in LEAD_SOURCES])
     is_delivery = np.array([canonical == "delivery" for _, canonical, _ in LEAD_SOURCES])[source]
@@ -224,6 +226,17 @@ def _opportunities(rng, n: int, accounts: pd.DataFrame, people: dict) -> pd.Data
     frame["rebusiness"] = False
     frame.loc[wins.index[(wins["close"] > earlier_win_close).to_numpy()], "rebusiness"] = True
     return frame
+
+
+def _client_weight(accounts: pd.DataFrame) -> np.ndarray:
+    """How much an account buys, answers and meets: its segment's size times its days as a client."""
+    return accounts["weight"].to_numpy() * (SPAN_DAYS - accounts["since"].to_numpy())
+
+
+def _days_since(rng, accounts: pd.DataFrame, account: np.ndarray) -> np.ndarray:
+    """A day in each account's time as a client: from the day it was won to the data's end."""
+    since = accounts["since"].to_numpy()[account]
+    return since + (rng.random(len(account)) * (SPAN_DAYS - since)).astype(int)
 
 
 def _projects(rng, n: int, opportunities: pd.DataFrame, accounts: pd.DataFrame, people: dict):
@@ -272,12 +285,12 @@ def _projects(rng, n: int, opportunities: pd.DataFrame, accounts: pd.DataFrame, 
 def _activities(rng, n: int, reports: pd.DataFrame, accounts: pd.DataFrame, people: dict) -> pd.DataFrame:
     """The status reports plus meetings, joint engagements and QBRs up to ``n`` activities in all."""
     rest = max(0, n - len(reports))
-    weight = accounts["weight"].to_numpy()
+    weight = _client_weight(accounts)
     account = rng.choice(len(accounts), rest, p=weight / weight.sum())
     kind = np.asarray(ACTIVITY_KINDS)[rng.choice(len(ACTIVITY_KINDS), rest, p=ACTIVITY_KIND_SHARE)]
     with_delivery = (kind == "Joint Engagement") | (rng.random(rest) < 0.35)
     others = pd.DataFrame({
-        "account": account, "day": rng.integers(0, SPAN_DAYS + 1, rest), "kind": kind,
+        "account": account, "day": _days_since(rng, accounts, account), "kind": kind,
         "seller": accounts["seller"].to_numpy()[account],
         "delivery": np.where(with_delivery, rng.choice(people["delivery"], rest), -1),
     })
@@ -313,7 +326,7 @@ def _escalations(rng, n: int, projects: pd.DataFrame, accounts: pd.DataFrame) ->
 
 
 def _surveys(rng, n: int, accounts: pd.DataFrame, kind: str) -> pd.DataFrame:
-    weight = accounts["weight"].to_numpy()
+    weight = _client_weight(accounts)
     account = rng.choice(len(accounts), n, p=weight / weight.sum())
     s = accounts["satisfaction"].to_numpy()[account]
     if kind == "nps":
@@ -323,7 +336,7 @@ def _surveys(rng, n: int, accounts: pd.DataFrame, kind: str) -> pd.DataFrame:
     kept = rng.random(n)
     return pd.DataFrame({
         "response": np.arange(n), "account": account, "score": score.astype(int),
-        "seconds": rng.integers(0, SPAN_DAYS, n) * 86_400 + rng.integers(8 * 3600, 18 * 3600, n),
+        "seconds": _days_since(rng, accounts, account) * 86_400 + rng.integers(8 * 3600, 18 * 3600, n),
         "duration": rng.integers(40, 600, n),
         "given": rng.integers(0, len(FIRST), n), "family": rng.integers(0, len(LAST), n),
         # 0: account id given; 1: email only (matched by domain); 2: private email, no account

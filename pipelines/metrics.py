@@ -10,6 +10,7 @@ the answer date; escalations the date they were opened.
 
 from __future__ import annotations
 
+import calendar
 import math
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -74,6 +75,25 @@ class Period:
         if self.start.day == 1 and (self.end + timedelta(days=1)).day == 1:
             return period_ending(before, months)
         return Period(before - (self.end - self.start), before)
+
+    def shifted(self, months: int) -> Period:
+        """The same dates ``months`` months later (earlier when negative); open ends stay open."""
+        return Period(*(None if day is None else add_months(day, months) for day in (self.start, self.end)))
+
+
+def add_months(day: date, months: int) -> date:
+    """Calendar months later; the 31st becomes the month's last day where it has no 31st."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def answers_followed_into(period: Period, months: int) -> Period:
+    """The answer dates whose ``months``-month outcome window ends inside ``period``.
+
+    Answers given in a recent period cannot show what followed yet; this reads the period's
+    re-business against the answers given ``months`` months earlier.
+    """
+    return period.shifted(-months)
 
 
 def _one(con, sql: str, params: list) -> dict:

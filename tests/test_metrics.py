@@ -152,3 +152,27 @@ def test_period_ending_counts_whole_months(end, months, start, last):
 )
 def test_previous_period_has_the_same_length(period, previous):
     assert period.previous() == previous
+
+
+@pytest.mark.parametrize(
+    "day,months,expected",
+    [
+        (date(2025, 3, 31), -1, date(2025, 2, 28)),
+        (date(2024, 2, 29), 12, date(2025, 2, 28)),
+        (date(2025, 11, 15), 3, date(2026, 2, 15)),
+        (date(2026, 1, 31), -12, date(2025, 1, 31)),
+    ],
+)
+def test_add_months_keeps_the_day_or_takes_the_months_last(day, months, expected):
+    assert metrics.add_months(day, months) == expected
+
+
+def test_answers_followed_into_a_period_are_those_a_window_earlier(con):
+    # Q1 2026 re-business read against Q1 2025 answers: R1 promoter (-> OPP002), R3 detractor
+    # (none), R4 passive (-> OPP006); R5 (1 May 2025) is outside.
+    answered = metrics.answers_followed_into(Period(date(2026, 1, 1), date(2026, 3, 31)), 12)
+    assert answered == Period(date(2025, 1, 1), date(2025, 3, 31))
+    frame = metrics.rebusiness_by_nps_category(con, answered, months=12).set_index("category")
+    assert frame["n"].to_dict() == {"promoter": 1, "passive": 1, "detractor": 1}
+    assert frame["rebought"].to_dict() == {"promoter": 1, "passive": 1, "detractor": 0}
+    assert metrics.answers_followed_into(Period(), 12) == Period()

@@ -65,3 +65,20 @@ def test_overview_on_the_demo_warehouse(monkeypatch, demo_db):
     assert set(shown) >= {"NPS", "CSAT", "Won amount", "Re-business rate", "Delivered margin", "Escalations"}
     assert all(value != "–" for value in shown.values())
     assert any("NPS answers with a complete 12-month window" in c.value for c in at.caption)
+
+
+def test_overview_link_is_filled_for_the_default_period(monkeypatch, demo_db):
+    # The default "Last 12 months" has no answers with a complete 12-month window of their own:
+    # the chart reads the answers of the 12 months before, whose next 12 months are the period.
+    at = run_app(monkeypatch, demo_db)
+    caption = next(c.value for c in at.caption if "complete 12-month window" in c.value)
+    answers = int(caption.split("n = ")[1].split(" ")[0].replace(",", ""))
+    assert answers > 500
+    assert "so that their next 12 months fall in the period" in caption
+
+
+def test_money_deltas_are_as_short_as_the_values(monkeypatch, world_db):
+    at = run_app(monkeypatch, world_db, {"period": "Custom range", "from": "2025-04-01", "to": "2025-06-30"})
+    # Q2 2025 won 50k (OPP002) against Q1's 200k
+    won = next(m for m in at.metric if m.label == "Won amount")
+    assert (won.value, won.delta) == ("50.0k", "-150.0k")

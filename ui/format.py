@@ -25,3 +25,11 @@ def delta(now: float | None, before: float | None, scale: float = 1.0, unit: str
     if now is None or before is None:
         return None
     return f"{(now - before) * scale:+,.1f}{unit}"
+
+
+def money_delta(now: float | None, before: float | None) -> str | None:
+    """Change in money against the previous period, as short as the value itself ("+1.5M")."""
+    if now is None or before is None:
+        return None
+    change = now - before
+    return ("+" if change >= 0 else "-") + money(abs(change))
