@@ -44,7 +44,7 @@ row[1].metric("Re-business margin", pct(now["rebusiness_margin"]), delta(now["re
 leads = now["delivery_leads"]
 row[2].metric("Delivery-lead net sales", money(leads["net_sales"]), money_delta(leads["net_sales"], was("delivery_leads", "net_sales")), help=f"{leads['count']:,} delivery-sourced deals, win rate {pct(leads['win_rate'])}. " + metrics.DEFINITIONS["delivery_leads"])
 escalations = now["escalations"]
-row[3].metric("Escalations", number(escalations["count"]), delta(escalations["count"], was("escalations", "count")), delta_color="inverse", help=f"median {number(escalations['median_hours_to_resolve'])} h to resolve; {escalations['with_sales_involved']:,} with sales involved. " + metrics.DEFINITIONS["escalations"])
+row[3].metric("Escalations", number(escalations["count"]), delta(escalations["count"], was("escalations", "count"), digits=0), delta_color="inverse", help=f"median {number(escalations['median_hours_to_resolve'])} h to resolve; {escalations['with_sales_involved']:,} with sales involved. " + metrics.DEFINITIONS["escalations"])
 
 st.subheader("Does satisfaction bring the next deal?")
 answered = metrics.answers_followed_into(period, 12)

@@ -30,7 +30,7 @@ def rate_bars(frame: pd.DataFrame, category: str, title: str, y_title: str, colo
                 arrayminus=(shown["rate"] - shown["ci_low"]).fillna(0),
             ),
             text=[f"{r:.0%}" if n else "no data" for r, n in zip(shown["rate"], shown["n"])],
-            textposition="inside",
+            textposition="inside", insidetextanchor="middle",  # clear of the whisker's top
             hovertemplate="%{x}<br>rate %{y:.1%}<extra></extra>",
         )
     )

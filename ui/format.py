@@ -20,11 +20,11 @@ def number(value: float | None, digits: int = 0) -> str:
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def delta(now: float | None, before: float | None, scale: float = 1.0, unit: str = "") -> str | None:
+def delta(now: float | None, before: float | None, scale: float = 1.0, unit: str = "", digits: int = 1) -> str | None:
     """Change against the previous period as text, or None when either side is missing."""
     if now is None or before is None:
         return None
-    return f"{(now - before) * scale:+,.1f}{unit}"
+    return f"{(now - before) * scale:+,.{digits}f}{unit}"
 
 
 def money_delta(now: float | None, before: float | None) -> str | None:
