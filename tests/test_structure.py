@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -44,11 +45,32 @@ def test_staging_sql_transpiles_to_spark(layout):
     sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
 
 
-def test_metric_sql_transpiles_to_spark():
+class RecordingConnection:
+    """Passes queries to DuckDB and keeps their text, so a test sees every SQL a metric runs."""
+
+    def __init__(self, con):
+        self.con, self.queries = con, []
+
+    def execute(self, sql, params=None):
+        self.queries.append(sql)
+        return self.con.execute(sql, params)
+
+
+def test_every_metric_query_transpiles_to_spark(world_db, reader):
     from pipelines import metrics
 
-    for name in ("SURVEY_KPIS", "DEAL_KPIS", "MARGIN_KPIS", "DELIVERY_LEAD_KPIS", "ESCALATION_KPIS"):
-        sqlglot.transpile(getattr(metrics, name), read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
+    con = RecordingConnection(reader(world_db))
+    period = metrics.Period(date(2025, 1, 1), date(2025, 12, 31))
+    metrics.kpis(con, period)
+    metrics.data_date(con)
+    for months in metrics.OUTCOME_WINDOWS:
+        metrics.rebusiness_by_nps_category(con, period, months=months)
+    for metric in (metrics.lead_source_performance, metrics.sold_vs_delivered_by_status_reports,
+                   metrics.escalation_resolution, metrics.monthly_trend):
+        metric(con, period)
+    assert len(con.queries) >= 15
+    for sql in con.queries:
+        sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
 
 
 def readme_commands() -> list[str]:
