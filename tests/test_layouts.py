@@ -169,6 +169,11 @@ def test_formats_lists_every_bundled_layout_with_its_required_columns(capsys):
         assert f"{layout.name} " in out and f"required: {', '.join(layout.required)}" in out
 
 
+def test_the_readme_table_lists_every_bundled_layout():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [name for name in BUNDLED if f"| `{name}` |" not in readme] == []
+
+
 @pytest.mark.parametrize("path", sorted(adapters.SOURCES_DIR.glob("*.yaml")), ids=lambda p: p.stem)
 def test_every_layout_says_where_it_was_checked_and_has_a_fixture(path):
     assert "Checked against:" in path.read_text(encoding="utf-8")
@@ -239,6 +244,12 @@ def test_a_contacts_exact_email_wins_over_the_email_domain(layouts_db, reader):
 def test_the_email_domain_matches_when_no_contact_has_the_email(layouts_db, reader):
     # ann.doe@acme.com is no contact; acme.com is Acme's website (www.acme.com)
     assert canonical_row(reader(layouts_db), "fct_survey_response", "tf0001ann")["account_id"] == ACME
+
+
+def test_contacts_given_after_the_surveys_still_load_first(tmp_path, reader):
+    db = tmp_path / "w.duckdb"
+    ingest([LAYOUTS / "typeform_nps.csv", LAYOUTS / "salesforce_contacts.csv", WORLD / "salesforce_accounts.csv"], db=db)
+    assert canonical_row(reader(db), "fct_survey_response", "tf0002lena")["account_id"] == GAMMA
 
 
 def test_unmatched_answers_are_quarantined_and_counted(layouts_db, reader):
