@@ -5,5 +5,7 @@ import streamlit as st
 from ui.bootstrap import ensure_warehouse
 
 st.set_page_config(page_title="Win-Win", page_icon=":material/handshake:", layout="wide")
+# Navigation first: it replaces Streamlit's automatic pages/ menu even while the demo builds.
+page = st.navigation([st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True)])
 ensure_warehouse()
-st.navigation([st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True)]).run()
+page.run()

@@ -64,9 +64,11 @@ st.caption(
 st.subheader("Monthly trend")
 trend = data.query(metrics.monthly_trend, period)
 left, middle, right = st.columns(3)
-left.plotly_chart(charts.monthly_lines(trend, "nps", "NPS", "NPS (−100..100)"), width="stretch")
-middle.plotly_chart(charts.monthly_lines(trend, "won_amount", "Won amount", "won amount per month"), width="stretch")
+left.plotly_chart(charts.monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")), width="stretch")
+middle.plotly_chart(charts.monthly_lines(trend, "won_amount", "Won amount", "won per month (CRM currency)"), width="stretch")
 right.plotly_chart(charts.monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%"), width="stretch")
+
+st.caption("The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.")
 
 with st.expander("Definitions"):
     for name, text in metrics.DEFINITIONS.items():

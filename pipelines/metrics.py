@@ -205,6 +205,21 @@ def wilson_interval(successes, trials, confidence: float = CONFIDENCE):
     return proportion_confint(successes, trials, alpha=1 - confidence, method="wilson")
 
 
+def nps_interval(promoters, detractors, answers, confidence: float = CONFIDENCE):
+    """NPS and its normal-approximation interval, on the -100..100 scale.
+
+    Each answer scores +1 (promoter), 0 or -1 (detractor); NPS is 100 x their mean, so its
+    variance is (share promoters + share detractors - (NPS/100)^2) / n.
+    """
+    from scipy.stats import norm
+
+    promoters, detractors, answers = (pd.Series(x, dtype=float) for x in (promoters, detractors, answers))
+    answers = answers.where(answers > 0)
+    score = (promoters - detractors) / answers
+    spread = norm.ppf(0.5 + confidence / 2) * ((promoters + detractors) / answers - score**2).clip(lower=0).pow(0.5) / answers.pow(0.5)
+    return 100 * score, 100 * (score - spread).clip(lower=-1), 100 * (score + spread).clip(upper=1)
+
+
 def _with_intervals(frame: pd.DataFrame, successes: str, trials: str) -> pd.DataFrame:
     frame = frame.copy()
     frame["rate"] = frame[successes] / frame[trials].where(frame[trials] > 0)
@@ -290,13 +305,16 @@ def monthly_trend(con, period: Period = Period()) -> pd.DataFrame:
     params = period.params
     survey = con.execute(
         """SELECT date_trunc('month', answer_date) AS month,
-                  100.0 * (sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END)
-                         - sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END)) / count(*) AS nps,
+                  sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS promoters,
+                  sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS detractors,
                   count(*) AS nps_answers
            FROM mart_response_outcome
            WHERE survey_type = 'nps' AND answer_date BETWEEN ? AND ? GROUP BY 1""",
         params,
     ).df()
+    survey["nps"], survey["nps_ci_low"], survey["nps_ci_high"] = nps_interval(
+        survey["promoters"], survey["detractors"], survey["nps_answers"]
+    )
     deals = con.execute(
         """SELECT date_trunc('month', close_date) AS month,
                   CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE) AS won_amount,
@@ -312,7 +330,7 @@ def monthly_trend(con, period: Period = Period()) -> pd.DataFrame:
         params,
     ).df()
     trend = survey.merge(deals, on="month", how="outer").merge(margins, on="month", how="outer")
-    for column in ("nps", "delivered_margin", "rebusiness_rate"):
+    for column in ("nps", "nps_ci_low", "nps_ci_high", "delivered_margin", "rebusiness_rate"):
         trend[column] = trend[column].astype(float)
     return trend.sort_values("month", ignore_index=True)
 

@@ -176,3 +176,20 @@ def test_answers_followed_into_a_period_are_those_a_window_earlier(con):
     assert frame["n"].to_dict() == {"promoter": 1, "passive": 1, "detractor": 1}
     assert frame["rebought"].to_dict() == {"promoter": 1, "passive": 1, "detractor": 0}
     assert metrics.answers_followed_into(Period(), 12) == Period()
+
+
+def test_nps_interval_by_hand():
+    # 50 promoters, 20 detractors of 100: NPS 30; variance (0.7 - 0.3^2) / 100 = 0.0061;
+    # half-width 1.95996 * sqrt(0.0061) = 0.15308 -> 14.69 .. 45.31
+    nps, low, high = metrics.nps_interval([50], [20], [100])
+    assert nps[0] == pytest.approx(30)
+    assert (low[0], high[0]) == pytest.approx((14.692, 45.308), abs=1e-3)
+
+
+def test_monthly_trend_by_hand(con):
+    trend = metrics.monthly_trend(con).set_index("month")
+    jan, may = trend.loc["2025-01-01"], trend.loc["2025-05-01"]
+    # January 2025: one NPS answer (10) -> NPS 100, no spread; OPP001 won 100k
+    assert (jan["nps"], jan["nps_answers"], jan["nps_ci_low"], jan["won_amount"]) == (100, 1, 100, 100_000)
+    # May 2025: answer R5 (6) -> NPS -100; P1 completed 10 May: (100k - 70k) / 100k
+    assert may["nps"] == -100 and may["delivered_margin"] == pytest.approx(0.30)

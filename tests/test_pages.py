@@ -82,3 +82,11 @@ def test_money_deltas_are_as_short_as_the_values(monkeypatch, world_db):
     # Q2 2025 won 50k (OPP002) against Q1's 200k
     won = next(m for m in at.metric if m.label == "Won amount")
     assert (won.value, won.delta) == ("50.0k", "-150.0k")
+
+
+def test_a_failed_first_start_build_shows_its_error_and_how_to_load(monkeypatch):
+    monkeypatch.setenv("WINWIN_DEMO", "1")
+    at = run_app(monkeypatch, "/proc/winwin-cannot-write-here/warehouse.duckdb")
+    assert not at.exception
+    assert "python -m pipelines demo --out data/demo --ingest" in at.error[0].value
+    assert "python -m pipelines ingest" in at.info[0].value

@@ -41,8 +41,16 @@ def rate_bars(frame: pd.DataFrame, category: str, title: str, y_title: str, colo
     return figure
 
 
-def monthly_lines(trend: pd.DataFrame, column: str, title: str, y_title: str, tickformat: str | None = None) -> go.Figure:
-    figure = go.Figure(go.Scatter(x=trend["month"], y=trend[column], mode="lines+markers", connectgaps=False))
+def monthly_lines(trend: pd.DataFrame, column: str, title: str, y_title: str, tickformat: str | None = None,
+                  band: tuple[str, str] | None = None) -> go.Figure:
+    """A monthly line; ``band`` names the low/high columns of its 95% interval, drawn shaded."""
+    figure = go.Figure()
+    if band:
+        low, high = band
+        figure.add_trace(go.Scatter(x=trend["month"], y=trend[high], mode="lines", line_width=0, hoverinfo="skip", showlegend=False))
+        figure.add_trace(go.Scatter(x=trend["month"], y=trend[low], mode="lines", line_width=0, fill="tonexty",
+                                    fillcolor="rgba(21, 101, 192, 0.15)", name="95% interval", hoverinfo="skip", showlegend=False))
+    figure.add_trace(go.Scatter(x=trend["month"], y=trend[column], mode="lines+markers", connectgaps=False, showlegend=False, name=title))
     figure.update_layout(title=title, yaxis_title=y_title, margin=dict(t=50, b=30, l=40, r=20), height=260)
     if tickformat:
         figure.update_yaxes(tickformat=tickformat)
