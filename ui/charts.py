@@ -8,6 +8,8 @@ import plotly.graph_objects as go
 # Colours mean the same on every page.
 NPS_COLOURS = {"promoter": "#2e7d32", "passive": "#9e9e9e", "detractor": "#c62828"}
 MUTED = "#d0d0d0"
+# Lines that are not a category: one blue everywhere (red and green mean detractor and promoter).
+LINE = "#1565c0"
 # Groups smaller than this are drawn greyed: their interval is too wide to read much into.
 SMALL_N = 30
 
@@ -17,7 +19,7 @@ def rate_bars(frame: pd.DataFrame, category: str, title: str, y_title: str, colo
     colours = colours or {}
     shown = frame.fillna({"rate": 0})
     bar_colours = [
-        MUTED if n < SMALL_N else colours.get(c, "#1565c0") for c, n in zip(shown[category], shown["n"])
+        MUTED if n < SMALL_N else colours.get(c, LINE) for c, n in zip(shown[category], shown["n"])
     ]
     figure = go.Figure(
         go.Bar(
@@ -50,7 +52,8 @@ def monthly_lines(trend: pd.DataFrame, column: str, title: str, y_title: str, ti
         figure.add_trace(go.Scatter(x=trend["month"], y=trend[high], mode="lines", line_width=0, hoverinfo="skip", showlegend=False))
         figure.add_trace(go.Scatter(x=trend["month"], y=trend[low], mode="lines", line_width=0, fill="tonexty",
                                     fillcolor="rgba(21, 101, 192, 0.15)", name="95% interval", hoverinfo="skip", showlegend=False))
-    figure.add_trace(go.Scatter(x=trend["month"], y=trend[column], mode="lines+markers", connectgaps=False, showlegend=False, name=title))
+    figure.add_trace(go.Scatter(x=trend["month"], y=trend[column], mode="lines+markers", connectgaps=False,
+                                line_color=LINE, showlegend=False, name=title))
     figure.update_layout(title=title, yaxis_title=y_title, margin=dict(t=50, b=30, l=40, r=20), height=260)
     if tickformat:
         figure.update_yaxes(tickformat=tickformat)
