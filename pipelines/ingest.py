@@ -147,7 +147,7 @@ def load_file(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout
         match_accounts_by_email(con)
     progress(f"{name}: validating {result.rows_in:,} rows with Great Expectations")
     looked_up = frozenset(c.name for c in layout.columns if c.lookup)
-    outcome = validation.validate(con.execute("SELECT * FROM staged").df(), layout.table, looked_up)
+    outcome = validation.validate(con, "staged", layout.table, looked_up)
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     quarantine_rows(con, outcome.failed_rows, header, source, layout, loaded_at)
     result.quarantined = len(outcome.failed_rows)

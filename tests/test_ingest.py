@@ -191,3 +191,12 @@ def test_stale_build_files_of_a_killed_ingest_are_swept(db, tmp_path):
     changed.write_text((WORLD / "salesforce_accounts.csv").read_text().replace("Acme Corp", "Acme AG"))
     ingest([changed], db=db)
     assert not stale.exists()
+
+
+def test_gx_still_has_the_batch_fingerprint_switch_validation_turns_off():
+    # pipelines/validation.py sets it to 0: hashing every staged frame cost 4x the validation.
+    # A GX upgrade that renames it must fail here, not silently make ingest slow again.
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    source = Path(pandas_execution_engine.__file__).read_text(encoding="utf-8")
+    assert "df.memory_usage().sum() < HASH_THRESHOLD" in source
