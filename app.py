@@ -6,6 +6,9 @@ from ui.bootstrap import ensure_warehouse
 
 st.set_page_config(page_title="Win-Win", page_icon=":material/handshake:", layout="wide")
 # Navigation first: it replaces Streamlit's automatic pages/ menu even while the demo builds.
-page = st.navigation([st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True)])
+page = st.navigation([
+    st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/database:"),
+])
 ensure_warehouse()
 page.run()

@@ -104,6 +104,7 @@ class Layout:
     footer: tuple[str, ...] = ()
     constants: dict = field(default_factory=dict)
     path: Path | None = None
+    digest: str = ""  # sha256 of the mapping file: a changed mapping loads a loaded file anew
 
     @property
     def source_columns(self) -> list[str]:
@@ -118,7 +119,8 @@ class Layout:
 def parse_layout(path: Path) -> Layout:
     """Read one mapping file; raise IngestError naming the file and the field that is wrong."""
     try:
-        spec = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        spec = yaml.safe_load(text)
     except (OSError, yaml.YAMLError) as exc:
         raise IngestError(f"{path}: cannot read mapping file: {exc}") from exc
     if not isinstance(spec, dict) or "table" not in spec or "columns" not in spec:
@@ -183,6 +185,7 @@ def parse_layout(path: Path) -> Layout:
         footer=tuple(detect.get("footer", [])),
         constants=constants,
         path=Path(path),
+        digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
 
 

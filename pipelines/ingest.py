@@ -45,7 +45,7 @@ class FileResult:
 
     def summary(self) -> str:
         if self.skipped:
-            return f"{self.file_name}: already loaded (same sha256); nothing changed"
+            return f"{self.file_name}: already loaded (same bytes, same mapping); nothing changed"
         text = (
             f"{self.file_name} [{self.layout} -> {self.table}]: {self.rows_in:,} rows = "
             f"{self.inserted:,} new + {self.updated:,} updated + {self.unchanged:,} unchanged + "
@@ -97,10 +97,11 @@ def ingest(
             raise IngestError("\n\n".join(problems) + "\n\nNothing was loaded; the warehouse is unchanged.")
         prepared.sort(key=lambda item: warehouse.TABLE_ORDER.index(item[1].table))
         loaded_before = _loaded_hashes(db)
-        skipped = [FileResult(s.path.name, lay.name, lay.table, skipped=True) for s, lay in prepared if s.sha256 in loaded_before]
+        skipped = [FileResult(s.path.name, lay.name, lay.table, skipped=True) for s, lay in prepared
+                   if (s.sha256, lay.digest) in loaded_before]
         for result in skipped:
             progress(result.summary())
-        todo = [(s, lay) for s, lay in prepared if s.sha256 not in loaded_before]
+        todo = [(s, lay) for s, lay in prepared if (s.sha256, lay.digest) not in loaded_before]
         if not todo:  # nothing new: keep the current build (and every reader's cache) as it is
             return skipped
         results = skipped
@@ -111,11 +112,12 @@ def ingest(
     return results
 
 
-def _loaded_hashes(db: Path) -> set[str]:
+def _loaded_hashes(db: Path) -> set[tuple[str, str]]:
+    """(file sha256, mapping sha256) of every load: the same bytes read the same way again are a no-op."""
     if not db.exists():
         return set()
     with warehouse.connect_readonly(db) as con:
-        return {row[0] for row in con.execute("SELECT file_sha256 FROM load_log").fetchall()}
+        return set(con.execute("SELECT file_sha256, mapping_sha256 FROM load_log").fetchall())
 
 
 def _forced_layout(layouts: dict[str, Layout], name: str | None, mappings: list[Path] | None) -> Layout | None:
@@ -132,11 +134,16 @@ def load_file(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout
     started = time.perf_counter()
     name = source.path.name
     result = FileResult(name, layout.name, layout.table)
-    already = con.execute("SELECT 1 FROM load_log WHERE file_sha256 = ?", [source.sha256]).fetchone()
+    already = con.execute(
+        "SELECT 1 FROM load_log WHERE file_sha256 = ? AND mapping_sha256 = ?", [source.sha256, layout.digest]
+    ).fetchone()
     if already:
         result.skipped = True
         progress(result.summary())
         return result
+    # Loaded before under another mapping: its rows are judged anew, so its old verdicts go.
+    con.execute("DELETE FROM quarantine WHERE file_sha256 = ?", [source.sha256])
+    con.execute("DELETE FROM unmapped_value WHERE file_sha256 = ?", [source.sha256])
     size_mb = source.path.stat().st_size / 1e6
     progress(f"{name}: reading as {layout.name} ({size_mb:,.1f} MB)")
     header = adapters.check_required(source, layout)
@@ -161,9 +168,9 @@ def load_file(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout
     result.unmapped = record_unmapped(con, source, layout)
     result.seconds = time.perf_counter() - started
     con.execute(
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [name, source.sha256, layout.name, layout.table, loaded_at, result.rows_in, result.inserted,
-         result.updated, result.unchanged, result.quarantined, result.seconds],
+         result.updated, result.unchanged, result.quarantined, result.seconds, layout.digest],
     )
     con.execute("DROP TABLE land; DROP TABLE staged")
     assert result.reconciles(), result.summary()

@@ -4,33 +4,44 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
+
 from pipelines import warehouse
 
 
 def status(db: Path) -> dict:
+    """The report of ``report`` for a warehouse file, or what to do when there is none yet."""
     if not db.exists():
         return {"warehouse": str(db), "exists": False, "tables": {}, "files": [], "quarantine": [], "data_date": None}
     with warehouse.connect_readonly(db) as con:
-        tables = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in warehouse.CANONICAL_COLUMNS}
-        files = _records(con, """SELECT file_name, layout, table_name, file_sha256, loaded_at, rows_in,
-                                        rows_inserted, rows_updated, rows_unchanged, rows_quarantined
-                                 FROM load_log ORDER BY loaded_at, file_name""")
-        quarantine = _records(con, """SELECT table_name, reason, count(*) AS rows FROM quarantine
-                                      GROUP BY 1, 2 ORDER BY 3 DESC""")
-        unmapped = _records(con, """SELECT layout, column_name, value, sum(rows) AS rows FROM unmapped_value
-                                    GROUP BY 1, 2, 3 ORDER BY 4 DESC""")
-        build = con.execute("SELECT build_id, built_at, data_date FROM build_info").fetchone()
+        return {"warehouse": str(db), "exists": True, **report(con)}
+
+
+def report(con) -> dict:
+    """Build, row counts per table, files loaded, quarantine by reason, unmapped vendor values."""
+    build = con.execute("SELECT build_id, built_at, data_date FROM build_info").fetchone()
     return {
-        "warehouse": str(db),
-        "exists": True,
         "build_id": build[0] if build else None,
         "built_at": build[1] if build else None,
         "data_date": build[2] if build else None,
-        "tables": tables,
-        "files": files,
-        "quarantine": quarantine,
-        "unmapped_values": unmapped,
+        "tables": {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in warehouse.CANONICAL_COLUMNS},
+        "files": _records(con, """SELECT file_name, layout, table_name, file_sha256, loaded_at, rows_in,
+                                         rows_inserted, rows_updated, rows_unchanged, rows_quarantined
+                                  FROM load_log ORDER BY loaded_at, file_name"""),
+        "quarantine": _records(con, """SELECT table_name, reason, count(*) AS rows FROM quarantine
+                                       GROUP BY 1, 2 ORDER BY 3 DESC"""),
+        "unmapped_values": _records(con, """SELECT layout, column_name, value, sum(rows) AS rows FROM unmapped_value
+                                            GROUP BY 1, 2, 3 ORDER BY 4 DESC"""),
     }
+
+
+def quarantined_rows(con, reason: str | None = None) -> pd.DataFrame:
+    """Every quarantined row (or those of one reason) with its file, row number and record as exported."""
+    return con.execute(
+        """SELECT table_name, source_file, source_row, reason, record, loaded_at FROM quarantine
+           WHERE ? IS NULL OR reason = ? ORDER BY loaded_at, source_file, source_row""",
+        [reason, reason],
+    ).df()
 
 
 def _records(con, sql: str) -> list[dict]:

@@ -89,7 +89,8 @@ BOOKKEEPING_DDL = """
 CREATE TABLE IF NOT EXISTS load_log (
   file_name VARCHAR, file_sha256 VARCHAR, layout VARCHAR, table_name VARCHAR,
   loaded_at TIMESTAMP, rows_in BIGINT, rows_inserted BIGINT, rows_updated BIGINT,
-  rows_unchanged BIGINT, rows_quarantined BIGINT, seconds DOUBLE);
+  rows_unchanged BIGINT, rows_quarantined BIGINT, seconds DOUBLE, mapping_sha256 VARCHAR);
+ALTER TABLE load_log ADD COLUMN IF NOT EXISTS mapping_sha256 VARCHAR;
 CREATE TABLE IF NOT EXISTS quarantine (
   table_name VARCHAR, layout VARCHAR, source_file VARCHAR, file_sha256 VARCHAR,
   source_row INTEGER, reason VARCHAR, record VARCHAR, loaded_at TIMESTAMP);

@@ -200,3 +200,24 @@ def test_gx_still_has_the_batch_fingerprint_switch_validation_turns_off():
 
     source = Path(pandas_execution_engine.__file__).read_text(encoding="utf-8")
     assert "df.memory_usage().sum() < HASH_THRESHOLD" in source
+
+
+def test_a_changed_mapping_loads_an_already_loaded_file_anew(tmp_path, reader):
+    # The user's first mapping lacks "Web": OPP002's lead source is unmapped (loaded as empty).
+    bundled = Path("pipelines/sources/salesforce_opportunities.yaml").read_text(encoding="utf-8")
+    assert "      Web: marketing\n" in bundled
+    first = tmp_path / "salesforce_opportunities.yaml"
+    first.write_text(bundled.replace("      Web: marketing\n", ""), encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    deals = WORLD / "salesforce_opportunities.csv"
+    ingest([WORLD / "salesforce_accounts.csv"], db=db)
+    assert ingest([deals], db=db, mappings=[first])[0].unmapped == {"lead_source": {"Web": 2}}
+    # The same bytes with the mapping fixed are not "already loaded": they are read again.
+    result = ingest([deals], db=db)[0]
+    assert not result.skipped and (result.updated, result.quarantined, result.unmapped) == (1, 1, {})
+    con = reader(db)
+    query = "SELECT lead_source FROM fct_opportunity WHERE opportunity_id = '0065g00000OPP002AAA'"
+    assert con.execute(query).fetchone() == ("marketing",)
+    assert con.execute("SELECT count(*) FROM unmapped_value").fetchone() == (0,)
+    assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (1,)  # OPP008, once
+    assert ingest([deals], db=db)[0].skipped  # and now it is the same file read the same way

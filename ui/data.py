@@ -6,6 +6,7 @@ the warehouse file) and the filters, so a new build invalidates it without a res
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Callable
 
@@ -33,13 +34,14 @@ def cursor():
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached(name: str, key, args: tuple, kwargs: tuple):
-    return getattr(metrics, name)(cursor(), *args, **dict(kwargs))
+def _cached(module: str, name: str, key, args: tuple, kwargs: tuple):
+    return getattr(importlib.import_module(module), name)(cursor(), *args, **dict(kwargs))
 
 
-def query(metric: Callable, *args, **kwargs):
-    """Call a function of pipelines.metrics on the current build, cached per build and arguments."""
-    return _cached(metric.__name__, build_key(), args, tuple(sorted(kwargs.items())))
+def query(function: Callable, *args, **kwargs):
+    """Call a pipelines function that reads a connection (metrics, status), on the current build,
+    cached per build and arguments."""
+    return _cached(function.__module__, function.__name__, build_key(), args, tuple(sorted(kwargs.items())))
 
 
 def has_data() -> bool:

@@ -1,0 +1,38 @@
+"""Downloaded CSV is safe to open in a spreadsheet and keeps every row and value."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+import pytest
+
+from pipelines.export import defuse, spreadsheet_safe_csv
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("=HYPERLINK(\"http://evil\",\"x\")", "'=HYPERLINK(\"http://evil\",\"x\")"),
+        ("+1 555 0100", "'+1 555 0100"),
+        ("-cmd", "'-cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("Acme Corp", "Acme Corp"),
+        ("", ""),
+        (-5, -5),
+    ],
+)
+def test_defuse(value, expected):
+    assert defuse(value) == expected
+
+
+def test_csv_defuses_text_keeps_numbers_and_every_row():
+    frame = pd.DataFrame({"name": ["=1+1", "Zoë"], "amount": [-5.5, 10.0], "=col": ["a", None]})
+    rows = list(csv.reader(io.StringIO(spreadsheet_safe_csv(frame).decode("utf-8-sig"))))
+    assert rows == [["name", "amount", "'=col"], ["'=1+1", "-5.5", "a"], ["Zoë", "10.0", ""]]
+
+
+def test_csv_starts_with_a_bom_for_excel():
+    assert spreadsheet_safe_csv(pd.DataFrame({"a": [1]})).startswith(b"\xef\xbb\xbf")
