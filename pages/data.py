@@ -41,7 +41,7 @@ else:
         files, hide_index=True, width="stretch",
         column_config={"loaded_at": st.column_config.DatetimeColumn("loaded at (UTC)", format="D MMM YYYY, HH:mm")},
     )
-    st.caption("For every file: rows in = inserted + updated + unchanged + quarantined. A file loaded twice is skipped.")
+    st.caption("For every file: rows in = inserted + updated + unchanged + quarantined. A file loaded again with the same mapping is skipped.")
 
 st.subheader("Quarantine")
 by_reason = pd.DataFrame(report["quarantine"], columns=["table_name", "reason", "rows"])

@@ -76,10 +76,6 @@ class Period:
             return period_ending(before, months)
         return Period(before - (self.end - self.start), before)
 
-    def shifted(self, months: int) -> Period:
-        """The same dates ``months`` months later (earlier when negative); open ends stay open."""
-        return Period(*(None if day is None else add_months(day, months) for day in (self.start, self.end)))
-
 
 def add_months(day: date, months: int) -> date:
     """Calendar months later; the 31st becomes the month's last day where it has no 31st."""
@@ -93,7 +89,7 @@ def answers_followed_into(period: Period, months: int) -> Period:
     Answers given in a recent period cannot show what followed yet; this reads the period's
     re-business against the answers given ``months`` months earlier.
     """
-    return period.shifted(-months)
+    return Period(*(None if day is None else add_months(day, -months) for day in (period.start, period.end)))
 
 
 def _one(con, sql: str, params: list) -> dict:

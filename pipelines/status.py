@@ -10,7 +10,7 @@ from pipelines import warehouse
 
 
 def status(db: Path) -> dict:
-    """The report of ``report`` for a warehouse file, or what to do when there is none yet."""
+    """``report`` of a warehouse file, or ``exists: False`` when there is none yet."""
     if not db.exists():
         return {"warehouse": str(db), "exists": False, "tables": {}, "files": [], "quarantine": [], "data_date": None}
     with warehouse.connect_readonly(db) as con:
