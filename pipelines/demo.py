@@ -372,9 +372,9 @@ def _pick(values: list[str], index: str) -> str:
     return f"list_value({_literals(values)})[{index} + 1]"
 
 
-DAY = "(DATE '2023-01-01' + CAST({0} AS INTEGER))"
-SECOND = "(TIMESTAMP '2023-01-01 00:00:00' + to_seconds(CAST({0} AS BIGINT)))"
-assert START == date(2023, 1, 1)  # DAY and SECOND count from START
+# Days and seconds since START, as DuckDB dates and timestamps.
+DAY = f"(DATE '{START.isoformat()}' + CAST({{0}} AS INTEGER))"
+SECOND = f"(TIMESTAMP '{START.isoformat()} 00:00:00' + to_seconds(CAST({{0}} AS BIGINT)))"
 PERSON = "(SELECT person_name FROM people WHERE person = {0})"
 SALESFORCE_DATE = "strftime({0}, '%-m/%-d/%Y')"
 
