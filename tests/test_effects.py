@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines import metrics
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -40,3 +41,30 @@ def test_projects_whose_seller_sent_no_status_reports_slip_and_overrun_more(con)
 def test_escalations_with_sales_involved_resolve_faster(con):
     split = metrics.escalation_resolution(con).set_index("sales_involved")
     assert split.loc[True, "median_hours_to_resolve"] < 0.7 * split.loc[False, "median_hours_to_resolve"]
+
+
+def test_the_readme_reports_what_the_metrics_recover(con):
+    """The README's table of recovered effects (scale 1, seed 7) is what the metrics say today."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    link = metrics.rebusiness_by_nps_category(con, months=12).set_index("category")
+    p, q, d = link.loc["promoter"], link.loc["passive"], link.loc["detractor"]
+    sources = metrics.lead_source_performance(con).set_index("lead_source")
+    delivery, others = sources.loc["delivery"], sources.drop(index="delivery")
+    kpis = metrics.kpis(con)
+    split = metrics.sold_vs_delivered_by_status_reports(con).set_index("seller_sent_status_reports")
+    without, with_ = split.loc[False], split.loc[True]
+    escalations = metrics.escalation_resolution(con).set_index("sales_involved")
+    expected = [
+        f"promoters {p.rate:.1%} (95% CI {p.ci_low:.1%}–{p.ci_high:.1%}, n = {p.n:,.0f} answers), passives "
+        f"{q.rate:.1%}, detractors {d.rate:.1%} ({d.ci_low:.1%}–{d.ci_high:.1%}, n = {d.n:,.0f})",
+        f"win rate {delivery.win_rate:.1%} ({delivery.ci_low:.1%}–{delivery.ci_high:.1%}, n = {delivery.closed:,.0f} "
+        f"closed) against {others.won.sum() / others.closed.sum():.1%} for the other sources",
+        f"delivered margin {kpis['delivery_leads']['margin']:.1%} against {kpis['delivered_margin']:.1%} overall",
+        f"mean slip {without.mean_slip_days:.0f} days and cost overrun {without.mean_budget_variance:+.1%} "
+        f"(n = {without.projects:,.0f}) against {with_.mean_slip_days:.0f} days and {with_.mean_budget_variance:+.1%} "
+        f"(n = {with_.projects:,.0f})",
+        f"median {escalations.loc[True, 'median_hours_to_resolve']:.0f} h (n = {escalations.loc[True, 'escalations']:,.0f}) "
+        f"against {escalations.loc[False, 'median_hours_to_resolve']:.0f} h (n = {escalations.loc[False, 'escalations']:,.0f})",
+    ]
+    for line in expected:
+        assert line in readme
