@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, filters
+from ui import charts, data, exports, filters
 from ui.format import delta, money, money_delta, number, pct
 
 st.title("Overview")
@@ -49,9 +49,10 @@ row[3].metric("Escalations", number(escalations["count"]), delta(escalations["co
 st.subheader("Does satisfaction bring the next deal?")
 answered = metrics.answers_followed_into(period, 12)
 link = data.query(metrics.rebusiness_by_nps_category, answered, months=12)
-st.plotly_chart(
+stamp = f"{filters.describe(period)} · data up to {data_date:%d %b %Y}"
+exports.show_chart(
     charts.rate_bars(link, "category", "Re-business within 12 months of an NPS answer", "answers followed by re-business", charts.NPS_COLOURS),
-    width="stretch",
+    link, "Re-business within 12 months of an NPS answer", stamp,
 )
 st.caption(
     f"n = {link['n'].sum():,} NPS answers with a complete 12-month window"
@@ -64,9 +65,12 @@ st.caption(
 st.subheader("Monthly trend")
 trend = data.query(metrics.monthly_trend, period)
 left, middle, right = st.columns(3)
-left.plotly_chart(charts.monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")), width="stretch")
-middle.plotly_chart(charts.monthly_lines(trend, "won_amount", "Won amount", "won per month (CRM currency)"), width="stretch")
-right.plotly_chart(charts.monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%"), width="stretch")
+exports.show_chart(charts.monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")),
+                   trend[["month", "nps", "nps_ci_low", "nps_ci_high", "nps_answers"]], "Monthly NPS", stamp, left)
+exports.show_chart(charts.monthly_lines(trend, "won_amount", "Won amount", "won per month (CRM currency)"),
+                   trend[["month", "won_amount", "rebusiness_rate"]], "Monthly won amount", stamp, middle)
+exports.show_chart(charts.monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%"),
+                   trend[["month", "delivered_margin"]], "Monthly delivered margin", stamp, right)
 
 st.caption("The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.")
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,3 +61,12 @@ def reader():
     yield open_
     for con in opened:
         con.close()
+
+
+def run_app(monkeypatch, db, query_params: dict | None = None) -> AppTest:
+    """Run app.py in AppTest on the warehouse ``db`` with the URL query parameters given."""
+    monkeypatch.setenv("WINWIN_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in (query_params or {}).items():
+        at.query_params[key] = value
+    return at.run()
