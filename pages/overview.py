@@ -3,24 +3,17 @@
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, exports, filters
+from ui import charts, data, exports, filters, format
 from ui.format import delta, money, money_delta, number, pct
 
 st.title("Overview")
 st.caption("Is delivery quality turning into profit on the next deal? Headline KPIs against the previous period.")
 
-if not data.has_data():
-    st.info(
-        "The warehouse is empty. Load your exports with\n\n"
-        "`python -m pipelines ingest path/to/exports/`\n\n"
-        "or build the demo world with `python -m pipelines demo --out data/demo --ingest`, then reload this page."
-    )
-    st.stop()
-
+data.require_data()
 data_date = data.query(metrics.data_date)
-period = filters.period_filter(data_date)
-previous = period.previous()
-now = data.query(metrics.kpis, period)
+chosen = filters.sidebar_filters(data_date)
+previous = chosen.previous()
+now = data.query(metrics.kpis, chosen)
 before = data.query(metrics.kpis, previous) if previous else {}
 
 
@@ -31,7 +24,7 @@ def was(*path):
     return value
 
 
-st.caption(f"Period: {filters.describe(period)} · data up to {data_date:%d %b %Y}" + (f" · deltas against {filters.describe(previous)}" if previous else ""))
+st.caption(f"Filters: {filters.describe(chosen)} · data up to {data_date:%d %b %Y}" + (f" · deltas against {filters.describe(previous.period)}" if previous else ""))
 
 row = st.columns(4)
 row[0].metric("NPS", number(now["nps"]), delta(now["nps"], was("nps"), unit=" pts"), help=metrics.DEFINITIONS["nps"])
@@ -47,23 +40,23 @@ escalations = now["escalations"]
 row[3].metric("Escalations", number(escalations["count"]), delta(escalations["count"], was("escalations", "count"), digits=0), delta_color="inverse", help=f"median {number(escalations['median_hours_to_resolve'])} h to resolve; {escalations['with_sales_involved']:,} with sales involved. " + metrics.DEFINITIONS["escalations"])
 
 st.subheader("Does satisfaction bring the next deal?")
-answered = metrics.answers_followed_into(period, 12)
+answered = metrics.answers_followed_into(chosen, 12)
 link = data.query(metrics.rebusiness_by_nps_category, answered, months=12)
-stamp = f"{filters.describe(period)} · data up to {data_date:%d %b %Y}"
+stamp = filters.stamp(chosen, data_date)
 exports.show_chart(
     charts.rate_bars(link, "category", "Re-business within 12 months of an NPS answer", "answers followed by re-business", charts.NPS_COLOURS),
     link, "Re-business within 12 months of an NPS answer", stamp,
 )
 st.caption(
     f"n = {link['n'].sum():,} NPS answers with a complete 12-month window"
-    + (f", given {filters.describe(answered)} so that their next 12 months fall in the period" if answered.start else "")
+    + (f", given {filters.describe(answered.period)} so that their next 12 months fall in the period" if answered.period.start else "")
     + f"; whiskers are 95% Wilson intervals; "
     f"groups under {charts.SMALL_N} answers are greyed. Answers from one account are not independent: "
     "read the intervals as a lower bound on the uncertainty."
 )
 
 st.subheader("Monthly trend")
-trend = data.query(metrics.monthly_trend, period)
+trend = data.query(metrics.monthly_trend, chosen)
 left, middle, right = st.columns(3)
 exports.show_chart(charts.monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")),
                    trend[["month", "nps", "nps_ci_low", "nps_ci_high", "nps_answers"]], "Monthly NPS", stamp, left)
@@ -74,6 +67,4 @@ exports.show_chart(charts.monthly_lines(trend, "delivered_margin", "Delivered ma
 
 st.caption("The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.")
 
-with st.expander("Definitions"):
-    for name, text in metrics.DEFINITIONS.items():
-        st.markdown(f"**{name}** — {text}")
+format.definitions(*metrics.DEFINITIONS)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import pandas as pd
@@ -77,19 +77,98 @@ class Period:
         return Period(before - (self.end - self.start), before)
 
 
+# SQL that keeps only the rows the sidebar's dimension filters select, one per row grain.
+# Every fragment is constant text; the chosen values are bound as lists (None: no filter),
+# so `(? IS NULL OR list_contains(?, column))` reads "no filter, or the row's value is chosen".
+_ACCOUNT_DIMENSIONS = """(? IS NULL OR account_id IN (SELECT account_id FROM dim_account
+  WHERE (? IS NULL OR list_contains(?, segment)) AND (? IS NULL OR list_contains(?, region))
+    AND (? IS NULL OR list_contains(?, owner)) AND (? IS NULL OR list_contains(?, account_id))))"""
+_REP_BY_ACCOUNT = "(? IS NULL OR account_id IN (SELECT account_id FROM fct_opportunity WHERE list_contains(?, owner)))"
+_TEAM_BY_ACCOUNT = "(? IS NULL OR account_id IN (SELECT account_id FROM fct_project WHERE list_contains(?, delivery_team)))"
+_TEAM_BY_PROJECT = "(? IS NULL OR project_id IN (SELECT project_id FROM fct_project WHERE list_contains(?, delivery_team)))"
+
+
+def _native(column: str) -> str:
+    return f"(? IS NULL OR list_contains(?, {column}))"
+
+
+# How each grain meets the sales-rep and delivery-team filters: by its own column where it has
+# one (a deal's owner, a project's seller and team, an escalation's project), else through the
+# account (the accounts the rep sold to / the team delivered to).
+SCOPES = {
+    "deal": f"{_ACCOUNT_DIMENSIONS} AND {_native('owner')} AND {_TEAM_BY_ACCOUNT}",
+    "project": f"{_ACCOUNT_DIMENSIONS} AND {_native('sold_by')} AND {_native('delivery_team')}",
+    "escalation": f"{_ACCOUNT_DIMENSIONS} AND {_REP_BY_ACCOUNT} AND {_TEAM_BY_PROJECT}",
+    "account": f"{_ACCOUNT_DIMENSIONS} AND {_REP_BY_ACCOUNT} AND {_TEAM_BY_ACCOUNT}",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the sidebar selects: a period and, per dimension, the values kept (empty: all).
+
+    Every metric takes one (a bare Period still works: no dimension filter). ``accounts``
+    narrows to single accounts (the account page); the others are the sidebar's.
+    """
+
+    period: Period = Period()
+    segments: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+    reps: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    accounts: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, value: Filters | Period | None) -> Filters:
+        if isinstance(value, Filters):
+            return value
+        return cls(period=value or Period())
+
+    def with_period(self, period: Period) -> Filters:
+        return replace(self, period=period)
+
+    def previous(self) -> Filters | None:
+        before = self.period.previous()
+        return None if before is None else self.with_period(before)
+
+    def scope_params(self, grain: str) -> list:
+        """The values bound to ``SCOPES[grain]``, in its placeholders' order."""
+        def chosen(values):
+            return list(values) if values else None
+
+        account = [True if any((self.segments, self.regions, self.owners, self.accounts)) else None]
+        for values in (self.segments, self.regions, self.owners, self.accounts):
+            account += [chosen(values)] * 2
+        rep, team = [chosen(self.reps)] * 2, [chosen(self.teams)] * 2
+        return account + rep + team
+
+    def params(self, grain: str) -> list:
+        """Period bounds then the scope values: for ``... BETWEEN ? AND ? AND {SCOPES[grain]}``."""
+        return self.period.params + self.scope_params(grain)
+
+
 def add_months(day: date, months: int) -> date:
     """Calendar months later; the 31st becomes the month's last day where it has no 31st."""
     year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
     return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def answers_followed_into(period: Period, months: int) -> Period:
+def answers_followed_into(period: Filters | Period, months: int) -> Filters | Period:
     """The answer dates whose ``months``-month outcome window ends inside ``period``.
 
     Answers given in a recent period cannot show what followed yet; this reads the period's
-    re-business against the answers given ``months`` months earlier.
+    re-business against the answers given ``months`` months earlier. Filters keep their
+    dimensions and get the earlier period.
     """
+    if isinstance(period, Filters):
+        return period.with_period(answers_followed_into(period.period, months))
     return Period(*(None if day is None else add_months(day, -months) for day in (period.start, period.end)))
+
+
+def _check_window(months: int) -> None:
+    if months not in OUTCOME_WINDOWS:
+        raise ValueError(f"months must be one of {OUTCOME_WINDOWS}")
 
 
 def _one(con, sql: str, params: list) -> dict:
@@ -110,7 +189,7 @@ def _plain(value):
     return value
 
 
-SURVEY_KPIS = """
+SURVEY_KPIS = f"""
 SELECT
   count(*) AS responses,
   100.0 * (sum(CASE WHEN survey_type = 'nps' AND score >= 9 THEN 1 ELSE 0 END)
@@ -119,19 +198,19 @@ SELECT
   1.0 * sum(CASE WHEN survey_type = 'csat' AND score >= 4 THEN 1 ELSE 0 END)
         / NULLIF(sum(CASE WHEN survey_type = 'csat' THEN 1 ELSE 0 END), 0) AS csat_pct
 FROM mart_response_outcome
-WHERE answer_date BETWEEN ? AND ?
+WHERE answer_date BETWEEN ? AND ? AND {SCOPES["account"]}
 """
 
-DEAL_KPIS = """
+DEAL_KPIS = f"""
 SELECT
   sum(CASE WHEN is_won THEN amount ELSE 0 END) AS won_amount,
   CAST(sum(CASE WHEN is_won AND is_rebusiness THEN amount ELSE 0 END) AS DOUBLE)
     / NULLIF(CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE), 0) AS rebusiness_rate
 FROM mart_opportunity
-WHERE close_date BETWEEN ? AND ?
+WHERE close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
 """
 
-MARGIN_KPIS = """
+MARGIN_KPIS = f"""
 SELECT
   sum(revenue - actual_cost) / NULLIF(sum(revenue), 0) AS delivered_margin,
   sum(CASE WHEN is_rebusiness THEN revenue - actual_cost END)
@@ -139,10 +218,10 @@ SELECT
   sum(CASE WHEN lead_source = 'delivery' THEN revenue - actual_cost END)
     / NULLIF(sum(CASE WHEN lead_source = 'delivery' THEN revenue END), 0) AS delivery_margin
 FROM mart_project
-WHERE is_delivered AND actual_end_date BETWEEN ? AND ?
+WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}
 """
 
-DELIVERY_LEAD_KPIS = """
+DELIVERY_LEAD_KPIS = f"""
 SELECT
   count(*) AS count,
   COALESCE(sum(CASE WHEN is_won THEN 1 ELSE 0 END), 0) AS won,
@@ -150,28 +229,28 @@ SELECT
       / NULLIF(sum(CASE WHEN is_closed THEN 1 ELSE 0 END), 0) AS win_rate,
   COALESCE(sum(CASE WHEN is_won THEN amount END), 0) AS net_sales
 FROM mart_opportunity
-WHERE lead_source = 'delivery' AND close_date BETWEEN ? AND ?
+WHERE lead_source = 'delivery' AND close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
 """
 
-ESCALATION_KPIS = """
+ESCALATION_KPIS = f"""
 SELECT
   count(*) AS count,
   COALESCE(sum(CASE WHEN sales_involved THEN 1 ELSE 0 END), 0) AS with_sales_involved,
   median(hours_to_resolve) AS median_hours_to_resolve
 FROM mart_escalation
-WHERE CAST(opened_at AS DATE) BETWEEN ? AND ?
+WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]}
 """
 
 
-def kpis(con, period: Period = Period()) -> dict:
+def kpis(con, filters: Filters | Period = Filters()) -> dict:
     """The headline KPIs with the stable keys documented in the README."""
-    params = period.params
-    survey = _one(con, SURVEY_KPIS, params)
-    deals = _one(con, DEAL_KPIS, params)
-    margins = _one(con, MARGIN_KPIS, params)
-    leads = _one(con, DELIVERY_LEAD_KPIS, params)
+    filters = Filters.of(filters)
+    survey = _one(con, SURVEY_KPIS, filters.params("account"))
+    deals = _one(con, DEAL_KPIS, filters.params("deal"))
+    margins = _one(con, MARGIN_KPIS, filters.params("project"))
+    leads = _one(con, DELIVERY_LEAD_KPIS, filters.params("deal"))
     leads["margin"] = margins.pop("delivery_margin")
-    escalations = _one(con, ESCALATION_KPIS, params)
+    escalations = _one(con, ESCALATION_KPIS, filters.params("escalation"))
     return {
         "nps": survey["nps"],
         "csat_pct": survey["csat_pct"],
@@ -228,42 +307,44 @@ def _with_intervals(frame: pd.DataFrame, successes: str, trials: str) -> pd.Data
 NPS_CATEGORIES = ["promoter", "passive", "detractor"]
 
 
-def rebusiness_by_nps_category(con, period: Period = Period(), months: int = 12) -> pd.DataFrame:
+def rebusiness_by_nps_category(con, filters: Filters | Period = Filters(), months: int = 12) -> pd.DataFrame:
     """Share of NPS answers followed by re-business within `months`, per category, with 95% CI."""
-    if months not in OUTCOME_WINDOWS:
-        raise ValueError(f"months must be one of {OUTCOME_WINDOWS}")
+    _check_window(months)
+    filters = Filters.of(filters)
     frame = con.execute(
         f"""SELECT nps_category AS category, count(*) AS n,
                    sum(CASE WHEN deals_{months}m > 0 THEN 1 ELSE 0 END) AS rebought
             FROM mart_response_outcome
             WHERE survey_type = 'nps' AND window_complete_{months}m AND answer_date BETWEEN ? AND ?
+              AND {SCOPES["account"]}
             GROUP BY nps_category""",
-        period.params,
+        filters.params("account"),
     ).df()
     frame = pd.DataFrame({"category": NPS_CATEGORIES}).merge(frame, on="category", how="left")
     frame[["n", "rebought"]] = frame[["n", "rebought"]].fillna(0).astype(int)
     return _with_intervals(frame, "rebought", "n")
 
 
-def lead_source_performance(con, period: Period = Period()) -> pd.DataFrame:
+def lead_source_performance(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Per lead source: deals, won, win rate (with 95% CI), net sales, and delivered margin."""
+    filters = Filters.of(filters)
     deals = con.execute(
-        """SELECT COALESCE(lead_source, 'unknown') AS lead_source, count(*) AS deals,
+        f"""SELECT COALESCE(lead_source, 'unknown') AS lead_source, count(*) AS deals,
                   sum(CASE WHEN is_closed THEN 1 ELSE 0 END) AS closed,
                   sum(CASE WHEN is_won THEN 1 ELSE 0 END) AS won,
                   COALESCE(sum(CASE WHEN is_won THEN amount END), 0) AS net_sales,
                   median(CASE WHEN is_closed THEN cycle_days END) AS median_cycle_days
-           FROM mart_opportunity WHERE close_date BETWEEN ? AND ?
+           FROM mart_opportunity WHERE close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
            GROUP BY 1""",
-        period.params,
+        filters.params("deal"),
     ).df()
     margins = con.execute(
-        """SELECT COALESCE(lead_source, 'unknown') AS lead_source,
+        f"""SELECT COALESCE(lead_source, 'unknown') AS lead_source,
                   sum(revenue - actual_cost) / NULLIF(sum(revenue), 0) AS margin,
                   count(*) AS delivered_projects
-           FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ?
+           FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}
            GROUP BY 1""",
-        period.params,
+        filters.params("project"),
     ).df()
     frame = _with_intervals(deals, "won", "closed").rename(columns={"rate": "win_rate"})
     frame = frame.merge(margins, on="lead_source", how="left")
@@ -271,59 +352,59 @@ def lead_source_performance(con, period: Period = Period()) -> pd.DataFrame:
     return frame.sort_values("deals", ascending=False, ignore_index=True)
 
 
-def sold_vs_delivered_by_status_reports(con, period: Period = Period()) -> pd.DataFrame:
+def sold_vs_delivered_by_status_reports(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Completed projects split by whether their seller sent status reports: slip and overrun."""
     return con.execute(
-        """SELECT seller_sent_status_reports, count(*) AS projects,
+        f"""SELECT seller_sent_status_reports, count(*) AS projects,
                   avg(schedule_slip_days) AS mean_slip_days,
                   avg(budget_variance) AS mean_budget_variance,
                   sum(revenue - actual_cost) / NULLIF(sum(revenue), 0) AS margin
-           FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ?
+           FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}
            GROUP BY 1 ORDER BY 1""",
-        period.params,
+        Filters.of(filters).params("project"),
     ).df()
 
 
-def escalation_resolution(con, period: Period = Period()) -> pd.DataFrame:
+def escalation_resolution(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Escalations with and without sales involved: count and median hours to resolve."""
     return con.execute(
-        """SELECT sales_involved, count(*) AS escalations,
+        f"""SELECT sales_involved, count(*) AS escalations,
                   sum(CASE WHEN is_resolved THEN 1 ELSE 0 END) AS resolved,
                   median(hours_to_resolve) AS median_hours_to_resolve
-           FROM mart_escalation WHERE CAST(opened_at AS DATE) BETWEEN ? AND ?
+           FROM mart_escalation WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]}
            GROUP BY 1 ORDER BY 1""",
-        period.params,
+        Filters.of(filters).params("escalation"),
     ).df()
 
 
-def monthly_trend(con, period: Period = Period()) -> pd.DataFrame:
+def monthly_trend(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Per month: NPS and answers, won amount and re-business rate, delivered margin."""
-    params = period.params
+    filters = Filters.of(filters)
     survey = con.execute(
-        """SELECT date_trunc('month', answer_date) AS month,
+        f"""SELECT date_trunc('month', answer_date) AS month,
                   sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS promoters,
                   sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS detractors,
                   count(*) AS nps_answers
            FROM mart_response_outcome
-           WHERE survey_type = 'nps' AND answer_date BETWEEN ? AND ? GROUP BY 1""",
-        params,
+           WHERE survey_type = 'nps' AND answer_date BETWEEN ? AND ? AND {SCOPES["account"]} GROUP BY 1""",
+        filters.params("account"),
     ).df()
     survey["nps"], survey["nps_ci_low"], survey["nps_ci_high"] = nps_interval(
         survey["promoters"], survey["detractors"], survey["nps_answers"]
     )
     deals = con.execute(
-        """SELECT date_trunc('month', close_date) AS month,
+        f"""SELECT date_trunc('month', close_date) AS month,
                   CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE) AS won_amount,
                   CAST(sum(CASE WHEN is_won AND is_rebusiness THEN amount ELSE 0 END) AS DOUBLE)
                     / NULLIF(CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE), 0) AS rebusiness_rate
-           FROM mart_opportunity WHERE is_closed AND close_date BETWEEN ? AND ? GROUP BY 1""",
-        params,
+           FROM mart_opportunity WHERE is_closed AND close_date BETWEEN ? AND ? AND {SCOPES["deal"]} GROUP BY 1""",
+        filters.params("deal"),
     ).df()
     margins = con.execute(
-        """SELECT date_trunc('month', actual_end_date) AS month,
+        f"""SELECT date_trunc('month', actual_end_date) AS month,
                   sum(revenue - actual_cost) / NULLIF(sum(revenue), 0) AS delivered_margin
-           FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? GROUP BY 1""",
-        params,
+           FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]} GROUP BY 1""",
+        filters.params("project"),
     ).df()
     trend = survey.merge(deals, on="month", how="outer").merge(margins, on="month", how="outer")
     for column in ("nps", "nps_ci_low", "nps_ci_high", "delivered_margin", "rebusiness_rate"):
@@ -337,3 +418,576 @@ def period_ending(end: date, months: int) -> Period:
     year, month = divmod(first_of_end_month.year * 12 + first_of_end_month.month - 1 - (months - 1), 12)
     next_month = (first_of_end_month + timedelta(days=32)).replace(day=1)
     return Period(date(year, month + 1, 1), next_month - timedelta(days=1))
+
+
+# --- Filters' choices --------------------------------------------------------------------
+
+def filter_options(con) -> dict[str, list[str]]:
+    """The values each sidebar filter offers, from what is loaded."""
+    queries = {
+        "segments": "SELECT DISTINCT segment FROM dim_account WHERE segment IS NOT NULL ORDER BY 1",
+        "regions": "SELECT DISTINCT region FROM dim_account WHERE region IS NOT NULL ORDER BY 1",
+        "teams": "SELECT DISTINCT delivery_team FROM fct_project WHERE delivery_team IS NOT NULL ORDER BY 1",
+        "reps": "SELECT DISTINCT owner FROM fct_opportunity WHERE owner IS NOT NULL ORDER BY 1",
+        "owners": "SELECT DISTINCT owner FROM dim_account WHERE owner IS NOT NULL ORDER BY 1",
+    }
+    return {name: [row[0] for row in con.execute(sql).fetchall()] for name, sql in queries.items()}
+
+
+# --- Statistics (statsmodels) ---------------------------------------------------------------
+
+def mean_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and its t-interval (statsmodels); NaN bounds below two values."""
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    values = pd.Series(values, dtype=float).dropna()
+    if values.empty:
+        return (math.nan, math.nan, math.nan)
+    if len(values) < 2 or values.std() == 0:
+        return (values.mean(), values.mean() if len(values) > 1 else math.nan, values.mean() if len(values) > 1 else math.nan)
+    low, high = DescrStatsW(values.to_numpy()).tconfint_mean(alpha=1 - confidence)
+    return (values.mean(), low, high)
+
+
+def linear_fit(x, y, confidence: float = CONFIDENCE) -> dict:
+    """Ordinary least squares of y on x (statsmodels): slope, its interval, intercept, R², p, n."""
+    import statsmodels.api as sm
+
+    points = pd.DataFrame({"x": x, "y": y}, dtype=float).dropna()
+    empty = {"n": len(points), "slope": None, "ci_low": None, "ci_high": None, "intercept": None, "r2": None, "p_value": None}
+    if len(points) < 3 or points["x"].nunique() < 2:
+        return empty
+    fit = sm.OLS(points["y"], sm.add_constant(points["x"])).fit()
+    low, high = fit.conf_int(alpha=1 - confidence).loc["x"]
+    return {"n": len(points), "slope": float(fit.params["x"]), "ci_low": float(low), "ci_high": float(high),
+            "intercept": float(fit.params["const"]), "r2": float(fit.rsquared), "p_value": float(fit.pvalues["x"])}
+
+
+# --- Satisfaction -> profit ------------------------------------------------------------------
+
+CSAT_BANDS = ["satisfied (4-5)", "neutral (3)", "dissatisfied (1-2)"]
+# The groupings of survey answers the link is shown by: column, survey type, groups in order.
+ANSWER_GROUPINGS = {"nps_category": ("nps", NPS_CATEGORIES), "csat_band": ("csat", CSAT_BANDS)}
+
+
+def _answer_outcomes(con, filters: Filters, months: int, survey_type: str) -> pd.DataFrame:
+    """Each answer with a complete ``months`` window: its score, group and what followed."""
+    _check_window(months)
+    frame = con.execute(
+        f"""SELECT response_id, account_id, answer_date, score, nps_category, csat_band,
+                   deals_{months}m AS deals, CAST(amount_{months}m AS DOUBLE) AS amount,
+                   CAST(delivered_revenue_{months}m AS DOUBLE) AS delivered_revenue,
+                   CAST(delivered_cost_{months}m AS DOUBLE) AS delivered_cost
+            FROM mart_response_outcome
+            WHERE survey_type = ? AND window_complete_{months}m AND answer_date BETWEEN ? AND ?
+              AND {SCOPES["account"]}""",
+        [survey_type] + filters.params("account"),
+    ).df()
+    revenue = frame["delivered_revenue"].where(frame["delivered_revenue"] > 0)
+    frame["delivered_margin"] = (revenue - frame["delivered_cost"]) / revenue
+    return frame
+
+
+def outcome_by_group(con, filters: Filters | Period = Filters(), months: int = 12, by: str = "nps_category") -> pd.DataFrame:
+    """Per NPS category (or CSAT band): answers n; share followed by re-business within
+    ``months`` (Wilson 95%); mean re-business amount per answer (t 95%); mean delivered margin
+    of that re-business, over the n_margin answers whose follow-up deals have delivered."""
+    survey_type, groups = ANSWER_GROUPINGS[by]
+    answers = _answer_outcomes(con, Filters.of(filters), months, survey_type)
+    rows = []
+    for group in groups:
+        chosen = answers[answers[by] == group]
+        amount, amount_low, amount_high = mean_interval(chosen["amount"])
+        margin, margin_low, margin_high = mean_interval(chosen["delivered_margin"])
+        rows.append({"group": group, "n": len(chosen), "rebought": int((chosen["deals"] > 0).sum()),
+                     "amount": amount, "amount_ci_low": amount_low, "amount_ci_high": amount_high,
+                     "n_margin": int(chosen["delivered_margin"].notna().sum()),
+                     "margin": margin, "margin_ci_low": margin_low, "margin_ci_high": margin_high})
+    return _with_intervals(pd.DataFrame(rows), "rebought", "n")
+
+
+# What a regression of what followed on the score can explain.
+REGRESSION_OUTCOMES = {"amount": "re-business amount", "margin": "re-business delivered margin"}
+
+
+def score_regression(con, filters: Filters | Period = Filters(), months: int = 12, outcome: str = "amount") -> dict:
+    """OLS of the re-business that followed an NPS answer on its score (0-10).
+
+    ``amount``: every answer with a complete window (0 when nothing followed); ``margin``:
+    the answers whose follow-up deals have delivered projects. Returns the fit and its points.
+    """
+    answers = _answer_outcomes(con, Filters.of(filters), months, "nps")
+    column = {"amount": "amount", "margin": "delivered_margin"}[outcome]
+    points = answers[["response_id", "account_id", "answer_date", "score", "nps_category", column]].dropna(subset=[column])
+    return linear_fit(points["score"], points[column]) | {"points": points.rename(columns={column: outcome})}
+
+
+def _account_nps(filters: Filters) -> tuple[str, list]:
+    return (f"""SELECT account_id, count(*) AS answers,
+                   100.0 * (sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END) - sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END))
+                     / count(*) AS nps
+            FROM mart_response_outcome
+            WHERE survey_type = 'nps' AND answer_date BETWEEN ? AND ? AND {SCOPES["account"]}
+            GROUP BY account_id""", filters.params("account"))
+
+
+# Win-win matrix defaults (DOMAIN.md: thresholds are settings). NPS 0 splits accounts with more
+# promoters than detractors; 30% is a common services-firm delivered-margin target.
+WIN_WIN_NPS_THRESHOLD = 0.0
+WIN_WIN_MARGIN_THRESHOLD = 0.30
+QUADRANTS = ["win-win", "customer wins only", "business wins only", "lose-lose"]
+
+
+def win_win_accounts(con, filters: Filters | Period = Filters(), nps_threshold: float = WIN_WIN_NPS_THRESHOLD,
+                     margin_threshold: float = WIN_WIN_MARGIN_THRESHOLD) -> pd.DataFrame:
+    """Accounts with NPS answers and completed projects in the period, placed by their NPS
+    (customer wins) and delivered margin (business wins) into the four quadrants."""
+    filters = Filters.of(filters)
+    nps_sql, nps_params = _account_nps(filters)
+    frame = con.execute(
+        f"""WITH nps AS ({nps_sql}),
+                 delivered AS (
+                   SELECT account_id, count(*) AS projects, CAST(sum(revenue) AS DOUBLE) AS revenue,
+                          CAST(sum(revenue - actual_cost) AS DOUBLE) / NULLIF(CAST(sum(revenue) AS DOUBLE), 0) AS margin
+                   FROM mart_project
+                   WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}
+                   GROUP BY account_id)
+            SELECT a.account_id, a.account_name, a.owner, nps.answers, nps.nps, d.projects, d.revenue, d.margin
+            FROM nps JOIN delivered AS d ON d.account_id = nps.account_id
+            JOIN dim_account AS a ON a.account_id = nps.account_id
+            ORDER BY d.revenue DESC""",
+        nps_params + filters.params("project"),
+    ).df()
+    satisfied, profitable = frame["nps"] >= nps_threshold, frame["margin"] >= margin_threshold
+    frame["quadrant"] = [QUADRANTS[0] if s and p else QUADRANTS[1] if s else QUADRANTS[2] if p else QUADRANTS[3]
+                         for s, p in zip(satisfied, profitable)]
+    return frame
+
+
+def quadrant_shares(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Per quadrant of the win-win matrix: accounts, delivered revenue and its share."""
+    shares = accounts.groupby("quadrant")[["revenue"]].agg(["count", "sum"])
+    shares.columns = ["accounts", "revenue"]
+    shares = shares.reindex(QUADRANTS).fillna(0).reset_index()
+    total = shares["revenue"].sum()
+    shares["revenue_share"] = shares["revenue"] / total if total else math.nan
+    shares["accounts"] = shares["accounts"].astype(int)
+    return shares
+
+
+# Earned growth (Reichheld): a quarter's trailing year of won business against the year before.
+GROWTH_WINDOW_MONTHS = 12
+
+
+def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Per quarter in the period, over the trailing 12 months against the 12 before:
+    net revenue retention (won amount of the accounts that won the year before / their won
+    amount then), referred new business (first won deals of new accounts from customer
+    referrals), and the earned growth rate = NRR + referred new business / the year before."""
+    filters = Filters.of(filters)
+    deals = con.execute(
+        f"""SELECT account_id, close_date, CAST(amount AS DOUBLE) AS amount, is_rebusiness, lead_source
+            FROM mart_opportunity WHERE is_won AND close_date <= ? AND {SCOPES["deal"]}""",
+        [filters.period.params[1]] + filters.scope_params("deal"),
+    ).df()
+    if deals.empty:
+        return pd.DataFrame(columns=["quarter", "nrr", "referred_new", "prior_amount", "retained_amount", "earned_growth_rate"])
+    deals["close_date"] = pd.to_datetime(deals["close_date"])
+    first = pd.Timestamp(filters.period.start or deals["close_date"].min())
+    last = pd.Timestamp(min(filters.period.end or LATEST, deals["close_date"].max().date()))
+    rows = []
+    for quarter in pd.period_range(first, last, freq="Q"):
+        end = quarter.end_time.normalize()
+        start = end - pd.DateOffset(months=GROWTH_WINDOW_MONTHS)
+        prior_start = start - pd.DateOffset(months=GROWTH_WINDOW_MONTHS)
+        now = deals[(deals["close_date"] > start) & (deals["close_date"] <= end)]
+        before = deals[(deals["close_date"] > prior_start) & (deals["close_date"] <= start)]
+        prior = before["amount"].sum()
+        retained = now.loc[now["account_id"].isin(before["account_id"]), "amount"].sum()
+        referred = now.loc[~now["is_rebusiness"] & (now["lead_source"] == "customer_referral"), "amount"].sum()
+        rows.append({"quarter": str(quarter), "prior_amount": prior, "retained_amount": retained, "referred_new": referred,
+                     "nrr": retained / prior if prior else math.nan,
+                     "earned_growth_rate": (retained + referred) / prior if prior else math.nan})
+    return pd.DataFrame(rows)
+
+
+# --- Delivery-generated leads ------------------------------------------------------------------
+
+def _deal_groups(con, filters: Filters, group_sql: str, where: str = "TRUE") -> pd.DataFrame:
+    """Deals closing in the period grouped by ``group_sql`` (constant SQL): counts, win rate
+    with its Wilson interval, net sales, delivered margin of their projects, median cycle."""
+    frame = con.execute(
+        f"""SELECT {group_sql} AS grp, count(*) AS deals,
+                   sum(CASE WHEN is_closed THEN 1 ELSE 0 END) AS closed,
+                   sum(CASE WHEN is_won THEN 1 ELSE 0 END) AS won,
+                   CAST(COALESCE(sum(CASE WHEN is_won THEN amount END), 0) AS DOUBLE) AS net_sales,
+                   CAST(sum(delivered_revenue - delivered_cost) AS DOUBLE) / NULLIF(CAST(sum(delivered_revenue) AS DOUBLE), 0) AS margin,
+                   median(CASE WHEN is_closed THEN cycle_days END) AS median_cycle_days
+            FROM mart_opportunity AS o
+            WHERE {where} AND close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
+            GROUP BY 1 ORDER BY deals DESC""",
+        filters.params("deal"),
+    ).df()
+    return _with_intervals(frame, "won", "closed").rename(columns={"rate": "win_rate"})
+
+
+def delivery_vs_other_sources(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Delivery-sourced deals against all other sources: count, win rate (95%), net sales,
+    margin of the projects that followed, median cycle days."""
+    frame = _deal_groups(con, Filters.of(filters), "CASE WHEN lead_source = 'delivery' THEN 'delivery' ELSE 'other sources' END")
+    return frame.rename(columns={"grp": "source"})
+
+
+# The delivery team a referrer belongs to: the team of most of the projects they lead.
+_REFERRER_TEAM = "(SELECT mode(p.delivery_team) FROM fct_project AS p WHERE p.delivery_manager = o.referred_by)"
+LEAD_GROUPS = {"person": "COALESCE(o.referred_by, 'unknown')", "team": f"COALESCE({_REFERRER_TEAM}, 'unknown')"}
+
+
+def delivery_leads_by(con, filters: Filters | Period = Filters(), by: str = "team") -> pd.DataFrame:
+    """Delivery-sourced deals per referring person (referred_by) or their delivery team."""
+    frame = _deal_groups(con, Filters.of(filters), LEAD_GROUPS[by], "o.lead_source = 'delivery'")
+    return frame.rename(columns={"grp": by})
+
+
+def lead_sources_by_quarter(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Per quarter: delivery-sourced deals against the others (win rate with 95%, net sales)."""
+    frame = _deal_groups(con, Filters.of(filters),
+                         "CAST(date_trunc('quarter', close_date) AS DATE) || '|' || CASE WHEN lead_source = 'delivery' THEN 'delivery' ELSE 'other sources' END")
+    frame[["quarter", "source"]] = frame.pop("grp").str.split("|", expand=True)
+    frame["quarter"] = pd.PeriodIndex(pd.to_datetime(frame["quarter"]), freq="Q").astype(str)
+    return frame.sort_values(["quarter", "source"], ignore_index=True)
+
+
+# --- Escalations -----------------------------------------------------------------------------
+
+ESCALATION_GROUPS = {"severity": "COALESCE(severity, 'unknown')", "category": "COALESCE(category, 'unknown')"}
+# A severity scale read from most to least severe (Jira/Zendesk priorities are mapped to these).
+SEVERITY_ORDER = ["critical", "high", "medium", "low", "unknown"]
+
+
+def active_projects(con, filters: Filters | Period = Filters()) -> int:
+    """Projects running at some point of the period (started by its end, not ended before its start)."""
+    filters = Filters.of(filters)
+    start, end = filters.period.params
+    return con.execute(
+        f"""SELECT count(*) FROM mart_project
+            WHERE start_date <= ? AND COALESCE(actual_end_date, ?) >= ? AND {SCOPES["project"]}""",
+        [end, LATEST, start] + filters.scope_params("project"),
+    ).fetchone()[0]
+
+
+def escalation_breakdown(con, filters: Filters | Period = Filters(), by: str = "severity") -> pd.DataFrame:
+    """Escalations opened in the period per severity (or category): count, rate per active
+    project, share with sales involved (Wilson 95%), median hours to resolve, still open."""
+    filters = Filters.of(filters)
+    frame = con.execute(
+        f"""SELECT {ESCALATION_GROUPS[by]} AS {by}, count(*) AS escalations,
+                   sum(CASE WHEN sales_involved THEN 1 ELSE 0 END) AS with_sales,
+                   sum(CASE WHEN is_resolved THEN 0 ELSE 1 END) AS still_open,
+                   median(hours_to_resolve) AS median_hours_to_resolve
+            FROM mart_escalation
+            WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]}
+            GROUP BY 1""",
+        filters.params("escalation"),
+    ).df()
+    projects = active_projects(con, filters)
+    frame["per_active_project"] = frame["escalations"] / projects if projects else math.nan
+    frame = _with_intervals(frame, "with_sales", "escalations").rename(
+        columns={"rate": "sales_share", "ci_low": "sales_ci_low", "ci_high": "sales_ci_high"})
+    if by == "severity":
+        frame["order"] = frame["severity"].map({s: i for i, s in enumerate(SEVERITY_ORDER)}).fillna(len(SEVERITY_ORDER))
+        return frame.sort_values("order", ignore_index=True).drop(columns="order")
+    return frame.sort_values("escalations", ascending=False, ignore_index=True)
+
+
+# How far after an escalation its consequences are looked for (DOMAIN.md: re-business within 12 months).
+AFTERMATH_MONTHS = 12
+
+
+def escalation_aftermath(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Escalations with and without sales involved, and what followed on the account:
+    re-business won within 12 months (escalations whose 12 months are complete; Wilson 95%)
+    and the NPS of the account's next answer within 12 months (normal 95%)."""
+    filters = Filters.of(filters)
+    frame = con.execute(
+        f"""WITH escalations AS (
+                 SELECT escalation_id, account_id, sales_involved, CAST(opened_at AS DATE) AS opened
+                 FROM mart_escalation
+                 WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]}),
+               next_answer AS (
+                 SELECT e.escalation_id, min(r.answer_date) AS answer_date
+                 FROM escalations AS e JOIN mart_response_outcome AS r
+                   ON r.account_id = e.account_id AND r.survey_type = 'nps'
+                  AND r.answer_date > e.opened AND r.answer_date <= e.opened + INTERVAL 12 MONTH
+                 GROUP BY e.escalation_id),
+               next_score AS (
+                 SELECT n.escalation_id, min(r.score) AS score
+                 FROM next_answer AS n JOIN escalations AS e ON e.escalation_id = n.escalation_id
+                 JOIN mart_response_outcome AS r
+                   ON r.account_id = e.account_id AND r.survey_type = 'nps' AND r.answer_date = n.answer_date
+                 GROUP BY n.escalation_id),
+               rebought AS (
+                 SELECT DISTINCT e.escalation_id
+                 FROM escalations AS e JOIN mart_opportunity AS o
+                   ON o.account_id = e.account_id AND o.is_rebusiness
+                  AND o.close_date > e.opened AND o.close_date <= e.opened + INTERVAL 12 MONTH)
+            SELECT COALESCE(e.sales_involved, FALSE) AS sales_involved, count(*) AS escalations,
+                   sum(CASE WHEN e.opened + INTERVAL 12 MONTH <= d.data_date THEN 1 ELSE 0 END) AS complete,
+                   sum(CASE WHEN e.opened + INTERVAL 12 MONTH <= d.data_date AND b.escalation_id IS NOT NULL THEN 1 ELSE 0 END) AS rebought,
+                   count(s.score) AS next_answers,
+                   sum(CASE WHEN s.score >= 9 THEN 1 ELSE 0 END) AS next_promoters,
+                   sum(CASE WHEN s.score <= 6 THEN 1 ELSE 0 END) AS next_detractors
+            FROM escalations AS e CROSS JOIN mart_data_date AS d
+            LEFT JOIN next_score AS s ON s.escalation_id = e.escalation_id
+            LEFT JOIN rebought AS b ON b.escalation_id = e.escalation_id
+            GROUP BY 1 ORDER BY 1""",
+        filters.params("escalation"),
+    ).df()
+    frame = _with_intervals(frame, "rebought", "complete").rename(columns={"rate": "rebusiness_rate"})
+    frame["next_nps"], frame["next_nps_ci_low"], frame["next_nps_ci_high"] = nps_interval(
+        frame["next_promoters"], frame["next_detractors"], frame["next_answers"])
+    return frame
+
+
+# --- Re-business & margin, sold vs delivered, sales governance ---------------------------------
+
+def rebusiness_vs_first_time(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Re-business against first-time business: deals won and amount (by close date in the
+    period) and the delivered margin of their projects completed in the period, with the
+    t 95% interval of the mean project margin."""
+    filters = Filters.of(filters)
+    deals = con.execute(
+        f"""SELECT is_rebusiness, count(*) AS won_deals, CAST(sum(amount) AS DOUBLE) AS won_amount
+            FROM mart_opportunity WHERE is_won AND close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
+            GROUP BY 1""",
+        filters.params("deal"),
+    ).df()
+    projects = con.execute(
+        f"""SELECT COALESCE(is_rebusiness, FALSE) AS is_rebusiness, margin, CAST(revenue AS DOUBLE) AS revenue,
+                   CAST(revenue - actual_cost AS DOUBLE) AS profit
+            FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}""",
+        filters.params("project"),
+    ).df()
+    rows = []
+    for flag, label in ((True, "re-business"), (False, "first-time business")):
+        deal = deals[deals["is_rebusiness"] == flag]
+        mine = projects[projects["is_rebusiness"] == flag]
+        mean, low, high = mean_interval(mine["margin"])
+        rows.append({"business": label, "won_deals": int(deal["won_deals"].sum()), "won_amount": float(deal["won_amount"].sum()),
+                     "projects": len(mine), "margin": mine["profit"].sum() / mine["revenue"].sum() if mine["revenue"].sum() else math.nan,
+                     "mean_project_margin": mean, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+# How long after a project ends the account's answers count as "the satisfaction that followed".
+FOLLOWED_MONTHS = 6
+
+
+def sold_vs_delivered_by_rep(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Per sales rep, the projects they sold that completed in the period: mean budget
+    variance and schedule slip (t 95%), delivered margin, and the NPS of the account's answers
+    within 6 months after those projects ended (normal 95%)."""
+    filters = Filters.of(filters)
+    projects = con.execute(
+        f"""SELECT project_id, account_id, COALESCE(sold_by, 'unknown') AS sold_by, budget_variance, schedule_slip_days,
+                   CAST(revenue AS DOUBLE) AS revenue, CAST(revenue - actual_cost AS DOUBLE) AS profit
+            FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}""",
+        filters.params("project"),
+    ).df()
+    answers = con.execute(
+        f"""SELECT DISTINCT COALESCE(p.sold_by, 'unknown') AS sold_by, r.response_id, r.score
+            FROM mart_project AS p JOIN mart_response_outcome AS r
+              ON r.account_id = p.account_id AND r.survey_type = 'nps'
+             AND r.answer_date > p.actual_end_date AND r.answer_date <= p.actual_end_date + INTERVAL {FOLLOWED_MONTHS} MONTH
+            WHERE p.project_id IN (SELECT project_id FROM mart_project
+                                   WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]})""",
+        filters.params("project"),
+    ).df()
+    rows = []
+    for rep, mine in projects.groupby("sold_by"):
+        variance = mean_interval(mine["budget_variance"])
+        slip = mean_interval(mine["schedule_slip_days"])
+        scores = answers.loc[answers["sold_by"] == rep, "score"]
+        rows.append({"sales_rep": rep, "n": len(mine),
+                     "budget_variance": variance[0], "variance_ci_low": variance[1], "variance_ci_high": variance[2],
+                     "slip_days": slip[0], "slip_ci_low": slip[1], "slip_ci_high": slip[2],
+                     "margin": mine["profit"].sum() / mine["revenue"].sum() if mine["revenue"].sum() else math.nan,
+                     "answers_after": len(scores), "promoters_after": int((scores >= 9).sum()), "detractors_after": int((scores <= 6).sum())})
+    frame = pd.DataFrame(rows, columns=["sales_rep", "n", "budget_variance", "variance_ci_low", "variance_ci_high", "slip_days",
+                                        "slip_ci_low", "slip_ci_high", "margin", "answers_after", "promoters_after", "detractors_after"])
+    frame["nps_after"], frame["nps_after_ci_low"], frame["nps_after_ci_high"] = nps_interval(
+        frame["promoters_after"], frame["detractors_after"], frame["answers_after"])
+    return frame.sort_values("n", ascending=False, ignore_index=True)
+
+
+def sales_governance(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Per sales rep in the period: status reports sent, joint engagements, sales meetings with
+    delivery staff present, and escalations with sales involved on the accounts they sold to."""
+    filters = Filters.of(filters)
+    activities = con.execute(
+        f"""SELECT sales_participant AS sales_rep,
+                   sum(CASE WHEN activity_type = 'status_report' THEN 1 ELSE 0 END) AS status_reports,
+                   sum(CASE WHEN activity_type = 'joint_engagement' THEN 1 ELSE 0 END) AS joint_engagements,
+                   sum(CASE WHEN activity_type = 'sales_meeting' AND delivery_participant IS NOT NULL THEN 1 ELSE 0 END)
+                     AS meetings_with_delivery
+            FROM fct_activity
+            WHERE sales_participant IS NOT NULL AND activity_date BETWEEN ? AND ? AND {SCOPES["account"]}
+            GROUP BY 1""",
+        filters.params("account"),
+    ).df()
+    escalations = con.execute(
+        f"""SELECT o.owner AS sales_rep, count(DISTINCT e.escalation_id) AS escalations_with_sales
+            FROM mart_escalation AS e JOIN fct_opportunity AS o ON o.account_id = e.account_id
+            WHERE e.sales_involved AND e.escalation_id IN (
+                    SELECT escalation_id FROM mart_escalation
+                    WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]})
+            GROUP BY 1""",
+        filters.params("escalation"),
+    ).df()
+    frame = activities.merge(escalations, on="sales_rep", how="outer")
+    if filters.reps:
+        frame = frame[frame["sales_rep"].isin(filters.reps)]
+    counts = ["status_reports", "joint_engagements", "meetings_with_delivery", "escalations_with_sales"]
+    frame[counts] = frame[counts].fillna(0).astype(int)
+    return frame.sort_values("status_reports", ascending=False, ignore_index=True)
+
+
+# --- Accounts: health and timeline ----------------------------------------------------------------
+
+# Account health weights (DOMAIN.md: weights are settings); they need not sum to 1.
+HEALTH_WEIGHTS = {"satisfaction": 0.30, "trend": 0.15, "escalations": 0.20, "margin": 0.20, "engagement": 0.15}
+HEALTH_COMPONENTS = {
+    "satisfaction": "NPS of the last 12 months, -100..100 mapped to 0..100",
+    "trend": "NPS of the last 6 months against the 6 before: 50 = flat, each NPS point = half a health point",
+    "escalations": "100 minus 25 per open escalation and 10 per escalation opened in the last 90 days",
+    "margin": "delivered margin of the last 12 months against the target: 100 at or above it, 0 at 30 points below",
+    "engagement": "days since the last activity: 100 up to 30 days, 0 from 180 days",
+}
+# Margin a services firm plans for; an account delivering this or more scores full marks.
+MARGIN_TARGET = 0.30
+MARGIN_SHORTFALL_AT_ZERO = 0.30  # margin points below target that score 0
+RECENT_ESCALATION_DAYS = 90
+OPEN_ESCALATION_PENALTY, RECENT_ESCALATION_PENALTY = 25, 10
+ENGAGED_DAYS, DISENGAGED_DAYS = 30, 180
+NEUTRAL = 50.0  # a component with no data neither lifts nor pulls down the score
+AT_RISK_BELOW = 50.0  # a component under this is named as an at-risk reason
+
+
+def account_facts(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Per account in scope, the raw facts of its health as of the period's end (else the data date)."""
+    filters = Filters.of(filters)
+    as_of = filters.period.end or data_date(con) or LATEST
+    return con.execute(
+        f"""WITH as_of AS (SELECT CAST(? AS DATE) AS day),
+            answers AS (
+              SELECT r.account_id,
+                     count(CASE WHEN r.answer_date > as_of.day - INTERVAL 12 MONTH THEN 1 END) AS answers_12m,
+                     sum(CASE WHEN r.answer_date > as_of.day - INTERVAL 12 MONTH THEN (CASE WHEN r.score >= 9 THEN 1 WHEN r.score <= 6 THEN -1 ELSE 0 END) END) AS net_12m,
+                     count(CASE WHEN r.answer_date > as_of.day - INTERVAL 6 MONTH THEN 1 END) AS answers_recent,
+                     sum(CASE WHEN r.answer_date > as_of.day - INTERVAL 6 MONTH THEN (CASE WHEN r.score >= 9 THEN 1 WHEN r.score <= 6 THEN -1 ELSE 0 END) END) AS net_recent,
+                     count(CASE WHEN r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN 1 END) AS answers_before,
+                     sum(CASE WHEN r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN (CASE WHEN r.score >= 9 THEN 1 WHEN r.score <= 6 THEN -1 ELSE 0 END) END) AS net_before
+              FROM mart_response_outcome AS r CROSS JOIN as_of
+              WHERE r.survey_type = 'nps' AND r.answer_date <= as_of.day AND r.answer_date > as_of.day - INTERVAL 12 MONTH
+              GROUP BY r.account_id),
+            escalations AS (
+              SELECT e.account_id,
+                     count(CASE WHEN e.resolved_at IS NULL OR CAST(e.resolved_at AS DATE) > as_of.day THEN 1 END) AS open_escalations,
+                     count(CASE WHEN CAST(e.opened_at AS DATE) > as_of.day - INTERVAL {RECENT_ESCALATION_DAYS} DAY THEN 1 END) AS recent_escalations
+              FROM mart_escalation AS e CROSS JOIN as_of
+              WHERE CAST(e.opened_at AS DATE) <= as_of.day
+              GROUP BY e.account_id),
+            delivered AS (
+              SELECT p.account_id,
+                     CAST(sum(p.revenue - p.actual_cost) AS DOUBLE) / NULLIF(CAST(sum(p.revenue) AS DOUBLE), 0) AS margin_12m
+              FROM mart_project AS p CROSS JOIN as_of
+              WHERE p.is_delivered AND p.actual_end_date <= as_of.day AND p.actual_end_date > as_of.day - INTERVAL 12 MONTH
+              GROUP BY p.account_id),
+            engaged AS (
+              SELECT a.account_id, max(a.activity_date) AS last_activity
+              FROM fct_activity AS a CROSS JOIN as_of WHERE a.activity_date <= as_of.day GROUP BY a.account_id)
+            SELECT d.account_id, d.account_name, d.owner, d.segment, d.region,
+                   COALESCE(s.answers_12m, 0) AS answers_12m, 100.0 * s.net_12m / NULLIF(s.answers_12m, 0) AS nps_12m,
+                   100.0 * s.net_recent / NULLIF(s.answers_recent, 0) AS nps_recent,
+                   100.0 * s.net_before / NULLIF(s.answers_before, 0) AS nps_before,
+                   COALESCE(e.open_escalations, 0) AS open_escalations, COALESCE(e.recent_escalations, 0) AS recent_escalations,
+                   m.margin_12m, date_diff('day', g.last_activity, as_of.day) AS days_since_activity
+            FROM dim_account AS d CROSS JOIN as_of
+            LEFT JOIN answers AS s ON s.account_id = d.account_id
+            LEFT JOIN escalations AS e ON e.account_id = d.account_id
+            LEFT JOIN delivered AS m ON m.account_id = d.account_id
+            LEFT JOIN engaged AS g ON g.account_id = d.account_id
+            WHERE {SCOPES["account"].replace("account_id IN", "d.account_id IN")}
+            ORDER BY d.account_name""",
+        [as_of] + filters.scope_params("account"),
+    ).df()
+
+
+def health_scores(facts: pd.DataFrame, weights: dict[str, float] | None = None) -> pd.DataFrame:
+    """Each account's 0-100 health: its five components (HEALTH_COMPONENTS), their weighted
+    mean, the component that pulled it down most, the trend arrow and the at-risk reasons."""
+    weights = weights or HEALTH_WEIGHTS
+    frame = facts.copy()
+    scores = pd.DataFrame(index=frame.index)
+    scores["satisfaction"] = ((frame["nps_12m"] + 100) / 2).fillna(NEUTRAL)
+    scores["trend"] = (NEUTRAL + (frame["nps_recent"] - frame["nps_before"]) / 2).clip(0, 100).fillna(NEUTRAL)
+    scores["escalations"] = (100 - OPEN_ESCALATION_PENALTY * frame["open_escalations"]
+                             - RECENT_ESCALATION_PENALTY * frame["recent_escalations"]).clip(lower=0)
+    shortfall = (MARGIN_TARGET - frame["margin_12m"]).clip(lower=0)
+    scores["margin"] = (100 * (1 - shortfall / MARGIN_SHORTFALL_AT_ZERO)).clip(lower=0).fillna(NEUTRAL)
+    days = frame["days_since_activity"].astype(float)
+    scores["engagement"] = (100 * (DISENGAGED_DAYS - days) / (DISENGAGED_DAYS - ENGAGED_DAYS)).clip(0, 100).fillna(0)
+    total = sum(weights.values()) or 1.0
+    frame["health"] = sum(scores[name] * weight for name, weight in weights.items()) / total
+    for name in HEALTH_COMPONENTS:
+        frame[f"{name}_score"] = scores[name]
+    # What pulled it down: the component with the largest weighted gap to 100.
+    gaps = pd.DataFrame({name: (100 - scores[name]) * weights.get(name, 0) for name in HEALTH_COMPONENTS})
+    frame["pulled_down_by"] = gaps.idxmax(axis=1).where(gaps.max(axis=1) > 0, "")
+    change = frame["nps_recent"] - frame["nps_before"]
+    frame["trend_arrow"] = ["▲" if c > 0 else "▼" if c < 0 else "→" if c == 0 else "" for c in change.fillna(math.nan)]
+    frame["at_risk_reasons"] = [
+        "; ".join(f"{name} {scores.loc[i, name]:.0f}/100" for name in HEALTH_COMPONENTS if scores.loc[i, name] < AT_RISK_BELOW)
+        for i in frame.index
+    ]
+    return frame.sort_values("health", ignore_index=True)
+
+
+def account_health(con, filters: Filters | Period = Filters(), weights: tuple[tuple[str, float], ...] | None = None) -> pd.DataFrame:
+    """Accounts in scope with their health (weights as (name, weight) pairs, so it caches)."""
+    return health_scores(account_facts(con, filters), dict(weights) if weights else None)
+
+
+def account_timeline(con, account_id: str) -> pd.DataFrame:
+    """Everything that happened on one account, oldest first: deals, projects, escalations,
+    activities and survey answers, each with a one-line description."""
+    return con.execute(
+        """SELECT * FROM (
+             SELECT COALESCE(close_date, created_date) AS day, 'deal' AS kind,
+                    stage || ' · ' || COALESCE(lead_source, 'unknown source') || ' · ' || CAST(amount AS VARCHAR) AS what,
+                    opportunity_id AS ref
+             FROM fct_opportunity WHERE account_id = ?
+             UNION ALL
+             SELECT start_date, 'project start', COALESCE(delivery_team, '') || ' · ' || COALESCE(delivery_manager, ''), project_id
+             FROM fct_project WHERE account_id = ?
+             UNION ALL
+             SELECT actual_end_date, 'project end',
+                    'margin ' || CAST(round(100 * margin, 1) AS VARCHAR) || '% · slip ' || CAST(schedule_slip_days AS VARCHAR) || ' d', project_id
+             FROM mart_project WHERE account_id = ? AND is_delivered
+             UNION ALL
+             SELECT CAST(opened_at AS DATE), 'escalation',
+                    COALESCE(severity, '') || ' · ' || COALESCE(category, '') || CASE WHEN sales_involved THEN ' · sales involved' ELSE '' END
+                      || CASE WHEN resolved_at IS NULL THEN ' · open' ELSE '' END, escalation_id
+             FROM fct_escalation WHERE account_id = ?
+             UNION ALL
+             SELECT activity_date, 'activity',
+                    activity_type || ' · ' || COALESCE(sales_participant, '') || COALESCE(' + ' || delivery_participant, ''), activity_id
+             FROM fct_activity WHERE account_id = ?
+             UNION ALL
+             SELECT CAST(responded_at AS DATE), survey_type || ' answer', 'score ' || CAST(score AS VARCHAR) || COALESCE(' · ' || comment, ''), response_id
+             FROM fct_survey_response WHERE account_id = ?
+           ) AS events
+           WHERE day IS NOT NULL
+           ORDER BY day, kind, ref""",
+        [account_id] * 6,
+    ).df()

@@ -193,3 +193,53 @@ def test_monthly_trend_by_hand(con):
     assert (jan["nps"], jan["nps_answers"], jan["nps_ci_low"], jan["won_amount"]) == (100, 1, 100, 100_000)
     # May 2025: answer R5 (6) -> NPS -100; P1 completed 10 May: (100k - 70k) / 100k
     assert may["nps"] == -100 and may["delivered_margin"] == pytest.approx(0.30)
+
+
+# --- Dimension filters (sidebar) -----------------------------------------------------------
+# Accounts: Acme (Enterprise, EMEA, Alex Owner), Beta (Mid-Market, North America, Alex Owner),
+# Gamma (SMB, EMEA, Bo Owner). Sam Seller sold OPP001/002/008 (Acme); Rita Rep the rest.
+# Teams: Cloud Delivery runs P1, P2 (Acme); Data & AI runs P3 (Beta), P4, P5 (Gamma).
+from pipelines.metrics import Filters  # noqa: E402
+
+
+def test_filters_without_dimensions_equal_a_bare_period(con):
+    q1 = Period(date(2025, 1, 1), date(2025, 3, 31))
+    assert metrics.kpis(con, Filters(q1)) == metrics.kpis(con, q1)
+
+
+def test_segment_filter_keeps_that_segments_accounts(con):
+    # Enterprise = Acme: OPP001 100k + OPP002 50k; its NPS answers 10 and 9 -> NPS 100
+    kpis = metrics.kpis(con, Filters(segments=("Enterprise",)))
+    assert kpis["won_amount"] == 150_000
+    assert kpis["nps"] == 100
+
+
+def test_region_filter_accepts_several_values(con):
+    # EMEA = Acme + Gamma: 150k + 60k; both regions = everything
+    assert metrics.kpis(con, Filters(regions=("EMEA",)))["won_amount"] == 210_000
+    assert metrics.kpis(con, Filters(regions=("EMEA", "North America")))["won_amount"] == 290_000
+
+
+def test_sales_rep_filter_keeps_their_deals_and_the_answers_of_their_accounts(con):
+    # Rita Rep won OPP003 80k + OPP005 20k + OPP006 40k; her accounts Beta and Gamma answered
+    # 3, 8, 6 and 10 (R6, Gamma by e-mail domain): (1 promoter - 2 detractors) / 4 = -25
+    kpis = metrics.kpis(con, Filters(reps=("Rita Rep",)))
+    assert kpis["won_amount"] == 140_000
+    assert kpis["nps"] == pytest.approx(-25)
+
+
+def test_delivery_team_filter_keeps_its_projects_and_their_escalations(con):
+    # Data & AI completed P3 (80k/60k) and P4 (20k/14k): 26k / 100k; ESC-1 and ESC-2 are on P3
+    kpis = metrics.kpis(con, Filters(teams=("Data & AI",)))
+    assert kpis["delivered_margin"] == pytest.approx(0.26)
+    assert kpis["escalations"]["count"] == 2
+
+
+def test_account_owner_filter(con):
+    # Bo Owner has Gamma only: OPP005 20k + OPP006 40k
+    assert metrics.kpis(con, Filters(owners=("Bo Owner",)))["won_amount"] == 60_000
+
+
+def test_filters_keep_their_dimensions_for_the_earlier_answers(con):
+    chosen = Filters(Period(date(2026, 1, 1), date(2026, 3, 31)), segments=("SMB",))
+    assert metrics.answers_followed_into(chosen, 12) == Filters(Period(date(2025, 1, 1), date(2025, 3, 31)), segments=("SMB",))

@@ -80,3 +80,19 @@ def test_a_failed_first_start_build_shows_its_error_and_how_to_load(monkeypatch)
     assert not at.exception
     assert "python -m pipelines demo --out data/demo --ingest" in at.error[0].value
     assert "python -m pipelines ingest" in at.info[0].value
+
+
+def test_a_segment_in_the_url_filters_the_overview(monkeypatch, world_db):
+    # Enterprise = Acme: OPP001 100k + OPP002 50k
+    at = run_app(monkeypatch, world_db, {"period": "All time", "segment": "Enterprise"})
+    assert not at.exception
+    assert at.multiselect(key="segment").value == ["Enterprise"]
+    assert metrics_shown(at)["Won amount"] == "150.0k"
+
+
+def test_choosing_a_sales_rep_changes_the_figures(monkeypatch, world_db):
+    # Rita Rep won OPP003 80k + OPP005 20k + OPP006 40k
+    at = run_app(monkeypatch, world_db, {"period": "All time"})
+    at.multiselect(key="rep").set_value(["Rita Rep"]).run()
+    assert not at.exception
+    assert metrics_shown(at)["Won amount"] == "140.0k"

@@ -61,14 +61,27 @@ def test_every_metric_query_transpiles_to_spark(world_db, reader):
 
     con = RecordingConnection(reader(world_db))
     period = metrics.Period(date(2025, 1, 1), date(2025, 12, 31))
-    metrics.kpis(con, period)
+    # every dimension chosen, so each scope fragment's parameters are bound and used
+    filters = metrics.Filters(period, segments=("SMB",), regions=("EMEA",), teams=("Data & AI",),
+                              reps=("Rita Rep",), owners=("Bo Owner",), accounts=("0015g00000GAMM01AAA",))
     metrics.data_date(con)
-    for months in metrics.OUTCOME_WINDOWS:
-        metrics.rebusiness_by_nps_category(con, period, months=months)
-    for metric in (metrics.lead_source_performance, metrics.sold_vs_delivered_by_status_reports,
-                   metrics.escalation_resolution, metrics.monthly_trend):
-        metric(con, period)
-    assert len(con.queries) >= 15
+    metrics.filter_options(con)
+    for scope in (period, filters):
+        metrics.kpis(con, scope)
+        for months in metrics.OUTCOME_WINDOWS:
+            metrics.rebusiness_by_nps_category(con, scope, months=months)
+            metrics.outcome_by_group(con, scope, months, "csat_band")
+        for metric in (metrics.lead_source_performance, metrics.sold_vs_delivered_by_status_reports,
+                       metrics.escalation_resolution, metrics.monthly_trend, metrics.outcome_by_group,
+                       metrics.score_regression, metrics.win_win_accounts, metrics.earned_growth,
+                       metrics.delivery_vs_other_sources, metrics.delivery_leads_by, metrics.lead_sources_by_quarter,
+                       metrics.escalation_breakdown, metrics.escalation_aftermath, metrics.rebusiness_vs_first_time,
+                       metrics.sold_vs_delivered_by_rep, metrics.sales_governance, metrics.account_health):
+            metric(con, scope)
+        metrics.delivery_leads_by(con, scope, by="person")
+        metrics.escalation_breakdown(con, scope, by="category")
+    metrics.account_timeline(con, "0015g00000GAMM01AAA")
+    assert len(con.queries) >= 80
     for sql in con.queries:
         sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
 

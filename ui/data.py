@@ -49,3 +49,15 @@ def has_data() -> bool:
     if build_key() is None:
         return False
     return query(metrics.data_date) is not None
+
+
+def require_data() -> None:
+    """Stop the page with how to load when the warehouse is empty (every page starts with this)."""
+    if has_data():
+        return
+    st.info(
+        "The warehouse is empty. Load your exports with\n\n"
+        "`python -m pipelines ingest path/to/exports/`\n\n"
+        "or build the demo world with `python -m pipelines demo --out data/demo --ingest`, then reload this page."
+    )
+    st.stop()

@@ -1,4 +1,8 @@
-"""Sidebar filters bound to the URL's query parameters, so a copied link reproduces the view."""
+"""Sidebar filters bound to the URL's query parameters, so a copied link reproduces the view.
+
+Every widget here is bound (``bind="query-params"``): its value lives in the URL, so it is the
+same on every page and a shared link restores it. Pages call ``sidebar_filters`` once.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from datetime import date
 
 import streamlit as st
 
-from pipelines.metrics import Period, period_ending
+from pipelines import metrics
+from pipelines.metrics import Filters, Period, period_ending
+from ui import data
 
 # Preset -> whole months back from the data date (None: special case below). The labels are
 # the URL values too (?period=All+time): a bound selectbox stores its displayed text.
@@ -17,6 +23,14 @@ PERIODS = {
     "Year to date": None,
     "All time": None,
     "Custom range": None,
+}
+# The dimension filters: Filters field -> (sidebar label, URL key).
+DIMENSIONS = {
+    "segments": ("Segment", "segment"),
+    "regions": ("Region", "region"),
+    "teams": ("Delivery team", "team"),
+    "reps": ("Sales rep", "rep"),
+    "owners": ("Account owner", "owner"),
 }
 
 
@@ -38,7 +52,29 @@ def period_filter(data_date: date) -> Period:
     return period_ending(data_date, PERIODS[choice])
 
 
-def describe(period: Period) -> str:
+def sidebar_filters(data_date: date) -> Filters:
+    """The period and the dimension filters (segment, region, delivery team, sales rep,
+    account owner) chosen in the sidebar; an empty choice keeps everything."""
+    period = period_filter(data_date)
+    options = data.query(metrics.filter_options)
+    chosen = {
+        field: tuple(st.sidebar.multiselect(label, options[field], key=key, bind="query-params", placeholder="all"))
+        for field, (label, key) in DIMENSIONS.items()
+    }
+    return Filters(period=period, **chosen)
+
+
+def describe(period: Period | Filters) -> str:
+    """The period, and any dimension filters, as one line (captions and export stamps)."""
+    if isinstance(period, Filters):
+        chosen = [f"{DIMENSIONS[field][0].lower()}: {', '.join(getattr(period, field))}"
+                  for field in DIMENSIONS if getattr(period, field)]
+        return "; ".join([describe(period.period)] + chosen)
     if period.start is None:
         return "all time"
     return f"{period.start:%d %b %Y} – {period.end:%d %b %Y}"
+
+
+def stamp(filters: Filters, data_date: date) -> str:
+    """What an export is stamped with: the filters in force and the data date."""
+    return f"{describe(filters)} · data up to {data_date:%d %b %Y}"

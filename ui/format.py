@@ -33,3 +33,14 @@ def money_delta(now: float | None, before: float | None) -> str | None:
         return None
     change = now - before
     return ("+" if change >= 0 else "-") + money(abs(change))
+
+
+def definitions(*names: str) -> None:
+    """The page's metric definitions, word for word from pipelines.metrics, in an expander."""
+    import streamlit as st
+
+    from pipelines.metrics import DEFINITIONS
+
+    with st.expander("Definitions"):
+        for name in names:
+            st.markdown(f"**{name}** — {DEFINITIONS[name]}")
