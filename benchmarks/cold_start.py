@@ -1,0 +1,102 @@
+"""App cold start: from `streamlit run` to the first metric drawn in a headless browser.
+
+The same clock for the app (app.py on a scale's warehouse, its Overview's first KPI) and for a
+bare Streamlit page that draws one metric: the difference is what Win-Win adds to starting
+Streamlit (its imports, the warehouse connection, the Overview's first uncached queries).
+The browser is started once, before any clock runs; each run is a new server process.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.measure import ROOT
+
+# Debian's chromium and the flags tests/test_browser.py uses (headless, root, offline).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+# Generous bounds for a loaded 2-core machine; a run that exceeds them is reported as failed.
+SERVER_START_S = 60
+RENDER_MS = 120_000
+# Seconds between health polls while the server starts (the resolution of the server part).
+POLL_S = 0.05
+FIRST_METRIC = '[data-testid="stMetric"]'
+HELLO_PAGE = 'import streamlit as st\n\nst.title("Hello")\nst.metric("Hello", 1)\n'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def hello_script(folder: Path) -> Path:
+    path = folder / "hello.py"
+    path.write_text(HELLO_PAGE, encoding="utf-8")
+    return path
+
+
+def seconds_to_first_metric(browser, script: Path, log: Path, db: Path | None = None) -> float:
+    """Start `streamlit run script` (WINWIN_DB=db) and time it until a metric is visible."""
+    port = _free_port()
+    url = f"http://localhost:{port}"
+    env = {**os.environ, "WINWIN_DEMO": "0", **({"WINWIN_DB": str(db)} if db else {})}
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    started = time.perf_counter()
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = started + SERVER_START_S
+        while not _healthy(url):
+            if server.poll() is not None or time.perf_counter() > deadline:
+                raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
+            time.sleep(POLL_S)
+        page = browser.new_page()
+        try:
+            page.goto(url)
+            page.locator(FIRST_METRIC).first.wait_for(state="visible", timeout=RENDER_MS)
+            return time.perf_counter() - started
+        finally:
+            page.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+class Browser:
+    """Headless chromium for the whole benchmark run (None when Debian's chromium is missing)."""
+
+    def __enter__(self):
+        if not CHROMIUM.exists():
+            self.browser = None
+            return None
+        from playwright.sync_api import sync_playwright
+
+        self.playwright = sync_playwright().start()
+        self.browser = self.playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        return self.browser
+
+    def __exit__(self, *exc):
+        if self.browser:
+            self.browser.close()
+            self.playwright.stop()

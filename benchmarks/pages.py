@@ -1,0 +1,138 @@
+"""Every page's queries, read from the pages themselves, timed without the app's cache.
+
+A page asks for its figures with ``data.query(module.function, *args)`` (ui/data.py). The
+calls are found in pages/*.py with ``ast``, so a page added or changed is measured as it
+stands, with no list here to keep in step. Each call runs on a plain read-only connection (no
+``st.cache_data``): what a first, uncached view of the page costs in queries. Arguments
+are rebuilt from the function's signature: a ``Period`` parameter gets the Overview's default
+period (the last 12 months of data) and no other filter, literal arguments in the page are used
+as written, everything else (a widget's value) keeps the function's default. A call inside a
+helper function the page calls twice is timed once. ``EXTRA_QUERIES`` adds calls a page makes another way.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from pipelines import metrics
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = ROOT / "pages"
+# Calls a page makes outside data.query, per page file stem: (module, function, kwargs).
+EXTRA_QUERIES: dict[str, list[tuple[str, str, dict]]] = {
+    # ui/data.has_data(), which the Overview calls first, reads the data date.
+    "overview": [("pipelines.metrics", "data_date", {})],
+}
+
+
+@dataclass
+class Call:
+    module: str
+    function: str
+    kwargs: dict = field(default_factory=dict)
+    positional: dict = field(default_factory=dict)  # argument index (after the connection) -> literal value
+
+    @property
+    def name(self) -> str:
+        return f"{self.module.rsplit('.', 1)[-1]}.{self.function}"
+
+    def resolve(self) -> Callable | None:
+        """The function, or None while the module does not define it yet (another page's work in progress)."""
+        return getattr(importlib.import_module(self.module), self.function, None)
+
+
+def _imported_modules(tree: ast.Module) -> dict[str, str]:
+    """Local name -> module, for ``from pipelines import metrics`` and ``import pipelines.status as status``."""
+    names = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for alias in node.names:
+                names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                names[alias.asname or alias.name.rsplit(".", 1)[-1]] = alias.name
+    return names
+
+
+def calls_of(page: Path) -> list[Call]:
+    """The ``data.query(module.function, ...)`` calls of one page, in source order."""
+    tree = ast.parse(page.read_text(encoding="utf-8"))
+    modules = _imported_modules(tree)
+    calls = [Call(m, f, k) for m, f, k in EXTRA_QUERIES.get(page.stem, [])]
+    for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset)):
+        target = node.func
+        if not (isinstance(target, ast.Attribute) and target.attr == "query" and node.args):
+            continue
+        function = node.args[0]
+        if isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name) and function.value.id in modules:
+            kwargs = {k.arg: k.value.value for k in node.keywords if k.arg and isinstance(k.value, ast.Constant)}
+            positional = {i: a.value for i, a in enumerate(node.args[1:]) if isinstance(a, ast.Constant)}
+            calls.append(Call(modules[function.value.id], function.attr, kwargs, positional))
+    return calls
+
+
+def page_calls() -> dict[str, list[Call]]:
+    """Page name -> its query calls, for every page in pages/ that makes any."""
+    found = {page.stem: calls_of(page) for page in sorted(PAGES.glob("*.py"))}
+    return {name: calls for name, calls in found.items() if calls}
+
+
+def _scope(period: metrics.Period):
+    """What a page passes for its filters: the sidebar's Filters (all values) with the period, or the Period."""
+    filters = getattr(metrics, "Filters", None)
+    return filters.of(period) if filters else period
+
+
+def run(con, call: Call, period: metrics.Period):
+    function = call.resolve()
+    params = list(inspect.signature(function).parameters.values())[1:]  # the first is the connection
+    args = {params[i].name: value for i, value in call.positional.items() if i < len(params)}
+    args.update(call.kwargs)
+    for p in params:
+        if p.name not in args and any(kind in str(p.annotation) for kind in ("Period", "Filters")):
+            args[p.name] = _scope(period)
+    return function(con, **args)
+
+
+@dataclass
+class PageTiming:
+    page: str
+    seconds: float  # median over the runs of all the page's queries in sequence
+    queries: dict[str, float]  # query -> median seconds (one entry per call; repeats get #2, #3)
+    missing: list[str]  # calls the page makes to functions that do not exist (yet)
+
+
+def time_pages(con, repeat: int) -> list[PageTiming]:
+    """Median of ``repeat`` runs of each page's queries on ``con`` (a read-only warehouse connection)."""
+    period = metrics.period_ending(metrics.data_date(con) or metrics.LATEST, 12)
+    found = page_calls()
+    for calls in found.values():  # untimed: the imports a first call pays once per app process (scipy, statsmodels)
+        for call in calls:
+            if call.resolve():
+                run(con, call, period)
+    timings = []
+    for page, calls in found.items():
+        present = [c for c in calls if c.resolve()]
+        names = [call.name for call in present]
+        labels = [name if i == names.index(name) else f"{name} #{names[:i].count(name) + 1}" for i, name in enumerate(names)]
+        runs: dict[str, list[float]] = {label: [] for label in labels}
+        totals = []
+        for _ in range(repeat):
+            total = 0.0
+            for label, call in zip(labels, present):
+                started = time.perf_counter()
+                run(con, call, period)
+                elapsed = time.perf_counter() - started
+                runs[label].append(elapsed)
+                total += elapsed
+            totals.append(total)
+        timings.append(PageTiming(page, statistics.median(totals), {k: statistics.median(v) for k, v in runs.items()},
+                                  [c.name for c in calls if not c.resolve()]))
+    return timings
