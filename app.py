@@ -8,6 +8,9 @@ st.set_page_config(page_title="Win-Win", page_icon=":material/handshake:", layou
 # Navigation first: it replaces Streamlit's automatic pages/ menu even while the demo builds.
 page = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
+    st.Page("pages/satisfaction_profit.py", title="Satisfaction → Profit", icon=":material/trending_up:"),
+    st.Page("pages/delivery_leads.py", title="Delivery-generated leads", icon=":material/handshake:"),
+    st.Page("pages/escalations.py", title="Escalations", icon=":material/warning:"),
     st.Page("pages/data.py", title="Data", icon=":material/database:"),
 ])
 ensure_warehouse()

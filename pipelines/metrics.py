@@ -51,6 +51,64 @@ DEFINITIONS = {
         "a 95% Wilson interval and n answers; answers from one account are not independent, so "
         "read the intervals as a lower bound on uncertainty."
     ),
+    "satisfaction_outcome": (
+        "For each survey answer whose N-month window is complete: whether the same account won "
+        "re-business within N months (share, 95% Wilson interval), the re-business amount per answer "
+        "(0 when none; mean with 95% t-interval), and the delivered margin of that re-business's "
+        "completed projects (mean per answer, 95% t-interval, over the answers where it has delivered)."
+    ),
+    "score_regression": (
+        "Ordinary least squares of what followed an NPS answer (re-business amount, or its delivered "
+        "margin) on the answer's score 0-10: slope per score point with its 95% interval, R² = share of "
+        "the spread the score explains, n answers."
+    ),
+    "win_win": (
+        "Accounts with NPS answers and completed projects in the period, placed by their NPS (customer "
+        "wins when at or above the NPS threshold) and delivered margin (business wins when at or above "
+        "the margin threshold); each quadrant's share of the delivered revenue."
+    ),
+    "earned_growth": (
+        "Per quarter, over the 12 months to its end against the 12 before: net revenue retention = won "
+        "amount of the accounts that won the year before / their won amount then; referred new business "
+        "= first won deals of accounts from customer referrals; earned growth rate = (retained + "
+        "referred new) / the year before's won amount (Reichheld). Won amount stands in for revenue."
+    ),
+    "delivery_vs_other": (
+        "Deals closing in the period, delivery-sourced against all other sources: win rate = won / closed "
+        "(95% Wilson), net sales = won amount, margin = delivered margin of their completed projects, "
+        "cycle = median days from created to closed. By person = referred_by; by team = the delivery "
+        "team of most of the projects the referrer leads."
+    ),
+    "escalation_rate": (
+        "Escalations opened in the period per project active in it (started by its end and not "
+        "completed before its start); median hours from opened to resolved; share with sales involved "
+        "(95% Wilson)."
+    ),
+    "escalation_aftermath": (
+        "For escalations opened in the period: re-business won by the account within 12 months (only "
+        "escalations whose 12 months are complete; 95% Wilson) and the NPS of the account's next answer "
+        "within 12 months (95% normal interval), with and without sales involved."
+    ),
+    "rebusiness_vs_first_time": (
+        "Re-business (the account had won before) against first-time business: deals won in the period, "
+        "and the delivered margin of their projects completed in the period (pooled, and the mean project "
+        "margin with its 95% t-interval)."
+    ),
+    "sold_vs_delivered": (
+        "Projects completed in the period, by the sales rep who sold them: mean budget variance (actual "
+        "/ budget cost - 1) and schedule slip (days late), each with a 95% t-interval, and the NPS of the "
+        "account's answers within 6 months after those projects ended."
+    ),
+    "sales_governance": (
+        "Per sales rep in the period: status reports sent, joint engagements with delivery, sales "
+        "meetings with delivery staff present, and escalations with sales involved on the accounts they "
+        "sold to."
+    ),
+    "account_health": (
+        "Account health 0-100 = weighted mean of five components (weights are settings): satisfaction, "
+        "its trend, escalations, margin against target and engagement recency, as of the period's end. "
+        "The component that pulled the score down most is named; components under 50 are at-risk reasons."
+    ),
 }
 
 
@@ -621,6 +679,7 @@ def _deal_groups(con, filters: Filters, group_sql: str, where: str = "TRUE") -> 
                    sum(CASE WHEN is_closed THEN 1 ELSE 0 END) AS closed,
                    sum(CASE WHEN is_won THEN 1 ELSE 0 END) AS won,
                    CAST(COALESCE(sum(CASE WHEN is_won THEN amount END), 0) AS DOUBLE) AS net_sales,
+                   count(delivered_revenue) AS delivered_deals,
                    CAST(sum(delivered_revenue - delivered_cost) AS DOUBLE) / NULLIF(CAST(sum(delivered_revenue) AS DOUBLE), 0) AS margin,
                    median(CASE WHEN is_closed THEN cycle_days END) AS median_cycle_days
             FROM mart_opportunity AS o

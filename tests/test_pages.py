@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import run_app
+from tests.conftest import ROOT, run_app
 
 
 def metrics_shown(at: AppTest) -> dict[str, str]:
@@ -96,3 +96,51 @@ def test_choosing_a_sales_rep_changes_the_figures(monkeypatch, world_db):
     at.multiselect(key="rep").set_value(["Rita Rep"]).run()
     assert not at.exception
     assert metrics_shown(at)["Won amount"] == "140.0k"
+
+
+# --- Helpers shared by the analysis pages' tests (tests/test_page_*.py) -----------------------
+
+def open_page(monkeypatch, db, page: str, query_params: dict | None = None) -> AppTest:
+    """Open ``page`` of the app on ``db`` with the URL parameters given, as a pasted link does.
+
+    The page is chosen before the first run: a first run after switching from a rendered page
+    reads the previous page's widget values instead of the URL's in AppTest.
+    """
+    monkeypatch.setenv("WINWIN_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in (query_params or {}).items():
+        at.query_params[key] = value
+    return at.switch_page(page).run()
+
+
+def chart(at: AppTest, title: str) -> dict:
+    """The plotly figure titled ``title``, with its binary-packed arrays decoded to lists."""
+    import base64
+    import json
+
+    import numpy as np
+
+    def decode(node):
+        if isinstance(node, dict):
+            if set(node) >= {"dtype", "bdata"}:
+                return np.frombuffer(base64.b64decode(node["bdata"]), dtype=node["dtype"]).tolist()
+            return {k: decode(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [decode(v) for v in node]
+        return node
+
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec["layout"].get("title", {}).get("text") == title:
+            return decode(spec)
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def bars(at: AppTest, title: str) -> dict[str, tuple[float, float, float]]:
+    """A bar chart's groups -> (value, 95% low, 95% high), read back from its whiskers."""
+    trace = chart(at, title)["data"][0]
+    error = trace.get("error_y", {})
+    values = trace["y"]
+    highs = error.get("array", [0] * len(values))
+    lows = error.get("arrayminus", [0] * len(values))
+    return {x.split("<br>")[0]: (v, v - lo, v + hi) for x, v, lo, hi in zip(trace["x"], values, lows, highs)}

@@ -16,30 +16,39 @@ SMALL_N = 30
 
 def rate_bars(frame: pd.DataFrame, category: str, title: str, y_title: str, colours: dict | None = None) -> go.Figure:
     """Bars of a rate per group with 95% interval whiskers and n under each bar."""
+    return interval_bars(frame, category, "rate", title, y_title, colours)
+
+
+def interval_bars(frame: pd.DataFrame, category: str, value: str, title: str, y_title: str, colours: dict | None = None,
+                  low: str = "ci_low", high: str = "ci_high", n: str = "n", tickformat: str = ".0%",
+                  text_format: str = "{:.0%}", y_range: list | None = (0, 1)) -> go.Figure:
+    """Bars of ``value`` per group with its 95% interval as whiskers and n under each bar;
+    groups under SMALL_N are greyed, not hidden."""
     colours = colours or {}
-    shown = frame.fillna({"rate": 0})
-    bar_colours = [
-        MUTED if n < SMALL_N else colours.get(c, LINE) for c, n in zip(shown[category], shown["n"])
-    ]
+    shown = frame.fillna({value: 0})
+    counts = shown[n].fillna(0).astype(int)
+    bar_colours = [MUTED if k < SMALL_N else colours.get(c, LINE) for c, k in zip(shown[category], counts)]
     figure = go.Figure(
         go.Bar(
-            x=[f"{c}<br>n = {n:,}" for c, n in zip(shown[category], shown["n"])],
-            y=shown["rate"],
+            x=[f"{c}<br>n = {k:,}" for c, k in zip(shown[category], counts)],
+            y=shown[value],
             marker_color=bar_colours,
             error_y=dict(
                 type="data", symmetric=False,
-                array=(shown["ci_high"] - shown["rate"]).fillna(0),
-                arrayminus=(shown["rate"] - shown["ci_low"]).fillna(0),
+                array=(shown[high] - shown[value]).fillna(0).clip(lower=0),
+                arrayminus=(shown[value] - shown[low]).fillna(0).clip(lower=0),
             ),
-            text=[f"{r:.0%}" if n else "no data" for r, n in zip(shown["rate"], shown["n"])],
+            text=[text_format.format(v) if k else "no data" for v, k in zip(shown[value], counts)],
             textposition="inside", insidetextanchor="middle",  # clear of the whisker's top
-            hovertemplate="%{x}<br>rate %{y:.1%}<extra></extra>",
+            hovertemplate="%{x}<br>%{y}<extra></extra>",
         )
     )
     figure.update_layout(
-        title=title, yaxis_title=y_title, yaxis_tickformat=".0%", yaxis_range=[0, 1],
+        title=title, yaxis_title=y_title, yaxis_tickformat=tickformat,
         margin=dict(t=60, b=40, l=40, r=20), height=380,
     )
+    if y_range:
+        figure.update_layout(yaxis_range=list(y_range))
     return figure
 
 
@@ -57,4 +66,79 @@ def monthly_lines(trend: pd.DataFrame, column: str, title: str, y_title: str, ti
     figure.update_layout(title=title, yaxis_title=y_title, margin=dict(t=50, b=30, l=40, r=20), height=260)
     if tickformat:
         figure.update_yaxes(tickformat=tickformat)
+    return figure
+
+
+# The win-win matrix's quadrants: green and red as for promoters and detractors; the two
+# one-sided wins in the line blue (customer) and amber (business).
+QUADRANT_COLOURS = {"win-win": NPS_COLOURS["promoter"], "customer wins only": LINE,
+                    "business wins only": "#ef6c00", "lose-lose": NPS_COLOURS["detractor"]}
+# Delivery-sourced deals against the rest, on every page that compares them.
+SOURCE_COLOURS = {"delivery": LINE, "other sources": NPS_COLOURS["passive"]}
+
+
+def regression_scatter(points: pd.DataFrame, x: str, y: str, fit: dict, title: str, x_title: str, y_title: str,
+                       tickformat: str | None = None) -> go.Figure:
+    """The points behind a regression (coloured by NPS category) and its fitted line, with the
+    slope, its 95% interval, R² and n in the title."""
+    figure = go.Figure()
+    for category, colour in NPS_COLOURS.items():
+        chosen = points[points.get("nps_category", pd.Series(index=points.index)) == category]
+        figure.add_trace(go.Scatter(x=chosen[x], y=chosen[y], mode="markers", name=category,
+                                    marker=dict(color=colour, opacity=0.35, size=6)))
+    if fit.get("slope") is not None:
+        xs = pd.Series([points[x].min(), points[x].max()])
+        figure.add_trace(go.Scatter(x=xs, y=fit["intercept"] + fit["slope"] * xs, mode="lines", name="fit",
+                                    line=dict(color="#212121", width=2)))
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=380,
+                         margin=dict(t=60, b=40, l=40, r=20))
+    if tickformat:
+        figure.update_yaxes(tickformat=tickformat)
+    return figure
+
+
+def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshold: float) -> go.Figure:
+    """Accounts by NPS (customer wins) and delivered margin (business wins), sized by revenue,
+    with the quadrant thresholds drawn."""
+    figure = go.Figure()
+    largest = accounts["revenue"].max() if len(accounts) else 1
+    for quadrant, colour in QUADRANT_COLOURS.items():
+        chosen = accounts[accounts["quadrant"] == quadrant]
+        figure.add_trace(go.Scatter(
+            x=chosen["nps"], y=chosen["margin"], mode="markers", name=quadrant, text=chosen["account_name"],
+            customdata=chosen[["account_id"]], marker=dict(color=colour, size=8 + 30 * (chosen["revenue"] / largest) ** 0.5, opacity=0.7),
+            hovertemplate="%{text}<br>NPS %{x:.0f} · margin %{y:.1%}<extra></extra>"))
+    figure.add_vline(x=nps_threshold, line_dash="dash", line_color=MUTED)
+    figure.add_hline(y=margin_threshold, line_dash="dash", line_color=MUTED)
+    figure.update_layout(title="Win-win matrix: accounts by NPS and delivered margin (size = revenue)",
+                         xaxis_title="account NPS in the period (−100..100)", yaxis_title="delivered margin",
+                         yaxis_tickformat=".0%", height=440, margin=dict(t=60, b=40, l=40, r=20))
+    return figure
+
+
+def group_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_title: str, colours: dict,
+                tickformat: str | None = None, low: str | None = None, high: str | None = None) -> go.Figure:
+    """One line per group over ``x`` (quarters), with 95% whiskers when ``low``/``high`` are given."""
+    figure = go.Figure()
+    for name, chosen in frame.groupby(group, sort=False):
+        error = None
+        if low and high:
+            error = dict(type="data", symmetric=False, array=(chosen[high] - chosen[y]).fillna(0),
+                         arrayminus=(chosen[y] - chosen[low]).fillna(0), color=colours.get(name, LINE), thickness=1)
+        figure.add_trace(go.Scatter(x=chosen[x], y=chosen[y], mode="lines+markers", name=str(name),
+                                    line_color=colours.get(name, LINE), error_y=error))
+    figure.update_layout(title=title, yaxis_title=y_title, height=320, margin=dict(t=50, b=30, l=40, r=20))
+    if tickformat:
+        figure.update_yaxes(tickformat=tickformat)
+    return figure
+
+
+def component_bars(components: dict[str, float], title: str) -> go.Figure:
+    """An account's health components (0-100) as horizontal bars; those under 50 in red."""
+    names = list(components)
+    values = [components[n] for n in names]
+    figure = go.Figure(go.Bar(x=values, y=names, orientation="h", text=[f"{v:.0f}" for v in values],
+                              marker_color=[NPS_COLOURS["detractor"] if v < 50 else LINE for v in values]))
+    figure.update_layout(title=title, xaxis_range=[0, 100], xaxis_title="component score (0-100)", height=260,
+                         margin=dict(t=50, b=30, l=100, r=20))
     return figure

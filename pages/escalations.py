@@ -1,0 +1,68 @@
+"""Escalations: how often projects escalate, how fast they are resolved, and what follows them."""
+
+import streamlit as st
+
+from pipelines import metrics
+from ui import charts, data, exports, filters, format
+from ui.format import delta, number, pct
+
+st.title("Escalations")
+st.caption("Escalations arrive after the deal is booked: how many there are per active project, how fast they are "
+           "resolved, and whether sales being involved changes what the client does next.")
+
+data.require_data()
+data_date = data.query(metrics.data_date)
+chosen = filters.sidebar_filters(data_date)
+stamp = filters.stamp(chosen, data_date)
+previous = chosen.previous()
+
+now = data.query(metrics.kpis, chosen)["escalations"]
+before = data.query(metrics.kpis, previous)["escalations"] if previous else {}
+projects = data.query(metrics.active_projects, chosen)
+projects_before = data.query(metrics.active_projects, previous) if previous else None
+rate = now["count"] / projects if projects else None
+rate_before = before["count"] / projects_before if projects_before else None
+row = st.columns(4)
+row[0].metric("Escalations", number(now["count"]), delta(now["count"], before.get("count"), digits=0), delta_color="inverse")
+row[1].metric("Per active project", number(rate, 2), delta(rate, rate_before, digits=2), delta_color="inverse",
+              help=f"{projects:,} projects active in the period. " + metrics.DEFINITIONS["escalation_rate"])
+row[2].metric("Median hours to resolve", number(now["median_hours_to_resolve"]),
+              delta(now["median_hours_to_resolve"], before.get("median_hours_to_resolve"), digits=0), delta_color="inverse")
+share = now["with_sales_involved"] / now["count"] if now["count"] else None
+share_before = before["with_sales_involved"] / before["count"] if before.get("count") else None
+row[3].metric("With sales involved", pct(share), delta(share, share_before, 100, " pts"))
+st.caption(f"Filters: {filters.describe(chosen)}" + (f" · deltas against {filters.describe(previous.period)}" if previous else ""))
+
+for by in ("severity", "category"):
+    st.subheader(f"By {by}")
+    table = data.query(metrics.escalation_breakdown, chosen, by)
+    count, share_chart = st.columns(2)
+    exports.show_chart(charts.interval_bars(table, by, "per_active_project", f"Escalations per active project by {by}", "escalations / active project",
+                                            low="per_active_project", high="per_active_project", n="escalations", tickformat=".2f",
+                                            text_format="{:.2f}", y_range=None),
+                       table, f"Escalations per active project by {by}", stamp, count)
+    exports.show_chart(charts.interval_bars(table, by, "sales_share", f"Share with sales involved by {by}", "escalations with sales involved",
+                                            low="sales_ci_low", high="sales_ci_high", n="escalations"),
+                       table, f"Sales involved by {by}", stamp, share_chart)
+    exports.show_table(table[[by, "escalations", "still_open", "median_hours_to_resolve", "per_active_project", "sales_share"]],
+                       f"Escalations by {by}", stamp, hide_index=True)
+
+st.subheader("What followed: with and without sales involved")
+# Escalations opened a window earlier, so that the 12 months after them fall in the period.
+opened = metrics.answers_followed_into(chosen, metrics.AFTERMATH_MONTHS)
+after = data.query(metrics.escalation_aftermath, opened)
+after["involvement"] = after["sales_involved"].map({True: "sales involved", False: "no sales"})
+involvement_colours = {"sales involved": charts.NPS_COLOURS["promoter"], "no sales": charts.NPS_COLOURS["passive"]}
+left, right = st.columns(2)
+exports.show_chart(charts.interval_bars(after, "involvement", "rebusiness_rate", "Re-business within 12 months of the escalation",
+                                        "escalations followed by re-business", involvement_colours, n="complete"),
+                   after, "Re-business after escalations", stamp, left)
+exports.show_chart(charts.interval_bars(after, "involvement", "next_nps", "NPS of the account's next answer", "NPS (−100..100)", involvement_colours,
+                                        low="next_nps_ci_low", high="next_nps_ci_high", n="next_answers", tickformat=".0f",
+                                        text_format="{:.0f}", y_range=(-100, 100)),
+                   after, "Next NPS after escalations", stamp, right)
+st.caption(f"Escalations opened {filters.describe(opened.period)}, so that their next 12 months fall in the period. "
+           "n under each bar: escalations whose 12 months are complete (re-business) and escalations followed by an NPS "
+           f"answer within 12 months (next NPS); whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed.")
+
+format.definitions("escalations", "escalation_rate", "escalation_aftermath")

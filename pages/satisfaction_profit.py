@@ -1,0 +1,87 @@
+"""Satisfaction -> Profit: does a happier client sign the next deal, for more, at a better margin?"""
+
+import streamlit as st
+
+from pipelines import metrics
+from ui import charts, data, exports, filters, format
+from ui.format import money, pct
+
+st.title("Satisfaction → Profit")
+st.caption("There is no business like re-business: this page puts figures, with their n and 95% intervals, "
+           "on what each survey answer was followed by on the same account.")
+
+data.require_data()
+data_date = data.query(metrics.data_date)
+chosen = filters.sidebar_filters(data_date)
+months = st.radio("Months after the answer", list(metrics.OUTCOME_WINDOWS), index=len(metrics.OUTCOME_WINDOWS) - 1,
+                  horizontal=True, key="months", bind="query-params",
+                  help="How long after each answer to look for the account's re-business.")
+answered = metrics.answers_followed_into(chosen, months)
+stamp = filters.stamp(chosen, data_date)
+st.caption(f"Answers given {filters.describe(answered)}, so that their next {months} months fall in the period "
+           f"({filters.describe(chosen.period)}); only answers whose {months}-month window is complete count.")
+
+
+def outcome_charts(by: str, colours: dict | None, label: str) -> None:
+    table = data.query(metrics.outcome_by_group, answered, months, by)
+    rate, amount, margin = st.columns(3)
+    exports.show_chart(charts.interval_bars(table, "group", "rate", f"Re-business within {months} months", "answers followed by re-business", colours),
+                       table, f"Re-business rate by {label} ({months} m)", stamp, rate)
+    exports.show_chart(charts.interval_bars(table, "group", "amount", "Re-business amount per answer", "mean won amount (CRM currency)", colours,
+                                            low="amount_ci_low", high="amount_ci_high", tickformat=",.0f", text_format="{:,.0f}", y_range=None),
+                       table, f"Re-business amount by {label} ({months} m)", stamp, amount)
+    exports.show_chart(charts.interval_bars(table, "group", "margin", "Delivered margin of that re-business", "mean delivered margin", colours,
+                                            low="margin_ci_low", high="margin_ci_high", n="n_margin", text_format="{:.1%}", y_range=None),
+                       table, f"Re-business margin by {label} ({months} m)", stamp, margin)
+    st.caption(f"n = {table['n'].sum():,} answers ({table['n_margin'].sum():,} with delivered re-business for the margin); "
+               f"whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed.")
+
+
+st.subheader("By NPS category")
+outcome_charts("nps_category", charts.NPS_COLOURS, "NPS category")
+st.subheader("By CSAT band")
+outcome_charts("csat_band", {"satisfied (4-5)": charts.NPS_COLOURS["promoter"], "neutral (3)": charts.NPS_COLOURS["passive"],
+                             "dissatisfied (1-2)": charts.NPS_COLOURS["detractor"]}, "CSAT band")
+
+st.subheader("How much does one NPS point bring?")
+left, right = st.columns(2)
+for place, outcome, tickformat in ((left, "amount", None), (right, "margin", ".0%")):
+    fit = data.query(metrics.score_regression, answered, months, outcome)
+    title = f"{metrics.REGRESSION_OUTCOMES[outcome].capitalize()} on NPS score"
+    exports.show_chart(charts.regression_scatter(fit["points"], "score", outcome, fit, title, "NPS score (0-10)",
+                                                 metrics.REGRESSION_OUTCOMES[outcome], tickformat),
+                       fit["points"], f"{title} ({months} m)", stamp, place)
+    if fit["slope"] is None:
+        place.caption(f"n = {fit['n']:,}: too few answers for a regression.")
+    else:
+        show = (lambda v: f"{v:+.2%}") if outcome == "margin" else (lambda v: f"{v:+,.0f}")
+        place.caption(f"Slope {show(fit['slope'])} per score point (95% CI {show(fit['ci_low'])} to {show(fit['ci_high'])}), "
+                      f"R² = {fit['r2']:.3f}, n = {fit['n']:,} answers.")
+
+st.subheader("Win-win matrix")
+settings = st.columns(2)
+nps_cut = settings[0].number_input("NPS threshold (customer wins at or above)", -100.0, 100.0, metrics.WIN_WIN_NPS_THRESHOLD,
+                                   step=5.0, key="nps_cut", bind="query-params")
+margin_cut = settings[1].number_input("Margin threshold (business wins at or above)", -1.0, 1.0, metrics.WIN_WIN_MARGIN_THRESHOLD,
+                                      step=0.01, format="%.2f", key="margin_cut", bind="query-params")
+accounts = data.query(metrics.win_win_accounts, chosen, nps_cut, margin_cut)
+shares = metrics.quadrant_shares(accounts)
+matrix, share = st.columns([2, 1])
+exports.show_chart(charts.win_win_matrix(accounts, nps_cut, margin_cut), accounts, "Win-win matrix", stamp, matrix)
+exports.show_table(shares.assign(revenue=shares["revenue"].map(money), revenue_share=shares["revenue_share"].map(pct)),
+                   "Win-win quadrants", stamp, share, hide_index=True)
+share.caption(f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period.")
+
+st.subheader("Earned growth")
+growth = data.query(metrics.earned_growth, chosen)
+long = growth.melt(id_vars="quarter", value_vars=["nrr", "earned_growth_rate"], var_name="measure", value_name="value")
+exports.show_chart(charts.group_lines(long, "quarter", "value", "measure", "Net revenue retention and earned growth rate",
+                                      "share of the year before's won amount", {"nrr": charts.LINE, "earned_growth_rate": charts.NPS_COLOURS["promoter"]}, ".0%"),
+                   growth, "Earned growth by quarter", stamp)
+latest = growth.dropna(subset=["nrr"]).tail(1)
+if len(latest):
+    row = latest.iloc[0]
+    st.caption(f"{row['quarter']}: NRR {pct(row['nrr'])}, referred new business {money(row['referred_new'])}, "
+               f"earned growth rate {pct(row['earned_growth_rate'])} of {money(row['prior_amount'])} won the year before.")
+
+format.definitions("satisfaction_outcome", "score_regression", "win_win", "earned_growth", "rebusiness_rate", "delivered_margin")

@@ -1,0 +1,52 @@
+"""Satisfaction -> Profit renders on the demo and empty warehouses and shows the planted link."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_pages import bars, open_page
+
+PAGE = "pages/satisfaction_profit.py"
+
+
+@pytest.fixture(scope="module")
+def demo_page(demo_db):
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        yield open_page(monkeypatch, demo_db, PAGE)
+
+
+def test_renders_on_an_empty_warehouse(monkeypatch, empty_db):
+    at = open_page(monkeypatch, empty_db, PAGE)
+    assert not at.exception
+    assert "python -m pipelines ingest" in at.info[0].value
+
+
+def test_promoters_rebuy_more_than_detractors_with_separate_intervals(demo_page):
+    assert not demo_page.exception
+    rate = bars(demo_page, "Re-business within 12 months")
+    promoter, detractor = rate["promoter"], rate["detractor"]
+    assert promoter[0] > detractor[0]
+    assert promoter[1] > detractor[2]  # promoters' 95% low above detractors' 95% high
+
+
+def test_the_regression_reports_slope_interval_r2_and_n(demo_page):
+    fit = next(c.value for c in demo_page.caption if c.value.startswith("Slope +") and "," in c.value.split("per")[0])
+    assert "95% CI" in fit and "R² =" in fit and "n = " in fit
+
+
+def test_the_window_in_the_url_is_restored(monkeypatch, world_db):
+    at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "months": "6"})
+    assert not at.exception
+    assert at.radio(key="months").value == 6
+    # complete 6-month windows, promoters: R1 (20 Jan 2025) -> OPP002 on 1 Jun, inside 6 months;
+    # R2 (1 Jul 2025, Acme) and R6 (1 Oct 2025, Gamma) -> no later re-business: 1 of 3
+    assert bars(at, "Re-business within 6 months")["promoter"][0] == pytest.approx(1 / 3)
+
+
+def test_a_filter_changes_the_win_win_matrix(monkeypatch, world_db):
+    # All time: Acme (NPS 100, margin 35.3%) and Gamma (NPS 50, 30%) win-win, Beta (-100, 25%) lose-lose;
+    # Alex Owner's accounts are Acme and Beta
+    at = open_page(monkeypatch, world_db, PAGE, {"period": "All time"})
+    assert "n = 3 accounts" in " ".join(c.value for c in at.caption)
+    at.multiselect(key="owner").set_value(["Alex Owner"]).run()
+    assert "n = 2 accounts" in " ".join(c.value for c in at.caption)
