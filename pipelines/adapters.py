@@ -226,25 +226,55 @@ class SourceFile:
 
 
 def file_sha256(path: Path) -> str:
+    return _scan(path)[0]
+
+
+def _scan(path: Path) -> tuple[str, bool]:
+    """The file's sha256 and whether all of it is UTF-8, in one pass over its bytes."""
     digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8 = True
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            if utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
+    return digest.hexdigest(), utf8
 
 
-def _detect_encoding(sample: bytes) -> str:
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
+# Bytes Windows-1252 leaves undefined; read as Latin-1 (the same code point) instead.
+CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+MIXED_ENCODING = "utf-8, else windows-1252"
+
+
+def _windows_1252_fallback(error: UnicodeDecodeError) -> tuple[str, int]:
+    """Decoding UTF-8, read the bytes that are not UTF-8 as Windows-1252.
+
+    One rule for Windows-1252 files and for mixed ones (a UTF-8 export with rows pasted from
+    Excel): a Windows-1252 accent is never valid UTF-8 next to plain text, so UTF-8 stays UTF-8
+    and every other byte gets its Windows-1252 character instead of a "?" or mojibake.
+    """
+    bad = error.object[error.start:error.end]
+    return "".join(chr(b) if b in CP1252_UNDEFINED else bytes([b]).decode("cp1252") for b in bad), error.end
+
+
+codecs.register_error("winwin-cp1252", _windows_1252_fallback)
+
+
+def _detect_encoding(sample: bytes, all_utf8: bool) -> str:
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
-    try:
-        sample.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start > len(sample) - 4:  # a multi-byte character cut by the sample's end
-            return "utf-8"
-        return "cp1252"
+    if not all_utf8:
+        return MIXED_ENCODING
+    return "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
 
 
 def _looks_binary(sample: bytes, encoding: str) -> bool:
@@ -256,7 +286,7 @@ def prepare(path: Path, workdir: Path, sheet: str | None = None) -> SourceFile:
     path = Path(path)
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
-    sha = file_sha256(path)
+    sha, all_utf8 = _scan(path)
     if path.suffix.lower() in {".xlsx", ".xlsm", ".xls", ".ods"}:
         csv_path = _xlsx_to_csv(path, workdir, sheet)
         encoding = "xlsx"
@@ -267,13 +297,14 @@ def prepare(path: Path, workdir: Path, sheet: str | None = None) -> SourceFile:
             raise IngestError(f"{path.name}: the file is empty")
         if sample.startswith(b"%PDF") or sample.startswith(b"PK\x03\x04"):
             raise IngestError(f"{path.name}: this is a PDF or ZIP file, not a CSV export")
-        encoding = _detect_encoding(sample)
+        encoding = _detect_encoding(sample, all_utf8)
         if _looks_binary(sample, encoding):
             raise IngestError(f"{path.name}: the file is binary, not a CSV export")
         csv_path = path
         if encoding not in {"utf-8"}:
             csv_path = workdir / f"{path.stem}.utf8.csv"
-            with open(path, encoding=encoding, errors="replace", newline="") as src, open(
+            decode = ("utf-8-sig", "winwin-cp1252") if encoding == MIXED_ENCODING else (encoding, "replace")
+            with open(path, encoding=decode[0], errors=decode[1], newline="") as src, open(
                 csv_path, "w", encoding="utf-8", newline=""
             ) as dst:
                 for block in iter(lambda: src.read(1 << 20), ""):
@@ -284,6 +315,7 @@ def prepare(path: Path, workdir: Path, sheet: str | None = None) -> SourceFile:
     first = next((ln for ln in lines if ln.strip()), "")
     unquoted = re.sub(r'"[^"]*"', "", first)  # a question text's commas do not split columns
     delimiter = max(DELIMITERS, key=unquoted.count)
+    csv.field_size_limit(MAX_LINE_BYTES)  # a long comment in the first lines is data (default: 128 KB)
     head = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
     return SourceFile(path, csv_path, sha, encoding, delimiter, head)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -75,8 +76,13 @@ def ingest(
     sheet: str | None = None,
     progress: Progress = lambda message: None,
     lock_wait: float = warehouse.LOCK_WAIT_SECONDS,
+    data_docs: bool = True,
 ) -> list[FileResult]:
-    """Load files into the warehouse in one build; raise IngestError naming every rejected file."""
+    """Load files into the warehouse in one build; raise IngestError naming every rejected file.
+
+    ``data_docs=False`` skips rendering the GX Data Docs (about half a second a build; the
+    results are stored in ``validation_result`` either way): for tests about other things.
+    """
     db = warehouse.db_path(db)
     layouts = adapters.load_layouts(mappings)
     forced = _forced_layout(layouts, layout_name, mappings)
@@ -105,11 +111,36 @@ def ingest(
         if not todo:  # nothing new: keep the current build (and every reader's cache) as it is
             return skipped
         results = skipped
-        with warehouse.build(db, lock_wait) as con:
+        build_id = uuid.uuid4().hex
+        reports: list[tuple[str, object]] = []
+        with warehouse.build(db, lock_wait, build_id) as con:
             for source, layout in todo:
-                results.append(load_file(con, source, layout, progress))
+                results.append(load_file(con, source, layout, progress, build_id, reports))
+            progress("checking references between tables with Great Expectations")
+            check_references(con, build_id, reports)
             progress(f"building marts and swapping in the new build of {db.name}")
+    if data_docs:  # after the swap: the docs are a view of validation_result, now current
+        validation.write_data_docs(reports, warehouse.docs_dir(db), build_id)
     return results
+
+
+def check_references(con: duckdb.DuckDBPyConnection, build_id: str, reports: list) -> None:
+    """The build-wide suite: references between tables, as warnings stored with this build."""
+    outcome = validation.validate_build(con)
+    store_results(con, outcome.results, build_id, None, datetime.now(timezone.utc).replace(tzinfo=None))
+    reports.extend(("warehouse", report) for report in outcome.reports)
+
+
+def store_results(con, results: pd.DataFrame, build_id: str, source_file: str | None, validated_at, table=None) -> None:
+    """One row per expectation run: what was checked, whether it passed, rows failing, a sample."""
+    frame = results if table is None else results.assign(table_name=table)  # noqa: F841 (read by DuckDB)
+    con.execute(
+        """INSERT INTO validation_result (build_id, table_name, source_file, expectation, column_name,
+                                          success, unexpected_count, sample, validated_at, action)
+        SELECT ?, table_name, ?, expectation, column_name, success, unexpected_count, sample, ?, action
+        FROM frame""",
+        [build_id, source_file, validated_at],
+    )
 
 
 def _loaded_hashes(db: Path) -> set[tuple[str, str]]:
@@ -130,7 +161,10 @@ def _forced_layout(layouts: dict[str, Layout], name: str | None, mappings: list[
     return None
 
 
-def load_file(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout, progress: Progress) -> FileResult:
+def load_file(
+    con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout, progress: Progress,
+    build_id: str | None = None, reports: list | None = None,
+) -> FileResult:
     started = time.perf_counter()
     name = source.path.name
     result = FileResult(name, layout.name, layout.table)
@@ -158,12 +192,9 @@ def load_file(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     quarantine_rows(con, outcome.failed_rows, header, source, layout, loaded_at)
     result.quarantined = len(outcome.failed_rows)
-    results = outcome.results  # noqa: F841
-    con.execute(
-        """INSERT INTO validation_result
-        SELECT NULL, ?, ?, expectation, column_name, success, unexpected_count, sample, ? FROM results""",
-        [layout.table, name, loaded_at],
-    )
+    store_results(con, outcome.results, build_id, name, loaded_at, table=layout.table)
+    if reports is not None:
+        reports.extend((name, report) for report in outcome.reports)
     result.inserted, result.updated, result.unchanged = upsert(con, layout.table, source, loaded_at)
     result.unmapped = record_unmapped(con, source, layout)
     result.seconds = time.perf_counter() - started

@@ -1,20 +1,47 @@
-"""Row-level validation with Great Expectations (GX Core 1.x) and the quarantine rules.
+"""Validation with Great Expectations (GX Core 1.x): the quarantine rules and the warnings.
 
-Every staged file is checked by a GX suite built here, in code, for its canonical table. GX's
-per-row results (``unexpected_index_list`` keyed on ``source_row``) decide which rows go to
-quarantine and why; the rest load. GX is imported lazily: the app never pays its import time.
+Two suites run on every build, inside the private copy, before it is swapped in:
+
+- **Per file** (``validate``): each staged file is checked by the suite of its canonical table,
+  built here in code: keys present and unique, required columns, readable dates and numbers,
+  ranges (NPS 0-10, CSAT 1-5, no negative money), allowed values, flags that agree (a won deal
+  is closed), dates in order and recorded events not in the future. GX's per-row results
+  (``unexpected_index_list`` keyed on ``source_row``) decide which rows go to quarantine and
+  why; the rest load.
+- **Per build** (``validate_build``): references between tables, over the whole warehouse as
+  it will be swapped in (a project's opportunity, an escalation's project and account, a
+  survey answer's account, ...).
+
+Which failures quarantine and which only warn (GX ``severity``: critical or warning):
+a row is quarantined when it is wrong in itself, whatever else is loaded: a figure built on it
+would be wrong (a negative amount, an NPS of 11, a ticket resolved before it was opened, an
+answer dated next year). A reference to a record that is not in the warehouse is only a
+warning: exports arrive in any order and from different tools, so a project whose deal is in
+a CRM export not loaded yet is still a real project with real cost. Quarantining it would lose
+it until someone reloads the file; warning keeps it and counts it in ``validation_result`` on
+every build, and the count falls to zero when the deal arrives. A deal that closed before it
+was created warns for the same reason: Salesforce allows it for deals migrated from another
+CRM, and no metric reads the created date.
+
+GX is imported lazily: the app never pays its import time (a test checks this).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pandas as pd
 
-from pipelines.warehouse import NATURAL_KEYS
+from pipelines.warehouse import CANONICAL_COLUMNS, CANONICAL_VALUES, NATURAL_KEYS
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # offline users: no usage pings
+
+QUARANTINE, WARNING = "quarantine", "warning"
 
 # Columns a row is useless without (beyond its key). A survey answer without an account is
 # "no matching account": it cannot be linked to any deal.
@@ -33,13 +60,49 @@ NON_NEGATIVE = {
 }
 # Valid answers per survey type, from the NPS (0-10) and CSAT (1-5) scales of DOMAIN.md.
 SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5)}
+# (later, earlier, action): the later date may not come before the earlier one.
+DATE_ORDER = {
+    "fct_escalation": [("resolved_at", "opened_at", QUARANTINE)],
+    "fct_project": [("actual_end_date", "start_date", QUARANTINE)],
+    "fct_opportunity": [("close_date", "created_date", WARNING)],  # migrated deals (docstring)
+}
+# Dates that record something that has happened, so cannot lie after the load. Planned dates
+# (a deal's expected close, a project's due date) may.
+RECORDED_DATES = {
+    "fct_opportunity": ["created_date"],
+    "fct_project": ["actual_end_date"],
+    "fct_escalation": ["opened_at", "resolved_at"],
+    "fct_survey_response": ["responded_at"],
+}
+# Slack for "not in the future": an export made east of UTC carries dates up to 14 hours
+# (UTC+14, the furthest time zone) ahead of the UTC clock.
+FUTURE_SLACK = timedelta(days=1)
+# (table, column) -> the table whose natural key it names. Checked on every build; warnings.
+REFERENCES = {
+    ("dim_contact", "account_id"): "dim_account",
+    ("fct_opportunity", "account_id"): "dim_account",
+    ("fct_project", "opportunity_id"): "fct_opportunity",
+    ("fct_project", "account_id"): "dim_account",
+    ("fct_escalation", "project_id"): "fct_project",
+    ("fct_escalation", "account_id"): "dim_account",
+    ("fct_activity", "account_id"): "dim_account",
+    ("fct_survey_response", "account_id"): "dim_account",
+}
+# Failing values kept per expectation in validation_result and the Data Docs.
+SAMPLE_SIZE = 5
 
 
 @dataclass(frozen=True)
 class Check:
-    expectation: object  # a GX expectation instance
-    column: str
+    expectation: object  # a GX expectation instance; its severity says quarantine or warn
+    column: str  # the canonical column the result is about
     reason: str
+    reads: tuple[str, ...] = ()  # every column GX reads for it (default: ``column``)
+    table: str | None = None  # set where one suite checks several tables (references)
+
+    @property
+    def action(self) -> str:
+        return WARNING if self.expectation.severity == "warning" else QUARANTINE
 
 
 def checks_for(table: str, columns: list[str], looked_up: frozenset[str] = frozenset()) -> list[Check]:
@@ -67,7 +130,7 @@ def checks_for(table: str, columns: list[str], looked_up: frozenset[str] = froze
             checks.append(
                 Check(E.ExpectColumnValuesToBeBetween(column=column, min_value=0), column, f"negative {column}")
             )
-    if table == "fct_survey_response" and "score" in columns:
+    if table == "fct_survey_response" and {"score", "survey_type"} <= set(columns):
         for survey_type, (low, high) in SCORE_RANGES.items():
             checks.append(
                 Check(
@@ -77,27 +140,92 @@ def checks_for(table: str, columns: list[str], looked_up: frozenset[str] = froze
                     ),
                     "score",
                     f"{survey_type} score outside {low}-{high}",
+                    reads=("score", "survey_type"),
                 )
+            )
+    for (owner, column), allowed in CANONICAL_VALUES.items():
+        if owner == table and column in columns:
+            checks.append(
+                Check(E.ExpectColumnValuesToBeInSet(column=column, value_set=list(allowed)), column,
+                      f"{column} not one of {', '.join(allowed)}")
+            )
+    if table == "fct_opportunity" and {"is_won", "is_closed"} <= set(columns):
+        checks.append(
+            Check(
+                E.ExpectColumnValuesToBeInSet(column="is_closed", value_set=[True], row_condition=Column("is_won") == True),  # noqa: E712
+                "is_closed", "won but not closed", reads=("is_closed", "is_won"),
+            )
+        )
+    for later, earlier, action in DATE_ORDER.get(table, []):
+        if {later, earlier} <= set(columns):
+            checks.append(
+                Check(
+                    E.ExpectColumnPairValuesAToBeGreaterThanB(
+                        column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing",
+                        severity="warning" if action == WARNING else "critical",
+                    ),
+                    later, f"{later} before {earlier}", reads=(later, earlier),
+                )
+            )
+    latest = datetime.now(timezone.utc).replace(tzinfo=None) + FUTURE_SLACK
+    for column in RECORDED_DATES.get(table, []):
+        if column in columns:
+            checks.append(
+                Check(E.ExpectColumnValuesToBeBetween(column=column, max_value=latest), column, f"{column} in the future")
             )
     for column in columns:
         if column.endswith("__unparsed"):
             name = column.removesuffix("__unparsed")
-            checks.append(Check(E.ExpectColumnValuesToBeNull(column=column), name, f"unreadable {name}"))
+            checks.append(Check(E.ExpectColumnValuesToBeNull(column=column), name, f"unreadable {name}", reads=(column,)))
     return checks
 
 
 @dataclass
 class ValidationOutcome:
-    failed_rows: pd.DataFrame  # source_row, reason (one row per source row, reasons joined)
-    results: pd.DataFrame  # expectation, column_name, success, unexpected_count, sample
+    failed_rows: pd.DataFrame  # source_row, reason: rows to quarantine (reasons joined)
+    results: pd.DataFrame  # table_name, expectation, column_name, action, success, unexpected_count, sample
+    reports: list = field(default_factory=list)  # GX validation results, for the Data Docs
 
 
 def validate(con, staged: str, table: str, looked_up: frozenset[str] = frozenset()) -> ValidationOutcome:
-    """Run the table's GX suite on a staged file; return the failing rows with their reasons.
+    """Run the table's row suite on a staged file; return the rows to quarantine with their reasons.
 
     GX gets only the columns its checks read (plus ``source_row``), not the whole staged table:
     at millions of rows, handing it text columns it never checks doubles the time.
     """
+    columns = [row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()]
+    checks = checks_for(table, columns, looked_up)
+    read = sorted({c for check in checks for c in (check.reads or (check.column,))} | {"source_row"})
+    frame = con.execute(f"SELECT {', '.join(read)} FROM {staged}").df()
+    return _run(checks, frame, f"{table}_rows")
+
+
+def validate_build(con) -> ValidationOutcome:
+    """The references between tables, over the whole warehouse that is about to be swapped in.
+
+    For each reference, GX checks a column holding the id where it names no record (NULL where
+    the record exists or no id is given); these are warnings (module docstring), never quarantine.
+    One frame holds every reference side by side (a positional join pads the shorter tables
+    with NULL), so the whole check is one GX run.
+    """
+    import great_expectations as gx
+    from great_expectations.expectations.metadata_types import FailureSeverity
+
+    sides, checks = [], []
+    for (table, column), target in REFERENCES.items():
+        key = NATURAL_KEYS[target]
+        name = f"{table}__{column}__unknown"
+        sides.append(
+            f"(SELECT CASE WHEN t.{column} NOT IN (SELECT {key} FROM {target} WHERE {key} IS NOT NULL) "
+            f"THEN t.{column} END AS {name} FROM {table} AS t)"
+        )
+        checks.append(Check(gx.expectations.ExpectColumnValuesToBeNull(column=name, severity=FailureSeverity.WARNING),
+                            column, f"{column} names no record of {target}", reads=(name,), table=table))
+    frame = con.execute(f"SELECT row_number() OVER () AS source_row, * FROM {' POSITIONAL JOIN '.join(sides)}").df()
+    return _run(checks, frame, "warehouse_references")
+
+
+def _run(checks: list[Check], frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
@@ -106,21 +234,17 @@ def validate(con, staged: str, table: str, looked_up: frozenset[str] = frozenset
     # bytes); nothing here reads the fingerprint, and it cost 4x the validation of 400,000
     # activities (benchmarks/run.py). 0 turns it off.
     pandas_execution_engine.HASH_THRESHOLD = 0
-    columns = [row[0] for row in con.execute(f"DESCRIBE {staged}").fetchall()]
-    checks = checks_for(table, columns, looked_up)
-    read = sorted({c.expectation.column for c in checks} | {"source_row"})
-    frame = con.execute(f"SELECT {', '.join(read)} FROM {staged}").df()
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     batch = (
         context.data_sources.add_pandas("staged")
-        .add_dataframe_asset(table)
+        .add_dataframe_asset(suite_name)
         .add_batch_definition_whole_dataframe("file")
         .get_batch(batch_parameters={"dataframe": frame})
     )
     for number, check in enumerate(checks):
-        check.expectation.meta = {"check": number, "reason": check.reason}
-    suite = gx.ExpectationSuite(name=f"{table}_rows", expectations=[c.expectation for c in checks])
+        check.expectation.meta = {"check": number, "reason": check.reason, "action": check.action}
+    suite = gx.ExpectationSuite(name=suite_name, expectations=[c.expectation for c in checks])
     report = batch.validate(
         suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["source_row"]}
     )
@@ -128,18 +252,63 @@ def validate(con, staged: str, table: str, looked_up: frozenset[str] = frozenset
     for result in report.results:  # GX does not promise the suite's order: match on meta
         check = checks[result.expectation_config.meta["check"]]
         if result.exception_info and result.exception_info.get("raised_exception"):
-            raise RuntimeError(f"validation of {table}.{check.column} failed to run: {result.exception_info}")
-        unexpected = result.result.get("unexpected_index_list") or []
-        failures.extend((item["source_row"], check.reason) for item in unexpected)
+            raise RuntimeError(f"validation of {suite_name}.{check.column} failed to run: {result.exception_info}")
+        if check.action == QUARANTINE:
+            failures.extend((item["source_row"], check.reason) for item in result.result.get("unexpected_index_list") or [])
+        sample = result.result.get("partial_unexpected_list") or []
         results.append(
             {
+                "table_name": check.table,
                 "expectation": result.expectation_config.type,
                 "column_name": check.column,
+                "action": check.action,
                 "success": bool(result.success),
                 "unexpected_count": int(result.result.get("unexpected_count") or 0),
-                "sample": ", ".join(map(str, (result.result.get("partial_unexpected_list") or [])[:5])),
+                "sample": ", ".join(map(str, sample[:SAMPLE_SIZE])),
             }
         )
+        # The Data Docs show counts and a sample; every failing row id would make them huge.
+        for bulky in ("unexpected_index_list", "unexpected_list", "unexpected_index_query"):
+            result.result.pop(bulky, None)
     failed = pd.DataFrame(failures, columns=["source_row", "reason"])
     failed = failed.groupby("source_row", as_index=False).agg(reason=("reason", "; ".join))
-    return ValidationOutcome(failed, pd.DataFrame(results))
+    return ValidationOutcome(failed, pd.DataFrame(results), [report])
+
+
+def write_data_docs(reports: list[tuple[str, object]], folder: Path, build_id: str) -> Path:
+    """Render one build's GX results as GX Data Docs in ``folder``; return its index.html.
+
+    ``reports`` pairs a name (the file validated, or "warehouse") with its GX result. The docs
+    are written beside and then moved over the previous build's, so a reader of the folder sees
+    one build's docs; they are a view of ``validation_result``, which is what the app reads.
+    """
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    fresh = folder.with_name(f".{folder.name}.building-{uuid.uuid4().hex[:8]}")
+    context = gx.get_context(mode="ephemeral")
+    context.add_data_docs_site(
+        "winwin",
+        {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(fresh)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    run = RunIdentifier(run_name=f"build {build_id[:12]}", run_time=datetime.now(timezone.utc))
+    for name, report in reports:
+        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(report.suite_name), run, batch_identifier=name)
+        context.validation_results_store.set(key, report)
+    context.build_data_docs(site_names=["winwin"])
+    old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+    if folder.exists():
+        folder.rename(old)
+    fresh.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+    return folder / "index.html"

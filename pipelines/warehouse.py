@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "warehouse.duckdb"
 MODELS_DIR = Path(__file__).parent / "models"
 
-# Seconds a second writer waits for the first before giving up with a clear message.
-LOCK_WAIT_SECONDS = 600
+# Seconds a second writer waits for the first before giving up with a clear message: long
+# enough for a scale-400 ingest (about 140 s, README); WINWIN_LOCK_WAIT overrides it.
+LOCK_WAIT_SECONDS = float(os.environ.get("WINWIN_LOCK_WAIT", 600))
 
 LINEAGE_COLUMNS = {
     "source_file": "VARCHAR",
@@ -80,6 +81,8 @@ CANONICAL_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
     ("fct_opportunity", "lead_source"): ("delivery", "marketing", "sales", "partner", "customer_referral", "other"),
     ("fct_activity", "activity_type"): ("status_report", "sales_meeting", "joint_engagement", "qbr"),
     ("fct_survey_response", "survey_type"): ("nps", "csat"),
+    # The escalation severities the bundled Jira and Zendesk mappings map their priorities onto.
+    ("fct_escalation", "severity"): ("critical", "high", "medium", "low"),
 }
 # Load order: accounts first (deals, contacts and tickets may name their account), then contacts,
 # so survey e-mails can be matched to the contacts and accounts loaded in the same run.
@@ -101,6 +104,7 @@ CREATE TABLE IF NOT EXISTS validation_result (
   build_id VARCHAR, table_name VARCHAR, source_file VARCHAR, expectation VARCHAR,
   column_name VARCHAR, success BOOLEAN, unexpected_count BIGINT, sample VARCHAR,
   validated_at TIMESTAMP);
+ALTER TABLE validation_result ADD COLUMN IF NOT EXISTS action VARCHAR;
 CREATE TABLE IF NOT EXISTS build_info (build_id VARCHAR, built_at TIMESTAMP, data_date DATE);
 """
 
@@ -146,11 +150,14 @@ def writer_lock(db: Path, wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[N
 
 
 @contextlib.contextmanager
-def build(db: Path, lock_wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+def build(
+    db: Path, lock_wait: float = LOCK_WAIT_SECONDS, build_id: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open a private copy of the warehouse for writing; swap it in only if the block succeeds.
 
-    On success the marts are rebuilt and the build stamped before the swap, so every build the
-    app can open is complete.
+    On success the marts are rebuilt and the build stamped (with ``build_id``, which the
+    caller may have written into validation results already) before the swap, so every build
+    the app can open is complete.
     """
     with writer_lock(db, lock_wait):
         for stale in db.parent.glob(f".{db.name}.building-*"):  # left by a killed ingest
@@ -167,7 +174,7 @@ def build(db: Path, lock_wait: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.Duc
             marts.build(con)
             con.execute(
                 "INSERT INTO build_info SELECT ?, ?, data_date FROM mart_data_date",
-                [uuid.uuid4().hex, built_at],
+                [build_id or uuid.uuid4().hex, built_at],
             )
             con.execute("CHECKPOINT")
             con.close()
@@ -187,6 +194,11 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def docs_dir(db: Path) -> Path:
+    """Where a warehouse's GX Data Docs go: ``data/gx_docs/warehouse/`` for the default one."""
+    return db.parent / "gx_docs" / db.stem
 
 
 def build_key(db: Path) -> tuple[int, int] | None:
