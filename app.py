@@ -11,6 +11,8 @@ page = st.navigation([
     st.Page("pages/satisfaction_profit.py", title="Satisfaction → Profit", icon=":material/trending_up:"),
     st.Page("pages/delivery_leads.py", title="Delivery-generated leads", icon=":material/handshake:"),
     st.Page("pages/escalations.py", title="Escalations", icon=":material/warning:"),
+    st.Page("pages/rebusiness.py", title="Re-business & margin", icon=":material/repeat:"),
+    st.Page("pages/accounts.py", title="Accounts", icon=":material/groups:"),
     st.Page("pages/data.py", title="Data", icon=":material/database:"),
 ])
 ensure_warehouse()

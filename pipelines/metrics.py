@@ -107,7 +107,7 @@ DEFINITIONS = {
     "account_health": (
         "Account health 0-100 = weighted mean of five components (weights are settings): satisfaction, "
         "its trend, escalations, margin against target and engagement recency, as of the period's end. "
-        "The component that pulled the score down most is named; components under 50 are at-risk reasons."
+        "The component that pulled the score down most is named; components under 40 are at-risk reasons."
     ),
 }
 
@@ -929,7 +929,9 @@ RECENT_ESCALATION_DAYS = 90
 OPEN_ESCALATION_PENALTY, RECENT_ESCALATION_PENALTY = 25, 10
 ENGAGED_DAYS, DISENGAGED_DAYS = 30, 180
 NEUTRAL = 50.0  # a component with no data neither lifts nor pulls down the score
-AT_RISK_BELOW = 50.0  # a component under this is named as an at-risk reason
+# A component under this is named as an at-risk reason: NPS below -20, an NPS drop of more than
+# 20 points in six months, two open escalations, margin 18 points under target, 120 days silent.
+AT_RISK_BELOW = 40.0
 
 
 def account_facts(con, filters: Filters | Period = Filters()) -> pd.DataFrame:

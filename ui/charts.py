@@ -133,12 +133,12 @@ def group_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_t
     return figure
 
 
-def component_bars(components: dict[str, float], title: str) -> go.Figure:
-    """An account's health components (0-100) as horizontal bars; those under 50 in red."""
+def component_bars(components: dict[str, float], title: str, at_risk_below: float) -> go.Figure:
+    """An account's health components (0-100) as horizontal bars; those at risk in red."""
     names = list(components)
     values = [components[n] for n in names]
     figure = go.Figure(go.Bar(x=values, y=names, orientation="h", text=[f"{v:.0f}" for v in values],
-                              marker_color=[NPS_COLOURS["detractor"] if v < 50 else LINE for v in values]))
+                              marker_color=[NPS_COLOURS["detractor"] if v < at_risk_below else LINE for v in values]))
     figure.update_layout(title=title, xaxis_range=[0, 100], xaxis_title="component score (0-100)", height=260,
                          margin=dict(t=50, b=30, l=100, r=20))
     return figure

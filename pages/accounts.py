@@ -1,0 +1,108 @@
+"""Accounts: which clients are healthy, which are at risk and why; one account's whole story."""
+
+import pandas as pd
+import streamlit as st
+
+from pipelines import metrics
+from ui import charts, data, exports, filters, format
+from ui.format import money, number, pct
+
+# The choice that shows the list rather than one account (also the URL value ?account=All+accounts).
+ALL_ACCOUNTS = "All accounts"
+
+st.title("Accounts")
+st.caption("For team leads: each account's health from satisfaction, escalations, margin and engagement, what pulled "
+           "it down, and, for one account, everything that happened to it in date order.")
+
+data.require_data()
+data_date = data.query(metrics.data_date)
+chosen = filters.sidebar_filters(data_date)
+stamp = filters.stamp(chosen, data_date)
+
+with st.expander("Health score weights"):
+    st.caption("How much each component counts in the 0-100 score; they need not sum to 1.")
+    weight_columns = st.columns(len(metrics.HEALTH_WEIGHTS))
+    weights = tuple(
+        (name, place.number_input(name, 0.0, 1.0, default, step=0.05, key=f"w_{name}", bind="query-params",
+                                  help=metrics.HEALTH_COMPONENTS[name]))
+        for place, (name, default) in zip(weight_columns, metrics.HEALTH_WEIGHTS.items())
+    )
+health = data.query(metrics.account_health, chosen, weights)
+names = sorted(health["account_name"].dropna().unique())
+
+
+def open_selected_row() -> None:
+    """A row picked in the list opens that account (through the URL-bound choice below)."""
+    rows = st.session_state["account_list"].selection.rows
+    if rows:
+        st.session_state["account"] = health.iloc[rows[0]]["account_name"]
+
+
+account = st.selectbox("Open an account", [ALL_ACCOUNTS] + names, key="account", bind="query-params")
+
+if account == ALL_ACCOUNTS:
+    at_risk = health[health["at_risk_reasons"] != ""]
+    row = st.columns(3)
+    row[0].metric("Accounts", number(len(health)))
+    row[1].metric(f"At risk (a component under {metrics.AT_RISK_BELOW:.0f})", number(len(at_risk)))
+    row[2].metric("Median health", number(health["health"].median()))
+    listed = health[["account_name", "health", "trend_arrow", "pulled_down_by", "owner", "open_escalations", "nps_12m",
+                     "margin_12m", "days_since_activity", "at_risk_reasons"] + [f"{n}_score" for n in metrics.HEALTH_COMPONENTS]]
+    exports.show_table(listed, "Account health", stamp, hide_index=True, on_select=open_selected_row, selection_mode="single-row",
+                       key="account_list", column_config={
+                           "account_name": "account",
+                           "health": st.column_config.ProgressColumn("health", min_value=0, max_value=100, format="%.0f"),
+                           "trend_arrow": st.column_config.TextColumn("NPS trend", help="last 6 months against the 6 before"),
+                           "pulled_down_by": "pulled down by",
+                           "nps_12m": st.column_config.NumberColumn("NPS 12 m", format="%.0f"),
+                           "margin_12m": st.column_config.NumberColumn("margin 12 m", format="percent"),
+                           "days_since_activity": "days since activity",
+                           "at_risk_reasons": "at-risk reasons",
+                       })
+    st.caption(f"Health as of {filters.describe(chosen.period).split(' – ')[-1] if chosen.period.end else f'{data_date:%d %b %Y}'}; "
+               "lowest first. Select a row (or pick above) to open the account.")
+else:
+    mine = health[health["account_name"] == account]
+    if mine.empty:
+        st.warning(f"{account} is outside the filters in the sidebar.")
+        st.stop()
+    facts = mine.iloc[0]
+    account_id = facts["account_id"]
+    st.header(account)
+    st.caption(f"Owner {facts['owner']} · {facts['segment']} · {facts['region']} · {account_id}")
+    row = st.columns(4)
+    row[0].metric("Health", number(facts["health"]), help=metrics.DEFINITIONS["account_health"])
+    row[1].metric("Pulled down by", facts["pulled_down_by"] or "–")
+    row[2].metric("NPS trend", facts["trend_arrow"] or "–", help="NPS of the last 6 months against the 6 before")
+    row[3].metric("Open escalations", number(facts["open_escalations"]))
+    components = {name: facts[f"{name}_score"] for name in metrics.HEALTH_COMPONENTS}
+    left, right = st.columns([1, 1])
+    exports.show_chart(charts.component_bars(components, "Health components", metrics.AT_RISK_BELOW),
+                       mine[["account_name", "health"] + [f"{n}_score" for n in metrics.HEALTH_COMPONENTS]],
+                       f"Health of {account}", stamp, left)
+    right.markdown("**At-risk reasons**")
+    right.markdown("\n".join(f"- {reason}" for reason in facts["at_risk_reasons"].split("; ")) if facts["at_risk_reasons"] else "None.")
+    right.caption("\n\n".join(f"{name}: {text}" for name, text in metrics.HEALTH_COMPONENTS.items()))
+
+    st.subheader("Against the portfolio")
+    this = data.query(metrics.kpis, metrics.Filters(period=chosen.period, accounts=(account_id,)))
+    portfolio = data.query(metrics.kpis, chosen)
+    shown = {
+        "NPS": (number(this["nps"]), number(portfolio["nps"])),
+        "CSAT": (pct(this["csat_pct"]), pct(portfolio["csat_pct"])),
+        "Won amount": (money(this["won_amount"]), money(portfolio["won_amount"])),
+        "Re-business rate": (pct(this["rebusiness_rate"]), pct(portfolio["rebusiness_rate"])),
+        "Delivered margin": (pct(this["delivered_margin"]), pct(portfolio["delivered_margin"])),
+        "Escalations": (number(this["escalations"]["count"]), number(portfolio["escalations"]["count"])),
+    }
+    against = pd.DataFrame([(k, a, p) for k, (a, p) in shown.items()], columns=["KPI", account, "portfolio"])
+    exports.show_table(against, f"{account} against the portfolio", stamp, hide_index=True)
+    st.caption(f"Period: {filters.describe(chosen.period)}; the portfolio is every account the sidebar's filters keep.")
+
+    st.subheader("Timeline")
+    timeline = data.query(metrics.account_timeline, account_id)
+    exports.show_table(timeline, f"Timeline of {account}", stamp, hide_index=True, column_config={"day": st.column_config.DateColumn("date")})
+    st.caption(f"{len(timeline):,} events, oldest first: deals (close date, else created), project starts and ends, "
+               "escalations, activities and survey answers.")
+
+format.definitions("account_health", "nps", "rebusiness_rate", "delivered_margin")

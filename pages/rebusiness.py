@@ -1,0 +1,75 @@
+"""Re-business & margin: is the next deal with a client worth more than the first, and does how a
+deal was sold show in how it was delivered and how the client felt afterwards?"""
+
+import streamlit as st
+
+from pipelines import metrics
+from ui import charts, data, exports, filters, format
+from ui.format import delta, money, money_delta, pct
+
+st.title("Re-business & margin")
+st.caption("Sales sells what delivery must deliver: re-business against first-time business, each sales rep's "
+           "projects against budget and plan and the satisfaction that followed, and the governance behind them.")
+
+data.require_data()
+data_date = data.query(metrics.data_date)
+chosen = filters.sidebar_filters(data_date)
+stamp = filters.stamp(chosen, data_date)
+previous = chosen.previous()
+
+now = data.query(metrics.kpis, chosen)
+before = data.query(metrics.kpis, previous) if previous else {}
+row = st.columns(3)
+row[0].metric("Re-business rate", pct(now["rebusiness_rate"]), delta(now["rebusiness_rate"], before.get("rebusiness_rate"), 100, " pts"),
+              help=metrics.DEFINITIONS["rebusiness_rate"])
+row[1].metric("Re-business margin", pct(now["rebusiness_margin"]), delta(now["rebusiness_margin"], before.get("rebusiness_margin"), 100, " pts"),
+              help=metrics.DEFINITIONS["rebusiness_margin"])
+row[2].metric("Won amount", money(now["won_amount"]), money_delta(now["won_amount"], before.get("won_amount")))
+st.caption(f"Filters: {filters.describe(chosen)}" + (f" · deltas against {filters.describe(previous.period)}" if previous else ""))
+
+st.subheader("Re-business against first-time business")
+split = data.query(metrics.rebusiness_vs_first_time, chosen)
+business_colours = {"re-business": charts.NPS_COLOURS["promoter"], "first-time business": charts.NPS_COLOURS["passive"]}
+left, right = st.columns(2)
+exports.show_chart(charts.interval_bars(split, "business", "mean_project_margin", "Delivered margin per project", "mean project margin",
+                                        business_colours, n="projects", text_format="{:.1%}", y_range=None),
+                   split, "Margin re-business vs first-time", stamp, left)
+exports.show_table(split.assign(won_amount=split["won_amount"].map(money), margin=split["margin"].map(pct)),
+                   "Re-business vs first-time business", stamp, right, hide_index=True)
+right.caption("n under each bar = projects completed in the period; whiskers are the 95% t-interval of the mean project margin.")
+
+st.subheader("Sold vs delivered, by the sales rep who sold it")
+reps = data.query(metrics.sold_vs_delivered_by_rep, chosen)
+left, right = st.columns(2)
+exports.show_chart(charts.interval_bars(reps, "sales_rep", "budget_variance", "Budget variance of the projects each rep sold",
+                                        "actual / budget cost − 1", low="variance_ci_low", high="variance_ci_high",
+                                        text_format="{:+.1%}", y_range=None),
+                   reps, "Budget variance by sales rep", stamp, left)
+exports.show_chart(charts.interval_bars(reps, "sales_rep", "nps_after", f"NPS within {metrics.FOLLOWED_MONTHS} months after those projects",
+                                        "NPS (−100..100)", low="nps_after_ci_low", high="nps_after_ci_high", n="answers_after",
+                                        tickformat=".0f", text_format="{:.0f}", y_range=(-100, 100)),
+                   reps, "NPS after projects by sales rep", stamp, right)
+exports.show_table(reps, "Sold vs delivered by sales rep", stamp, hide_index=True, column_config={
+    "budget_variance": st.column_config.NumberColumn("budget variance", format="percent"),
+    "slip_days": st.column_config.NumberColumn("mean slip (days)", format="%.1f"),
+    "margin": st.column_config.NumberColumn("margin", format="percent"),
+    "nps_after": st.column_config.NumberColumn("NPS after", format="%.0f"),
+})
+st.caption(f"n = projects completed in the period (variance, slip) and NPS answers after them (NPS); whiskers are 95% "
+           f"intervals; reps under {charts.SMALL_N} are greyed.")
+
+split_reports = data.query(metrics.sold_vs_delivered_by_status_reports, chosen)
+if len(split_reports) == 2:
+    by_reports = split_reports.set_index("seller_sent_status_reports")
+    sent, silent = by_reports.loc[True], by_reports.loc[False]
+    st.caption(f"Projects whose seller sent status reports slipped {sent['mean_slip_days']:.0f} days on average and ran "
+               f"{sent['mean_budget_variance']:+.1%} over budget (n = {int(sent['projects']):,}); without: {silent['mean_slip_days']:.0f} days, "
+               f"{silent['mean_budget_variance']:+.1%} (n = {int(silent['projects']):,}).")
+
+st.subheader("Sales governance")
+governance = data.query(metrics.sales_governance, chosen)
+exports.show_table(governance, "Sales governance by rep", stamp, hide_index=True)
+st.caption("Per sales rep; sort by a column to compare. There is no sales-team column in the loaded data, so "
+           "governance is shown per rep (filter by delivery team in the sidebar).")
+
+format.definitions("rebusiness_rate", "rebusiness_margin", "rebusiness_vs_first_time", "sold_vs_delivered", "sales_governance")

@@ -1,0 +1,51 @@
+"""Accounts renders on the demo and empty warehouses; an account's page tells its story in order."""
+
+from __future__ import annotations
+
+from tests.test_pages import metrics_shown, open_page
+
+PAGE = "pages/accounts.py"
+
+
+def test_renders_on_an_empty_warehouse(monkeypatch, empty_db):
+    at = open_page(monkeypatch, empty_db, PAGE)
+    assert not at.exception
+    assert "python -m pipelines ingest" in at.info[0].value
+
+
+def test_lists_every_demo_account_with_its_health(monkeypatch, demo_db):
+    at = open_page(monkeypatch, demo_db, PAGE)
+    assert not at.exception
+    listed = at.dataframe[0].value
+    assert metrics_shown(at)["Accounts"] == f"{len(listed):,}"
+    assert listed["health"].between(0, 100).all()
+    assert listed["health"].is_monotonic_increasing  # lowest health first
+
+
+def test_an_account_in_the_url_opens_its_page_with_its_events_in_date_order(monkeypatch, world_db):
+    at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "account": "Beta Ltd"})
+    assert not at.exception
+    assert at.header[0].value == "Beta Ltd"
+    timeline = next(frame.value for frame in at.dataframe if "kind" in frame.value.columns)
+    # Beta's events by hand: R3 1 Feb, OPP003 1 Mar, P3 starts 5 Mar, CSAT 2 on 10 Mar, OPP004 1 Apr,
+    # ESC-1 10 Apr, sales meeting 15 Apr, ESC-2 and R5 1 May, P3 ends 30 Jul, OPP007 1 Dec 2025
+    assert timeline["ref"].tolist() == [
+        "R_fixture000000003", "0065g00000OPP003AAA", "P-000003", "11400000002", "0065g00000OPP004AAA", "ESC-1",
+        "00T5g00000ACT002AAA", "ESC-2", "R_fixture000000005", "P-000003", "0065g00000OPP007AAA",
+    ]
+    assert timeline["day"].is_monotonic_increasing
+
+
+def test_an_accounts_kpis_stand_against_the_portfolio(monkeypatch, world_db):
+    # Beta all time: won OPP003 80k of the portfolio's 290k; NPS (0 promoters - 2 detractors) / 2 = -100
+    at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "account": "Beta Ltd"})
+    against = next(frame.value for frame in at.dataframe if "KPI" in frame.value.columns).set_index("KPI")
+    assert against.loc["Won amount"].tolist() == ["80.0k", "290.0k"]
+    assert against.loc["NPS", "Beta Ltd"] == "-100"
+
+
+def test_an_account_owner_filter_narrows_the_list(monkeypatch, world_db):
+    at = open_page(monkeypatch, world_db, PAGE, {"period": "All time"})
+    assert metrics_shown(at)["Accounts"] == "3"
+    at.multiselect(key="owner").set_value(["Bo Owner"]).run()
+    assert metrics_shown(at)["Accounts"] == "1"  # Gamma

@@ -1,0 +1,37 @@
+"""Re-business & margin renders on the demo and empty warehouses; figures by hand on the fixture."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_pages import bars, metrics_shown, open_page
+
+PAGE = "pages/rebusiness.py"
+
+
+def test_renders_on_an_empty_warehouse(monkeypatch, empty_db):
+    at = open_page(monkeypatch, empty_db, PAGE)
+    assert not at.exception
+    assert "python -m pipelines ingest" in at.info[0].value
+
+
+def test_renders_on_the_demo_with_every_rep(monkeypatch, demo_db):
+    at = open_page(monkeypatch, demo_db, PAGE)
+    assert not at.exception
+    assert len(bars(at, "Budget variance of the projects each rep sold")) >= 4
+
+
+def test_rebusiness_margin_against_first_time_by_hand(monkeypatch, world_db):
+    # completed projects all time: re-business P2 46%; first-time P1 30%, P3 25%, P4 30% -> mean 28.33%
+    at = open_page(monkeypatch, world_db, PAGE, {"period": "All time"})
+    margin = bars(at, "Delivered margin per project")
+    assert margin["re-business"][0] == pytest.approx(0.46)
+    assert margin["first-time business"][0] == pytest.approx(0.85 / 3)
+    assert metrics_shown(at)["Re-business rate"] == "31.0%"
+
+
+def test_a_region_filter_changes_the_figures(monkeypatch, world_db):
+    # North America = Beta: OPP003 80k won, no re-business
+    at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "region": "North America"})
+    shown = metrics_shown(at)
+    assert (shown["Won amount"], shown["Re-business rate"]) == ("80.0k", "0.0%")
