@@ -1,4 +1,4 @@
-"""Command line: python -m pipelines demo | ingest | status | metrics | formats."""
+"""Command line: python -m pipelines demo | ingest | status | metrics | report | formats."""
 
 from __future__ import annotations
 
@@ -40,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     metrics.add_argument("--json", action="store_true")
     metrics.add_argument("--from", dest="start", type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
     metrics.add_argument("--to", dest="end", type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
+
+    report = commands.add_parser("report", help="the board pack: Overview KPIs and key charts as a PDF")
+    report.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    report.add_argument("--db")
+    report.add_argument("--from", dest="start", type=date.fromisoformat,
+                        help="YYYY-MM-DD (inclusive; default: the Overview's last 12 months of data)")
+    report.add_argument("--to", dest="end", type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
 
     commands.add_parser("formats", help="list the known vendor layouts and their required columns")
 
@@ -84,13 +91,17 @@ def run_status(args) -> int:
     return 0
 
 
+def existing_warehouse(name: str | None) -> Path:
+    db = warehouse.db_path(name)
+    if not db.exists():
+        raise IngestError(f"{db}: no warehouse yet; load data with: python -m pipelines ingest FILES")
+    return db
+
+
 def run_metrics(args) -> int:
     from pipelines import metrics
 
-    db = warehouse.db_path(args.db)
-    if not db.exists():
-        raise IngestError(f"{db}: no warehouse yet; load data with: python -m pipelines ingest FILES")
-    with warehouse.connect_readonly(db) as con:
+    with warehouse.connect_readonly(existing_warehouse(args.db)) as con:
         period = metrics.Period(args.start, args.end)
         result = metrics.kpis(con, period)
         result["data_date"] = metrics.data_date(con)
@@ -111,6 +122,19 @@ def _num(value) -> float | None:
     return None if value != value else float(value)  # NaN -> null in JSON
 
 
+def run_report(args) -> int:
+    from pipelines import metrics, report
+
+    started = time.perf_counter()
+    with warehouse.connect_readonly(existing_warehouse(args.db)) as con:
+        period = metrics.Period(args.start, args.end) if args.start or args.end else None
+        pdf = report.board_pack_pdf(con, period)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(pdf)
+    print(f"wrote the board pack, {len(pdf):,} bytes, to {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def run_formats(args) -> int:
     from pipelines.adapters import load_layouts
 
@@ -120,7 +144,8 @@ def run_formats(args) -> int:
     return 0
 
 
-COMMANDS = {"demo": run_demo, "ingest": run_ingest, "status": run_status, "metrics": run_metrics, "formats": run_formats}
+COMMANDS = {"demo": run_demo, "ingest": run_ingest, "status": run_status, "metrics": run_metrics, "report": run_report,
+            "formats": run_formats}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,14 +1,18 @@
 """End to end: a real Streamlit server, a real browser, the figures the CLI computes.
 
 AppTest (test_pages.py) runs the script without a browser or a server; these tests check what
-a user actually sees: the server starts, the page renders in chromium, the sidebar filter
-writes the URL, a copied link restores the view, and a fresh install builds the demo warehouse
-while showing its progress. The rendered Overview is saved as ``overview.png`` in the first
-test's tmp dir; ``pytest --basetemp=DIR`` keeps it where you can look at it.
+a user actually sees: the server starts, every page registered in app.py's navigation renders
+in chromium, the sidebar filter writes the URL and changes the KPIs and the charts, a copied
+link restores the view, a chart's CSV and the board pack download with the right contents, and
+a fresh install builds the demo warehouse while showing its progress. A full-page screenshot
+of every page goes to ``$WINWIN_SCREENSHOTS`` (default: a pytest tmp dir).
 """
 
 from __future__ import annotations
 
+import ast
+import csv
+import io
 import os
 import re
 import socket
@@ -18,10 +22,12 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import pypdf
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from pipelines import metrics, warehouse
+from pipelines import metrics, report, warehouse
+from pipelines.export_files import slug
 from pipelines.metrics import Period, period_ending
 from tests.conftest import ROOT
 from ui.format import money, number, pct
@@ -37,6 +43,8 @@ SERVER_START_S = 30
 RENDER_MS = 30_000
 # First start builds the scale-1 demo warehouse (~10 s here) before the Overview renders.
 FIRST_START_MS = 90_000
+# The board pack takes ~10 s on a cold server (kaleido's browser starts, chromium prints).
+BOARD_PACK_MS = 120_000
 # The Overview's headline KPIs: label shown -> how the page formats which `metrics --json` figure.
 KPIS = {
     "NPS": lambda k: number(k["nps"]),
@@ -200,3 +208,132 @@ def test_first_start_builds_the_demo_warehouse_showing_progress_then_the_overvie
         expect(page.get_by_test_id("stMetricValue").first).not_to_have_text("–")
         expect(page.get_by_test_id("stException")).to_have_count(0)
     assert db.exists()
+
+
+def registered_pages() -> list[tuple[str, str]]:
+    """(title, URL path) of every st.Page in app.py's navigation, in order, read from its source
+    so that a page added there is visited here without touching this file."""
+    pages = []
+    for node in ast.walk(ast.parse((ROOT / "app.py").read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
+            options = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
+            script = Path(ast.literal_eval(node.args[0]))
+            # Streamlit's own rule: the default page is the root; others their url_path or file stem.
+            path = "" if options.get("default") else options.get("url_path", re.sub(r"^[0-9]+_?", "", script.stem))
+            pages.append((options.get("title", script.stem), path))
+    return pages
+
+
+def expect_script_done(page: Page, timeout: int = RENDER_MS) -> None:
+    expect(page.locator("[data-testid=stApp][data-test-script-state=notRunning]")).to_have_count(1, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("WINWIN_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def test_the_sidebar_lists_every_page_registered_in_app_py(page, app_url):
+    page.goto(app_url)
+    expect_rendered(page)
+    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    # A link's text is its icon's name, then its title ("insightsOverview").
+    expect(links).to_have_text([re.compile(f"{re.escape(title)}$") for title, _ in registered_pages()])
+
+
+def test_every_page_renders_without_exception_and_is_screenshotted(page, app_url, screenshots):
+    page.goto(app_url)
+    expect_rendered(page)
+    for number, (title, path) in enumerate(registered_pages(), start=1):
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title, exact=True).click()
+        expect(page).to_have_url(re.compile(rf"^{re.escape(app_url)}/{re.escape(path)}(\?|$)"))
+        expect_script_done(page)
+        expect(page.get_by_test_id("stMain").get_by_role("heading").first).to_be_visible(timeout=RENDER_MS)
+        expect(page.get_by_test_id("stException"), f"{title}: exception").to_have_count(0)
+        page.screenshot(path=screenshots / f"{number:02d}-{slug(title) or 'page'}.png", full_page=True)
+    assert len(list(screenshots.glob("*.png"))) >= len(registered_pages())
+
+
+def rate_bar_labels(page: Page) -> list[str]:
+    """The x labels of the Overview's first chart, each category with its n, spaces dropped
+    ("promotern=520": plotly draws the two lines as tspans without a space between)."""
+    labels = page.get_by_test_id("stPlotlyChart").first.locator("g.xtick text")
+    expect(labels).to_have_count(3, timeout=RENDER_MS)
+    return ["".join(text.split()) for text in labels.all_text_contents()]
+
+
+def link_labels(con, period: Period) -> list[str]:
+    """What the Overview's first chart labels its bars with, from metrics (charts.rate_bars), spaces dropped."""
+    link = metrics.rebusiness_by_nps_category(con, metrics.answers_followed_into(period, 12), months=12)
+    return [f"{row.category}n={row.n:,}" for row in link.itertuples()]
+
+
+def test_choosing_all_time_redraws_the_charts_with_the_all_time_figures(page, app_url, demo_db):
+    with warehouse.connect_readonly(demo_db) as con:
+        last_12, all_time = link_labels(con, period_ending(metrics.data_date(con), 12)), link_labels(con, Period())
+    assert last_12 != all_time
+    page.goto(app_url)
+    expect_rendered(page)
+    assert rate_bar_labels(page) == last_12
+    choose_period(page, "All time")
+    expect(page).to_have_url(re.compile(r"[?&]period=All\+time(&|$)"))
+    expect(page.get_by_test_id("stPlotlyChart").first.locator("g.xtick text").first).to_have_text(
+        re.compile(re.escape(all_time[0].split("n=")[1]) + "$"), timeout=RENDER_MS)
+    assert rate_bar_labels(page) == all_time
+
+
+def test_the_accounts_page_drills_into_an_account(page, app_url):
+    accounts = [(title, path) for title, path in registered_pages() if title.lower().startswith("account")]
+    if not accounts:
+        pytest.skip("app.py registers no Accounts page yet (issue 6): there is no account to drill into")
+    title, path = accounts[0]
+    page.goto(f"{app_url}/{path}")
+    expect_script_done(page)
+    picker = page.get_by_role("combobox", name="Open an account")
+    picker.click()
+    option = page.get_by_role("option").nth(1)  # the first account after "All accounts"
+    name = option.inner_text().strip()
+    option.click()
+    expect(page).to_have_url(re.compile(r"[?&]account=[^&]+"))
+    expect(page.get_by_test_id("stMain").get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=RENDER_MS)
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible(timeout=RENDER_MS)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def download(page: Page, button, timeout: int = RENDER_MS):
+    with page.expect_download(timeout=timeout) as started:
+        button.click()
+    return started.value
+
+
+def test_a_charts_csv_downloads_with_the_figures_on_screen(page, app_url, demo_db):
+    with warehouse.connect_readonly(demo_db) as con:
+        data_date = metrics.data_date(con)
+        expected = metrics.rebusiness_by_nps_category(con, metrics.answers_followed_into(period_ending(data_date, 12), 12), months=12)
+    page.goto(app_url)
+    expect_rendered(page)
+    page.get_by_test_id("stPopover").first.get_by_role("button").click()
+    file = download(page, page.get_by_test_id("stPopoverBody").get_by_role("button", name="Data (CSV)"))
+    assert file.suggested_filename.startswith("re-business-within-12-months-of-an-nps-answer_")
+    assert file.suggested_filename.endswith(f"{slug(f'{data_date:%d %b %Y}')}.csv")  # what, then when
+    rows = list(csv.DictReader(io.StringIO(Path(file.path()).read_text(encoding="utf-8-sig"), newline="")))
+    assert [(row["category"], int(row["n"])) for row in rows] == list(zip(expected["category"], expected["n"]))
+
+
+def test_the_board_pack_downloads_as_a_pdf_stamped_on_every_page(page, app_url, cli_kpis, demo_db):
+    page.goto(app_url)
+    expect_rendered(page)
+    button = page.get_by_test_id("stSidebar").get_by_role("button", name="Board pack (PDF)")
+    if not button.count():
+        pytest.skip("the Overview has no board pack button yet: pages/overview.py must call "
+                    "exports.board_pack_button(...) (see ui/exports.py)")
+    file = download(page, button, timeout=BOARD_PACK_MS)
+    with warehouse.connect_readonly(demo_db) as con:
+        data_date = metrics.data_date(con)
+    stamp = report.stamp_of(period_ending(data_date, 12), data_date)
+    assert file.suggested_filename == report.board_pack_name(period_ending(data_date, 12), data_date)
+    pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(file.path()).pages]
+    assert len(pages) >= 4 and all(f"Win-Win board pack · {stamp}" in text for text in pages)
+    assert f"Won amount {KPIS['Won amount'](cli_kpis['Last 12 months'])}" in pages[0]

@@ -2,40 +2,90 @@
 
 Pages call ``show_chart`` instead of ``st.plotly_chart`` (and ``show_table`` instead of
 ``st.dataframe``): one place decides what an export offers and how it is stamped with the
-filters and data date in force (``stamp``, one line of text).
+filters and data date in force (``stamp``, one line of text) and the metric definitions
+behind it. Under each chart an "Export" menu offers PNG, SVG, HTML, CSV (+ its note), XLSX
+and Parquet; every file is made only when its button is clicked (Streamlit's deferred
+download: a callable ``data``), so a page costs no image rendering until someone asks.
+The formats and their stamps are ``pipelines/export_files.py``'s; the board pack is
+``pipelines/report.py``'s.
 """
 
 from __future__ import annotations
 
-import re
+from typing import Callable, Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pipelines.export import spreadsheet_safe_csv
+from pipelines import export_files, metrics, report, warehouse
+from pipelines.export_files import MIME, definitions_used
+from ui import data
 
 
 def file_stem(name: str) -> str:
     """A chart's title as a file name: "Re-business within 12 months" -> "re-business-within-12-months"."""
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "export"
+    return export_files.slug(name) or "export"
 
 
-def show_chart(figure: go.Figure, table: pd.DataFrame, name: str, stamp: str, container=None) -> None:
-    """Draw ``figure``; below it, download its underlying ``table`` as spreadsheet-safe CSV."""
+def show_chart(figure: go.Figure, table: pd.DataFrame, name: str, stamp: str, container=None, *,
+               definitions: Iterable[str] = ()) -> None:
+    """Draw ``figure``; under it, an Export menu: the chart as PNG, SVG or HTML, its ``table``
+    as CSV, XLSX or Parquet. ``definitions`` names the metrics (keys of metrics.DEFINITIONS, or
+    text) the exports explain; columns named after a metric bring its definition anyway."""
     place = container or st
     place.plotly_chart(figure, width="stretch")
-    place.download_button(
-        "Download the data (CSV)", spreadsheet_safe_csv(table), f"{file_stem(name)}.csv", "text/csv",
-        key=f"csv-{file_stem(name)}", help=stamp,
-    )
+    used = definitions_used(table, definitions)
+    menu = place.popover("Export", icon=":material/download:", help=f"{name} · {stamp}")
+    _offer(menu, name, stamp, {
+        "png": ("Chart (PNG)", lambda: export_files.image_bytes(figure, stamp, "png")),
+        "svg": ("Chart (SVG)", lambda: export_files.image_bytes(figure, stamp, "svg")),
+        "html": ("Interactive chart (HTML)", lambda: export_files.html_bytes(figure, name, stamp, used)),
+        **_table_files(table, name, stamp, used),
+    })
 
 
-def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, **dataframe_options) -> None:
-    """Show ``table``; below it, download it as spreadsheet-safe CSV."""
+def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, definitions: Iterable[str] = (),
+               **dataframe_options) -> None:
+    """Show ``table``; under it, an Export menu: CSV (+ its note), XLSX or Parquet."""
     place = container or st
     place.dataframe(table, **dataframe_options)
-    place.download_button(
-        "Download (CSV)", spreadsheet_safe_csv(table), f"{file_stem(name)}.csv", "text/csv",
-        key=f"csv-{file_stem(name)}", help=stamp,
+    menu = place.popover("Export", icon=":material/download:", help=f"{name} · {stamp}")
+    _offer(menu, name, stamp, _table_files(table, name, stamp, definitions_used(table, definitions)))
+
+
+def _table_files(table: pd.DataFrame, name: str, stamp: str, used: dict[str, str]) -> dict:
+    return {
+        "csv": ("Data (CSV)", lambda: export_files.csv_bytes(table)),
+        "txt": ("About the CSV: filters, date, definitions (TXT)",
+                lambda: export_files.about_text(name, stamp, used, len(table))),
+        "xlsx": ("Data + About sheet (XLSX)", lambda: export_files.xlsx_bytes(table, name, stamp, used)),
+        "parquet": ("Data (Parquet)", lambda: export_files.parquet_bytes(table, name, stamp, used)),
+    }
+
+
+def _offer(menu, name: str, stamp: str, files: dict[str, tuple[str, Callable[[], bytes]]]) -> None:
+    """One download button per format; ``on_click="ignore"``: downloading does not rerun the page."""
+    for extension, (label, make) in files.items():
+        menu.download_button(
+            label, make, export_files.file_name(name, stamp, "about.txt" if extension == "txt" else extension),
+            MIME[extension], key=f"{extension}-{file_stem(name)}", on_click="ignore", width="stretch",
+        )
+
+
+def board_pack_button(period, container=None) -> None:
+    """One click: the board pack PDF (Overview KPIs and key charts) for ``period`` (a Period or
+    the sidebar's metrics Filters), made on click
+    from its own read-only connection (the download runs outside the page's script)."""
+    db = data.db_path()
+
+    def make() -> bytes:
+        with warehouse.connect_readonly(db) as con:
+            return report.board_pack_pdf(con, period)
+
+    name = report.board_pack_name(period, data.query(metrics.data_date))
+    (container or st).download_button(
+        "Board pack (PDF)", make, name, MIME["pdf"], key="board-pack", on_click="ignore",
+        icon=":material/picture_as_pdf:", help="The Overview's KPIs and key charts for this period, "
+        "filters and data date on every page (takes a few seconds).",
     )

@@ -1,0 +1,245 @@
+"""The board pack: the Overview's KPIs and the key charts as one PDF, filters and data date on every page.
+
+Built outside Streamlit (``python -m pipelines report`` and the app's button call the same
+``board_pack_pdf``), from the same metrics and the same chart functions as the pages
+(``ui.charts`` imports only plotly, so the pack looks like the screen). Pages are an HTML
+document printed by the Debian chromium that kaleido already needs for chart images: charts
+go in as SVG (vector: sharp when zoomed or printed), the page margins repeat the stamp and the
+page number on every page, and nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from html import escape
+from pathlib import Path
+from typing import Callable
+
+from pipelines import metrics
+from pipelines.export_files import file_name, image_bytes
+from pipelines.metrics import Period
+from ui import charts
+from ui.format import delta, money, money_delta, number, pct
+
+# Debian's package installs it here; other systems may call it one of the other names.
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+# Flags for a headless chromium that must not call home (as in tests/test_browser.py).
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer"]
+# Printing the pack takes ~1.5 s here; a loaded machine may take many times that.
+PRINT_TIMEOUT_S = 120
+# Months of answers followed into the period on the Overview's satisfaction -> re-business chart.
+LINK_MONTHS = 12
+# Sidebar dimensions a metrics Filters may carry -> how the stamp names them.
+DIMENSIONS = {"segments": "segment", "regions": "region", "teams": "delivery team", "reps": "sales rep",
+              "owners": "account owner", "accounts": "account"}
+# Height on an A4 landscape page (210 mm less 28 mm of margins) left for charts under the heading.
+CHART_AREA_MM = 135
+# The Overview's default period: the last 12 whole months of data (ui/filters.py's first preset).
+DEFAULT_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One headline figure as the Overview shows it: label, value, change against the previous period."""
+
+    label: str
+    definition: str
+    read: Callable[[dict], float | None]
+    show: Callable[[float | None], str]
+    change: Callable[[float | None, float | None], str | None]
+
+
+def _path(*keys):
+    def read(figures: dict):
+        value = figures
+        for key in keys:
+            value = (value or {}).get(key)
+        return value
+    return read
+
+
+def _points(now, before):
+    return delta(now, before, 100, " pts")
+
+
+# The Overview's eight KPIs, in its order, formatted as it formats them (pages/overview.py).
+KPIS = [
+    Kpi("NPS", "nps", _path("nps"), number, lambda now, before: delta(now, before, unit=" pts")),
+    Kpi("CSAT", "csat_pct", _path("csat_pct"), pct, _points),
+    Kpi("Won amount", "won_amount", _path("won_amount"), money, money_delta),
+    Kpi("Re-business rate", "rebusiness_rate", _path("rebusiness_rate"), pct, _points),
+    Kpi("Delivered margin", "delivered_margin", _path("delivered_margin"), pct, _points),
+    Kpi("Re-business margin", "rebusiness_margin", _path("rebusiness_margin"), pct, _points),
+    Kpi("Delivery-lead net sales", "delivery_leads", _path("delivery_leads", "net_sales"), money, money_delta),
+    Kpi("Escalations", "escalations", _path("escalations", "count"), number,
+        lambda now, before: delta(now, before, digits=0)),
+]
+
+
+@dataclass
+class Section:
+    """One page of the pack: a heading, why it matters, its charts and a note on what is behind them."""
+
+    title: str
+    why: str
+    charts: list = field(default_factory=list)
+    note: str = ""
+    body: str = ""  # extra HTML (the KPI table)
+
+
+def default_period(data_date: date | None) -> Period:
+    """What the Overview opens on: the last 12 months of data (all time when there is no data)."""
+    return metrics.period_ending(data_date, DEFAULT_MONTHS) if data_date else Period()
+
+
+def describe(filters) -> str:
+    """The filters as the sidebar describes them: the period (as ui/filters.describe), then any
+    dimension chosen ("segment: Enterprise"). Takes a Period or a metrics Filters."""
+    period = getattr(filters, "period", filters)
+    if period.start is None and period.end is None:
+        text = "all time"
+    else:
+        start = f"{period.start:%d %b %Y}" if period.start else "the start"
+        end = f"{period.end:%d %b %Y}" if period.end else "the latest data"
+        text = f"{start} – {end}"
+    for dimension, label in DIMENSIONS.items():
+        chosen = getattr(filters, dimension, ())
+        if chosen:
+            text += f" · {label}: {', '.join(map(str, chosen))}"
+    return text
+
+
+def stamp_of(period, data_date: date | None) -> str:
+    """The line every page of the pack carries: filters in force and the data date."""
+    latest = f"data up to {data_date:%d %b %Y}" if data_date else "no data loaded"
+    return f"{describe(period)} · {latest}"
+
+
+def sections(con, period) -> list[Section]:
+    """The pack's pages: the Overview's KPIs, the satisfaction -> re-business link, the monthly
+    trend, and delivery-sourced leads against the other sources."""
+    previous = period.previous()
+    now = metrics.kpis(con, period)
+    before = metrics.kpis(con, previous) if previous else {}
+    rows = "".join(
+        f"<tr><th>{escape(k.label)}</th><td>{escape(k.show(k.read(now)))}</td>"
+        f"<td>{escape(k.show(k.read(before)) if previous else '')}</td>"
+        f"<td>{escape(k.change(k.read(now), k.read(before)) or '') if previous else ''}</td>"
+        f"<td class='def'>{escape(metrics.DEFINITIONS[k.definition])}</td></tr>"
+        for k in KPIS
+    )
+    against = f"previous period: {describe(previous)}" if previous else "no previous period (open-ended)"
+    table = (f"<table class='kpis'><tr><th></th><th>This period</th><th>Previous period</th><th>Change</th>"
+             f"<th>Definition</th></tr>{rows}</table>")
+    overview = Section("Overview: headline KPIs", f"Is delivery quality turning into profit on the next deal? "
+                       f"This period against the {against}.", body=table)
+
+    answered = metrics.answers_followed_into(period, LINK_MONTHS)
+    link = metrics.rebusiness_by_nps_category(con, answered, months=LINK_MONTHS)
+    satisfaction = Section(
+        "Does satisfaction bring the next deal?",
+        "Share of NPS answers whose account signed re-business within the next 12 months, by category.",
+        [charts.rate_bars(link, "category", "Re-business within 12 months of an NPS answer",
+                          "answers followed by re-business", charts.NPS_COLOURS)],
+        f"n = {int(link['n'].sum()):,} NPS answers with a complete 12-month window"
+        + (f", given {describe(answered)}" if getattr(answered, "period", answered).start else "")
+        + "; whiskers are 95% Wilson intervals; groups under "
+        f"{charts.SMALL_N} answers are greyed. {metrics.DEFINITIONS['nps_rebusiness_link']}",
+    )
+
+    trend = metrics.monthly_trend(con, period)
+    monthly = Section(
+        "Monthly trend", "NPS with its 95% interval, won amount and delivered margin per month.",
+        [charts.monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")),
+         charts.monthly_lines(trend, "won_amount", "Won amount", "won per month (CRM currency)"),
+         charts.monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%")],
+        "The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.",
+    )
+
+    sources = metrics.lead_source_performance(con, period).rename(columns={"win_rate": "rate", "closed": "n"})
+    sources["n"] = sources["n"].astype(int)
+    leads = Section(
+        "Delivery-generated leads", "Win rate of closed deals by lead source: do leads from delivery win more often?",
+        [charts.rate_bars(sources, "lead_source", "Win rate by lead source", "closed deals won")],
+        f"{metrics.DEFINITIONS['delivery_leads']} Whiskers are 95% Wilson intervals; n = closed deals.",
+    )
+    return [overview, satisfaction, monthly, leads]
+
+
+def board_pack_html(con, period) -> str:
+    """The pack as one HTML document, one section a page, charts inlined as SVG."""
+    data_date = metrics.data_date(con)
+    stamp = stamp_of(period, data_date)
+    pages = []
+    for section in sections(con, period):
+        height = CHART_AREA_MM / max(len(section.charts), 1)  # the page's charts share its height
+        drawn = "".join(
+            f"<figure><div style='height: {height:.0f}mm'>{image_bytes(figure, stamp, 'svg').decode('utf-8')}</div></figure>"
+            for figure in section.charts
+        )
+        pages.append(
+            f"<section><h1>{escape(section.title)}</h1>"
+            f"<p>{escape(section.why)}</p>{section.body}{drawn}<p class='note'>{escape(section.note)}</p></section>"
+        )
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Win-Win board pack · {escape(stamp)}</title>
+<style>
+@page {{ size: A4 landscape; margin: 14mm 12mm;
+  @top-left {{ content: "Win-Win board pack · {_css_string(stamp)}"; font: 9pt sans-serif; color: #555; }}
+  @bottom-right {{ content: "page " counter(page) " of " counter(pages); font: 8pt sans-serif; color: #555; }} }}
+body {{ font-family: sans-serif; font-size: 10pt; color: #222; margin: 0; }}
+section {{ break-after: page; }}
+section:last-child {{ break-after: auto; }}
+h1 {{ font-size: 16pt; margin: 2mm 0; }}
+.note {{ color: #555; font-size: 8pt; }}
+figure {{ margin: 0; break-inside: avoid; }}
+figure svg {{ width: 100%; height: 100%; }}
+table.kpis {{ border-collapse: collapse; width: 100%; margin-top: 4mm; }}
+table.kpis th, table.kpis td {{ border-bottom: 1px solid #ddd; padding: 2mm; text-align: left; vertical-align: top; }}
+table.kpis td {{ font-size: 12pt; white-space: nowrap; }}
+table.kpis td.def {{ font-size: 8pt; color: #555; white-space: normal; }}
+</style></head><body>{''.join(pages)}</body></html>"""
+
+
+def _css_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def chromium() -> str:
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    raise RuntimeError("the board pack is printed by chromium, which is not installed: apt-get install chromium")
+
+
+def print_pdf(html: str) -> bytes:
+    """Print an HTML document to PDF with headless chromium (a private profile, no network)."""
+    with tempfile.TemporaryDirectory(prefix="winwin-pack-") as folder:
+        page, out = Path(folder) / "pack.html", Path(folder) / "pack.pdf"
+        page.write_text(html, encoding="utf-8")
+        done = subprocess.run(
+            [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={Path(folder) / 'profile'}",
+             f"--print-to-pdf={out}", page.as_uri()],
+            capture_output=True, text=True, timeout=PRINT_TIMEOUT_S,
+        )
+        if not out.exists():
+            raise RuntimeError(f"chromium printed no PDF (exit {done.returncode}): {done.stderr[-2000:]}")
+        return out.read_bytes()
+
+
+def board_pack_pdf(con, period=None) -> bytes:
+    """The board pack for ``period``, a Period or a metrics Filters (default: the Overview's,
+    the last 12 months of data)."""
+    period = period or default_period(metrics.data_date(con))
+    return print_pdf(board_pack_html(con, period))
+
+
+def board_pack_name(period, data_date: date | None) -> str:
+    """What and when: "board-pack_01-nov-2025-31-oct-2026-data-up-to-31-oct-2026.pdf"."""
+    return file_name("board pack", stamp_of(period, data_date), "pdf")
+
