@@ -648,11 +648,12 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
             FROM mart_opportunity WHERE is_won AND close_date <= ? AND {SCOPES["deal"]}""",
         [filters.period.params[1]] + filters.scope_params("deal"),
     ).df()
+    columns = ["quarter", "prior_amount", "retained_amount", "referred_new", "nrr", "earned_growth_rate"]
     if deals.empty:
-        return pd.DataFrame(columns=["quarter", "nrr", "referred_new", "prior_amount", "retained_amount", "earned_growth_rate"])
+        return pd.DataFrame(columns=columns)
     deals["close_date"] = pd.to_datetime(deals["close_date"])
     first = pd.Timestamp(filters.period.start or deals["close_date"].min())
-    last = pd.Timestamp(min(filters.period.end or LATEST, deals["close_date"].max().date()))
+    last = pd.Timestamp(filters.period.end or deals["close_date"].max())
     rows = []
     for quarter in pd.period_range(first, last, freq="Q"):
         end = quarter.end_time.normalize()
@@ -666,7 +667,7 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
         rows.append({"quarter": str(quarter), "prior_amount": prior, "retained_amount": retained, "referred_new": referred,
                      "nrr": retained / prior if prior else math.nan,
                      "earned_growth_rate": (retained + referred) / prior if prior else math.nan})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=columns)
 
 
 # --- Delivery-generated leads ------------------------------------------------------------------

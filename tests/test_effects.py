@@ -68,3 +68,18 @@ def test_the_readme_reports_what_the_metrics_recover(con):
     ]
     for line in expected:
         assert line in readme
+
+
+def test_promoters_bring_more_rebusiness_amount_than_detractors(con):
+    link = metrics.outcome_by_group(con, months=12).set_index("group")
+    assert link.loc["promoter", "amount_ci_low"] > link.loc["detractor", "amount_ci_high"]
+
+
+def test_each_nps_point_brings_more_rebusiness(con):
+    fit = metrics.score_regression(con, months=12, outcome="amount")
+    assert fit["n"] >= 1000 and fit["ci_low"] > 0
+
+
+def test_dissatisfied_csat_answers_rebuy_less_than_satisfied_ones(con):
+    link = metrics.outcome_by_group(con, months=12, by="csat_band").set_index("group")
+    assert link.loc["satisfied (4-5)", "ci_low"] > link.loc["dissatisfied (1-2)", "ci_high"]

@@ -243,3 +243,168 @@ def test_account_owner_filter(con):
 def test_filters_keep_their_dimensions_for_the_earlier_answers(con):
     chosen = Filters(Period(date(2026, 1, 1), date(2026, 3, 31)), segments=("SMB",))
     assert metrics.answers_followed_into(chosen, 12) == Filters(Period(date(2025, 1, 1), date(2025, 3, 31)), segments=("SMB",))
+
+
+# --- Satisfaction -> profit -------------------------------------------------------------------
+# Answers with a complete 12-month window (up to 2025-06-30), and what the account did next:
+#  NPS  R1 Acme 10 -> OPP002 50k (P2 delivered 50k/27k: margin 46%); R3 Beta 3 -> none;
+#       R4 Gamma 8 -> OPP006 40k (P5 still running: no margin); R5 Beta 6 -> none
+#  CSAT Acme 5 (15 Feb) -> OPP002 50k; Beta 2 (10 Mar) -> none; Gamma 4 (1 Apr) -> OPP006 40k
+
+
+def test_outcome_by_nps_category_by_hand(con):
+    frame = metrics.outcome_by_group(con, months=12).set_index("group")
+    assert frame.loc["promoter", ["n", "rebought", "amount", "n_margin", "margin"]].tolist() == [1, 1, 50_000, 1, pytest.approx(0.46)]
+    assert frame.loc["passive", ["n", "amount", "n_margin"]].tolist() == [1, 40_000, 0]
+    assert frame.loc["detractor", ["n", "rebought", "amount"]].tolist() == [2, 0, 0]
+
+
+def test_outcome_by_csat_band_has_a_t_interval_on_the_amount(con):
+    # satisfied: 50k and 40k -> mean 45k, sd 7,071, se 5,000; t(0.975, 1 df) = 12.706 -> 45k +- 63,531
+    frame = metrics.outcome_by_group(con, months=12, by="csat_band").set_index("group")
+    satisfied = frame.loc["satisfied (4-5)"]
+    assert (satisfied["n"], satisfied["rebought"], satisfied["amount"]) == (2, 2, 45_000)
+    assert (satisfied["amount_ci_low"], satisfied["amount_ci_high"]) == pytest.approx((-18_531, 108_531), abs=1)
+    assert frame.loc["neutral (3)", "n"] == 0
+
+
+def test_score_regression_of_amount_by_hand(con):
+    # points (10, 50k), (3, 0), (8, 40k), (6, 0): mean x 6.75, y 22.5k; Sxx 26.75, Sxy 212,500,
+    # Syy 2.075e9 -> slope 212,500 / 26.75 = 7,943.9; R² = Sxy² / (Sxx Syy) = 0.8135
+    fit = metrics.score_regression(con, months=12, outcome="amount")
+    assert fit["n"] == 4
+    assert fit["slope"] == pytest.approx(212_500 / 26.75)
+    assert fit["r2"] == pytest.approx(212_500**2 / (26.75 * 2.075e9))
+    assert fit["ci_low"] < fit["slope"] < fit["ci_high"]
+
+
+def test_score_regression_needs_three_points(con):
+    # only R1's re-business has delivered: one point, no fit
+    fit = metrics.score_regression(con, months=12, outcome="margin")
+    assert (fit["n"], fit["slope"]) == (1, None)
+
+
+def test_win_win_matrix_by_hand(con):
+    # Acme NPS (10, 9) = 100, margin 53k / 150k = 35.3%; Beta (3, 6) = -100, 25%; Gamma (8, 10) = 50, 30%
+    accounts = metrics.win_win_accounts(con).set_index("account_name")
+    assert accounts["quadrant"].to_dict() == {"Acme Corp": "win-win", "Beta Ltd": "lose-lose", "Gamma GmbH": "win-win"}
+    shares = metrics.quadrant_shares(accounts).set_index("quadrant")
+    assert shares.loc["win-win", "revenue_share"] == pytest.approx(170 / 250)
+    assert shares.loc["lose-lose", "revenue_share"] == pytest.approx(80 / 250)
+
+
+def test_win_win_thresholds_are_settings(con):
+    # at a 31% margin threshold Gamma's 30% no longer wins for the business
+    accounts = metrics.win_win_accounts(con, margin_threshold=0.31).set_index("account_name")
+    assert accounts.loc["Gamma GmbH", "quadrant"] == "customer wins only"
+
+
+def test_earned_growth_by_hand(con):
+    # 2026Q1: the year to 31 Mar 2026 won OPP002 50k (Acme) + OPP006 40k (Gamma); the year before
+    # OPP001 100k + OPP003 80k + OPP005 20k = 200k, all three accounts -> NRR 90 / 200; OPP006 is a
+    # customer referral but re-business, so no referred new business
+    growth = metrics.earned_growth(con, Period(date(2026, 1, 1), date(2026, 3, 31))).set_index("quarter")
+    assert growth.loc["2026Q1", ["prior_amount", "retained_amount", "referred_new"]].tolist() == [200_000, 90_000, 0]
+    assert growth.loc["2026Q1", "nrr"] == pytest.approx(0.45)
+    assert growth.loc["2026Q1", "earned_growth_rate"] == pytest.approx(0.45)
+
+
+# --- Delivery leads, escalations, sold vs delivered -------------------------------------------
+
+def test_delivery_against_other_sources_by_hand(con):
+    # delivery: OPP001 won 100k, OPP004 lost, OPP007 open; others: OPP002/003/005/006 all won 190k,
+    # delivered P2 23k + P3 20k + P4 6k profit over 150k revenue
+    frame = metrics.delivery_vs_other_sources(con).set_index("source")
+    assert frame.loc["delivery", ["deals", "closed", "won", "net_sales"]].tolist() == [3, 2, 1, 100_000]
+    assert frame.loc["other sources", ["deals", "won", "net_sales"]].tolist() == [4, 4, 190_000]
+    assert frame.loc["other sources", "margin"] == pytest.approx(49 / 150)
+
+
+def test_delivery_leads_are_credited_to_the_referrers_team(con):
+    # Dana Delivery referred all three and leads P1 and P2 (Cloud Delivery)
+    frame = metrics.delivery_leads_by(con, by="team")
+    assert frame[["team", "deals", "won"]].values.tolist() == [["Cloud Delivery", 3, 1]]
+
+
+def test_escalations_by_severity_per_active_project(con):
+    # ESC-3 critical (Jira Highest, open), ESC-1 high 48 h with sales, ESC-2 medium 120 h; 5 projects
+    frame = metrics.escalation_breakdown(con).set_index("severity")
+    assert frame.index.tolist() == ["critical", "high", "medium"]
+    assert frame["per_active_project"].tolist() == [0.2, 0.2, 0.2]
+    assert frame.loc["critical", "still_open"] == 1
+    assert frame.loc["high", "sales_share"] == 1
+
+
+def test_what_followed_escalations_by_hand(con):
+    # ESC-3 (Acme, no sales) -> OPP002 within 12 months, next answer R2 9; ESC-2 (Beta, no sales) ->
+    # nothing, no later answer; ESC-1 (Beta, sales) -> no re-business, next answer R5 6
+    frame = metrics.escalation_aftermath(con).set_index("sales_involved")
+    assert frame.loc[False, ["escalations", "complete", "rebought", "next_answers", "next_nps"]].tolist() == [2, 2, 1, 1, 100]
+    assert frame.loc[True, ["escalations", "rebought", "next_nps"]].tolist() == [1, 0, -100]
+
+
+def test_rebusiness_against_first_time_business_by_hand(con):
+    # re-business: OPP002 + OPP006 90k, P2 46%; first-time: 200k, P1 30%, P3 25%, P4 30% (56k / 200k)
+    frame = metrics.rebusiness_vs_first_time(con).set_index("business")
+    assert frame.loc["re-business", ["won_deals", "won_amount", "projects"]].tolist() == [2, 90_000, 1]
+    assert frame.loc["first-time business", "margin"] == pytest.approx(0.28)
+    assert frame.loc["first-time business", "mean_project_margin"] == pytest.approx(0.85 / 3)
+
+
+def test_sold_vs_delivered_by_rep_by_hand(con):
+    # Sam: P1 70/60 - 1, slip 10; P2 27/30 - 1, slip 0; Acme's R2 (9) came within 6 months of P1's end.
+    # Rita: P3 60/50 - 1, slip 30; P4 14/15 - 1, slip -10; Gamma's R6 (10) within 6 months of P4's end.
+    frame = metrics.sold_vs_delivered_by_rep(con).set_index("sales_rep")
+    assert frame.loc["Sam Seller", "budget_variance"] == pytest.approx((70 / 60 - 1 + 27 / 30 - 1) / 2)
+    assert frame.loc["Rita Rep", "slip_days"] == 10
+    assert frame.loc["Sam Seller", ["answers_after", "nps_after"]].tolist() == [1, 100]
+
+
+def test_sales_governance_by_hand(con):
+    # Sam: status report 10 Feb; Rita: joint workshop, sales meeting with Dana, ESC-1 (Beta) with sales
+    frame = metrics.sales_governance(con).set_index("sales_rep")
+    counts = ["status_reports", "joint_engagements", "meetings_with_delivery", "escalations_with_sales"]
+    assert frame.loc["Sam Seller", counts].tolist() == [1, 0, 0, 0]
+    assert frame.loc["Rita Rep", counts].tolist() == [0, 1, 1, 1]
+
+
+# --- Account health -----------------------------------------------------------------------------
+
+def test_account_health_of_acme_by_hand(con):
+    # as of the data date 30 Jun 2026: NPS 12 m = R2 (9) -> 100 -> satisfaction 100; no answer in the
+    # last 6 months -> trend 50; ESC-3 open -> 75; P2 46% >= 30% target -> 100; activity today -> 100
+    # 0.30 x 100 + 0.15 x 50 + 0.20 x 75 + 0.20 x 100 + 0.15 x 100 = 87.5
+    acme = metrics.account_health(con).set_index("account_name").loc["Acme Corp"]
+    assert acme["health"] == pytest.approx(87.5)
+    assert acme["pulled_down_by"] == "trend"  # (100 - 50) x 0.15 = 7.5 > (100 - 75) x 0.20 = 5
+
+
+def test_health_scores_explain_themselves():
+    import pandas as pd
+
+    facts = pd.DataFrame([{"nps_12m": -30, "nps_recent": 10, "nps_before": 30, "open_escalations": 1,
+                           "recent_escalations": 2, "margin_12m": 0.21, "days_since_activity": 105}])
+    # satisfaction 35; trend 50 - 20/2 = 40; escalations 100 - 25 - 20 = 55; margin 9 pts short of
+    # 30 -> 70; engagement (180 - 105) / 150 -> 50. Health 10.5 + 6 + 11 + 14 + 7.5 = 49
+    scored = metrics.health_scores(facts).iloc[0]
+    assert scored["health"] == pytest.approx(49)
+    assert (scored["pulled_down_by"], scored["trend_arrow"]) == ("satisfaction", "▼")
+    assert scored["at_risk_reasons"] == "satisfaction 35/100"
+
+
+def test_health_weights_are_settings():
+    import pandas as pd
+
+    facts = pd.DataFrame([{"nps_12m": None, "nps_recent": None, "nps_before": None, "open_escalations": 0,
+                           "recent_escalations": 0, "margin_12m": None, "days_since_activity": None}])
+    # no answers or margin -> neutral 50; no activity -> engagement 0; escalations 100
+    only_escalations = metrics.health_scores(facts, {"escalations": 1.0}).iloc[0]
+    only_engagement = metrics.health_scores(facts, {"engagement": 1.0}).iloc[0]
+    assert (only_escalations["health"], only_engagement["health"]) == (100, 0)
+
+
+def test_filter_options_come_from_the_loaded_data(con):
+    options = metrics.filter_options(con)
+    assert options["segments"] == ["Enterprise", "Mid-Market", "SMB"]
+    assert options["teams"] == ["Cloud Delivery", "Data & AI"]
+    assert options["reps"] == ["Rita Rep", "Sam Seller"]
