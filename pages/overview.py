@@ -68,3 +68,4 @@ exports.show_chart(charts.monthly_lines(trend, "delivered_margin", "Delivered ma
 st.caption("The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.")
 
 format.definitions(*metrics.DEFINITIONS)
+exports.board_pack_button(chosen, st.sidebar)  # one click: these filters' KPIs and key charts as a PDF
