@@ -1,11 +1,21 @@
-"""Data: what the warehouse holds, which files built it, and every row that was quarantined."""
+"""Data: load exports, what the warehouse holds, how fresh and valid it is, and every row that
+was quarantined."""
+
+import io
+import zipfile
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from pipelines import status
+from pipelines import status, warehouse
+from pipelines.adapters import IngestError
 from pipelines.export import spreadsheet_safe_csv
+from pipelines.ingest import DATA_SUFFIXES, ingest_uploads
 from ui import data
+
+# A second upload while an ingest runs waits this long for the writer lock, then says why.
+UPLOAD_LOCK_WAIT_SECONDS = 30
 
 st.title("Data")
 st.caption(
@@ -13,9 +23,47 @@ st.caption(
     "rests on before you quote it."
 )
 
+
+def zipped(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(folder))
+    return buffer.getvalue()
+
+
+with st.expander("Load exports", expanded=data.build_key() is None, icon=":material/upload:"):
+    limit_mb = st.get_option("server.maxUploadSize")
+    uploads = st.file_uploader(
+        f"CSV or XLSX exports, up to {limit_mb:,} MB each", type=sorted(s.lstrip(".") for s in DATA_SUFFIXES),
+        accept_multiple_files=True, key="uploads",
+        help="Loaded exactly as `python -m pipelines ingest` loads them: recognised by their header, "
+        "validated, then swapped in as one new build. A rejected file changes nothing.",
+    )
+    if uploads and st.button(f"Load {len(uploads)} file(s)", type="primary"):
+        with st.status(f"Loading {len(uploads)} file(s)…", expanded=True) as progress:
+            try:
+                results = ingest_uploads(
+                    [(u.name, u.getvalue()) for u in uploads], db=data.db_path(),
+                    progress=progress.write, lock_wait=UPLOAD_LOCK_WAIT_SECONDS,
+                )
+            except (IngestError, warehouse.WarehouseBusy) as exc:
+                progress.update(label="Nothing was loaded", state="error")
+                st.error(f"{exc}\n\nThe warehouse is unchanged: every page keeps showing the data it had.")
+            else:
+                progress.update(label=f"Loaded {len(results)} file(s)", state="complete", expanded=False)
+                st.success("\n\n".join(r.summary() for r in results))
+                st.dataframe(
+                    pd.DataFrame([{"file": r.file_name, "layout": r.layout, "rows in": r.rows_in, "new": r.inserted,
+                                   "updated": r.updated, "unchanged": r.unchanged, "quarantined": r.quarantined,
+                                   "reconciles": r.reconciles()} for r in results]),
+                    hide_index=True, width="stretch",
+                )
+
 if data.build_key() is None:
     st.info(
-        "There is no warehouse yet. Load your exports with\n\n`python -m pipelines ingest path/to/exports/`"
+        "There is no warehouse yet. Load your exports above, or with\n\n`python -m pipelines ingest path/to/exports/`"
     )
     st.stop()
 
@@ -42,6 +90,38 @@ else:
         column_config={"loaded_at": st.column_config.DatetimeColumn("loaded at (UTC)", format="D MMM YYYY, HH:mm")},
     )
     st.caption("For every file: rows in = inserted + updated + unchanged + quarantined. A file loaded again with the same mapping is skipped.")
+
+    st.subheader("Freshness per source")
+    st.dataframe(
+        pd.DataFrame(report["freshness"]), hide_index=True, width="stretch",
+        column_config={
+            "last_loaded_at": st.column_config.DatetimeColumn("last loaded (UTC)", format="D MMM YYYY, HH:mm"),
+            "latest_event_date": st.column_config.DateColumn("latest event", format="D MMM YYYY"),
+        },
+    )
+    st.caption("Latest event: the newest deal closed, project started or completed, escalation opened, "
+               "activity or survey answer among the rows of that source.")
+
+st.subheader("Validation")
+checks = pd.DataFrame(report["validation"])
+if checks.empty:
+    st.info("Nothing validated yet.")
+else:
+    st.dataframe(checks, hide_index=True, width="stretch",
+                 column_config={"validated_at": st.column_config.DatetimeColumn("validated (UTC)", format="D MMM YYYY, HH:mm")})
+    st.caption("Per table, the Great Expectations checks of the files its latest build loaded, and the checks of "
+               "references between tables that run on every build. A failed quarantine check sent its rows to the "
+               "quarantine below; a failed warning (a reference to a record not loaded yet) loaded them and counts them.")
+    failed = data.query(status.failed_expectations)
+    if not failed.empty:
+        st.dataframe(failed, hide_index=True, width="stretch")
+docs = warehouse.docs_dir(data.db_path())
+if (docs / "index.html").exists():
+    st.download_button(
+        "Download the GX Data Docs (zip)", lambda: zipped(docs), f"{docs.name}-gx-data-docs.zip", "application/zip",
+        help=f"Great Expectations' own report of the latest build's checks; also in `{docs / 'index.html'}` "
+        "on the machine that runs the app (open it in a browser).",
+    )
 
 st.subheader("Quarantine")
 by_reason = pd.DataFrame(report["quarantine"], columns=["table_name", "reason", "rows"])

@@ -124,6 +124,18 @@ def ingest(
     return results
 
 
+def ingest_uploads(files: list[tuple[str, bytes]], db: Path | None = None, **options) -> list[FileResult]:
+    """``ingest`` for files that arrive as bytes (the Data page's uploader): saved under their own
+    names, so messages and lineage name the file the analyst chose, then loaded the same way."""
+    with tempfile.TemporaryDirectory(prefix="winwin-upload-") as tmp:
+        paths = []
+        for name, content in files:
+            path = Path(tmp) / (Path(name).name or "upload.csv")  # never a path the browser chose
+            path.write_bytes(content)
+            paths.append(path)
+        return ingest(paths, db=db, **options)
+
+
 def check_references(con: duckdb.DuckDBPyConnection, build_id: str, reports: list) -> None:
     """The build-wide suite: references between tables, as warnings stored with this build."""
     outcome = validation.validate_build(con)

@@ -1,4 +1,5 @@
-"""What is in a warehouse: tables and rows, files loaded, quarantine by reason, data date."""
+"""What is in a warehouse: tables and rows, files loaded, freshness per source, the last
+validation results per table, quarantine by reason, data date."""
 
 from __future__ import annotations
 
@@ -7,6 +8,16 @@ from pathlib import Path
 import pandas as pd
 
 from pipelines import warehouse
+
+# The date that says how recent a table's data is: the latest event it records (as in
+# mart_data_date; a project's latest start or completion). Dimensions have none.
+EVENT_DATES = {
+    "fct_opportunity": "CASE WHEN is_closed THEN close_date END",
+    "fct_project": "COALESCE(actual_end_date, start_date)",
+    "fct_escalation": "CAST(opened_at AS DATE)",
+    "fct_activity": "activity_date",
+    "fct_survey_response": "CAST(responded_at AS DATE)",
+}
 
 
 def status(db: Path) -> dict:
@@ -32,7 +43,65 @@ def report(con) -> dict:
                                        GROUP BY 1, 2 ORDER BY 3 DESC"""),
         "unmapped_values": _records(con, """SELECT layout, column_name, value, sum(rows) AS rows FROM unmapped_value
                                             GROUP BY 1, 2, 3 ORDER BY 4 DESC"""),
+        "freshness": freshness(con),
+        "validation": validation_summary(con),
     }
+
+
+def freshness(con) -> list[dict]:
+    """Per source layout: files loaded, when the latest was loaded, and the latest event its rows record."""
+    latest_event = " UNION ALL ".join(
+        f"""SELECT f.layout, max({expression}) AS event_date FROM {table} AS t
+            JOIN (SELECT DISTINCT file_sha256, layout FROM load_log) AS f ON f.file_sha256 = t.file_sha256
+            GROUP BY f.layout"""
+        for table, expression in EVENT_DATES.items()
+    )
+    return _records(
+        con,
+        f"""SELECT l.layout, l.table_name, count(DISTINCT l.file_sha256) AS files, max(l.loaded_at) AS last_loaded_at,
+                   arg_max(l.file_name, l.loaded_at) AS last_file, max(e.event_date) AS latest_event_date
+            FROM load_log AS l LEFT JOIN ({latest_event}) AS e ON e.layout = l.layout
+            GROUP BY l.layout, l.table_name ORDER BY last_loaded_at DESC, l.layout""",
+    )
+
+
+def validation_summary(con) -> list[dict]:
+    """Per table, its latest build's validation: expectations run, passed, failed (quarantine or warning)."""
+    return _records(
+        con,
+        f"""{_LATEST_VALIDATION}
+            SELECT v.table_name, max(v.validated_at) AS validated_at, count(*) AS expectations,
+                   count(*) FILTER (WHERE v.success) AS passed,
+                   count(*) FILTER (WHERE NOT v.success AND v.action = 'quarantine') AS failed_quarantine,
+                   count(*) FILTER (WHERE NOT v.success AND v.action = 'warning') AS failed_warning,
+                   coalesce(sum(v.unexpected_count) FILTER (WHERE v.action = 'quarantine'), 0) AS rows_quarantined,
+                   coalesce(sum(v.unexpected_count) FILTER (WHERE v.action = 'warning'), 0) AS rows_warned
+            FROM validation_result AS v {_JOIN_LATEST}
+            GROUP BY v.table_name ORDER BY v.table_name""",
+    )
+
+
+def failed_expectations(con) -> pd.DataFrame:
+    """The expectations that failed in each table's latest validated build, with rows failing and a sample."""
+    return con.execute(
+        f"""{_LATEST_VALIDATION}
+            SELECT v.table_name, coalesce(v.source_file, '(whole warehouse)') AS checked, v.expectation,
+                   v.column_name, v.action, v.unexpected_count AS rows_failing, v.sample
+            FROM validation_result AS v {_JOIN_LATEST}
+            WHERE NOT v.success ORDER BY v.table_name, v.action, v.unexpected_count DESC"""
+    ).df()
+
+
+# What "the last validation of a table" is: the files of the latest build that loaded into it,
+# and the latest build's checks of the whole warehouse (references), which run on every build.
+_LATEST_VALIDATION = """WITH latest AS (
+    SELECT table_name, arg_max(build_id, validated_at) AS build_id, FALSE AS whole FROM validation_result
+    WHERE source_file IS NOT NULL GROUP BY table_name
+    UNION ALL
+    SELECT DISTINCT table_name, (SELECT arg_max(build_id, validated_at) FROM validation_result WHERE source_file IS NULL),
+           TRUE FROM validation_result WHERE source_file IS NULL)"""
+_JOIN_LATEST = """JOIN latest AS l ON l.table_name = v.table_name AND l.build_id = v.build_id
+                   AND l.whole = (v.source_file IS NULL)"""
 
 
 def quarantined_rows(con, reason: str | None = None) -> pd.DataFrame:
@@ -65,6 +134,17 @@ def format_status(report: dict) -> str:
     lines += ["", "quarantine by reason:"] + [f"  {q['table_name']}: {q['reason']}: {q['rows']:,}" for q in report["quarantine"]]
     if not report["quarantine"]:
         lines.append("  (empty)")
+    lines += ["", "last validation per table (expectations passed / failed to quarantine / failed as warnings):"]
+    lines += [
+        f"  {v['table_name']:<22}{v['passed']:>4} passed {v['failed_quarantine']:>3} quarantine "
+        f"({v['rows_quarantined']:,} rows) {v['failed_warning']:>3} warnings ({v['rows_warned']:,} rows)"
+        for v in report["validation"]
+    ] or ["  (none yet)"]
+    lines += ["", "freshness per source (last loaded, latest event):"]
+    lines += [
+        f"  {f['layout']:<26}{f['last_loaded_at']:%Y-%m-%d %H:%M}  {f['latest_event_date'] or '–'}  ({f['last_file']})"
+        for f in report["freshness"]
+    ]
     if report["unmapped_values"]:
         lines += ["", "vendor values missing from the mappings (loaded as empty):"]
         lines += [f"  {u['layout']}.{u['column_name']}: {u['value']!r} x {u['rows']:,}" for u in report["unmapped_values"]]

@@ -90,6 +90,7 @@ REFERENCES = {
 }
 # Failing values kept per expectation in validation_result and the Data Docs.
 SAMPLE_SIZE = 5
+_context = None  # the process's ephemeral GX context (see _run)
 
 
 @dataclass(frozen=True)
@@ -234,10 +235,13 @@ def _run(checks: list[Check], frame: pd.DataFrame, suite_name: str) -> Validatio
     # bytes); nothing here reads the fingerprint, and it cost 4x the validation of 400,000
     # activities (benchmarks/run.py). 0 turns it off.
     pandas_execution_engine.HASH_THRESHOLD = 0
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    global _context
+    if _context is None:  # each ephemeral context makes a temporary folder: one per process
+        _context = gx.get_context(mode="ephemeral")
+        _context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = f"staged-{uuid.uuid4().hex}"
     batch = (
-        context.data_sources.add_pandas("staged")
+        _context.data_sources.add_pandas(source)
         .add_dataframe_asset(suite_name)
         .add_batch_definition_whole_dataframe("file")
         .get_batch(batch_parameters={"dataframe": frame})
@@ -245,9 +249,12 @@ def _run(checks: list[Check], frame: pd.DataFrame, suite_name: str) -> Validatio
     for number, check in enumerate(checks):
         check.expectation.meta = {"check": number, "reason": check.reason, "action": check.action}
     suite = gx.ExpectationSuite(name=suite_name, expectations=[c.expectation for c in checks])
-    report = batch.validate(
-        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["source_row"]}
-    )
+    try:
+        report = batch.validate(
+            suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["source_row"]}
+        )
+    finally:
+        _context.data_sources.delete(source)  # and with it the frame
     failures, results = [], []
     for result in report.results:  # GX does not promise the suite's order: match on meta
         check = checks[result.expectation_config.meta["check"]]
@@ -255,7 +262,7 @@ def _run(checks: list[Check], frame: pd.DataFrame, suite_name: str) -> Validatio
             raise RuntimeError(f"validation of {suite_name}.{check.column} failed to run: {result.exception_info}")
         if check.action == QUARANTINE:
             failures.extend((item["source_row"], check.reason) for item in result.result.get("unexpected_index_list") or [])
-        sample = result.result.get("partial_unexpected_list") or []
+        sample = [v for v in result.result.get("partial_unexpected_list") or [] if not pd.isna(v)]  # "missing": no sample
         results.append(
             {
                 "table_name": check.table,

@@ -1,10 +1,18 @@
-"""The Data page renders in AppTest: tables, files loaded, quarantine with its reasons."""
+"""The Data page renders in AppTest: tables, files loaded, freshness, validation, quarantine with
+its reasons, the uploader; a new build shows without a restart."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+
+import pandas as pd
+import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import run_app
+from pipelines.adapters import IngestError
+from pipelines.ingest import ingest_uploads
+from tests.conftest import WORLD, run_app
 
 
 def open_data_page(monkeypatch, db, query_params: dict | None = None) -> AppTest:
@@ -13,23 +21,84 @@ def open_data_page(monkeypatch, db, query_params: dict | None = None) -> AppTest
     return at.run()
 
 
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column``."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+@pytest.fixture
+def own_db(world_db, tmp_path):
+    """A copy of the fixture world's warehouse that a test may load more into."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(world_db, db)
+    return db
+
+
 def test_data_page_shows_files_and_quarantine_with_reasons(monkeypatch, world_db):
     at = open_data_page(monkeypatch, world_db)
     assert not at.exception
-    tables = at.dataframe[0].value.set_index("table")["rows"]
+    tables = frame_with(at, "table").set_index("table")["rows"]
     assert tables["fct_opportunity"] == 7 and tables["dim_account"] == 3
-    assert len(at.dataframe[1].value) == 7  # the seven files of the fixture world
-    reasons = at.dataframe[2].value.set_index("reason")["rows"]
+    assert len(frame_with(at, "file_sha256")) == 7  # the seven files of the fixture world
+    reasons = frame_with(at, "reason").set_index("reason")["rows"]
     assert reasons.to_dict() == {"no matching account": 1, "missing close_date; unreadable close_date": 1,
                                  "csat score outside 1-5": 1}
-    assert len(at.dataframe[3].value) == 3 and "Download these 3 rows" in at.get("download_button")[0].proto.label
+    assert len(frame_with(at, "record")) == 3
+    assert any("Download these 3 rows" in b.proto.label for b in at.get("download_button"))
 
 
 def test_data_page_filters_the_quarantine_by_reason_from_the_url(monkeypatch, world_db):
     at = open_data_page(monkeypatch, world_db, {"reason": "no matching account"})
     assert not at.exception
-    rows = at.dataframe[3].value
+    rows = frame_with(at, "record")
     assert rows[["source_file", "source_row"]].values.tolist() == [["qualtrics_nps.csv", 7]]
+
+
+def test_data_page_shows_freshness_per_source(monkeypatch, world_db):
+    at = open_data_page(monkeypatch, world_db)
+    fresh = frame_with(at, "latest_event_date").set_index("layout")
+    assert len(fresh) == 7  # one per layout of the fixture world
+    # qualtrics_nps.csv's latest RecordedDate; the accounts record no event
+    assert str(fresh.loc["qualtrics_nps", "latest_event_date"])[:10] == "2025-10-01"
+    assert pd.isna(fresh.loc["salesforce_accounts", "latest_event_date"])
+
+
+def test_data_page_shows_the_last_validation_per_table(monkeypatch, world_db):
+    at = open_data_page(monkeypatch, world_db)
+    summary = frame_with(at, "failed_quarantine").set_index("table_name")
+    # OPP008's close date 2/30/2025: "not null" and "readable" fail; OPP rows otherwise pass
+    assert summary.loc["fct_opportunity", "failed_quarantine"] == 2
+    assert summary.loc["fct_survey_response", "rows_quarantined"] == 2  # one per survey file
+    assert summary["failed_warning"].sum() == 0  # every reference of the fixture world resolves
+    failing = frame_with(at, "rows_failing")
+    assert set(failing["checked"]) == {"salesforce_opportunities.csv", "qualtrics_nps.csv", "surveymonkey_csat.csv"}
+
+
+def test_data_page_offers_the_gx_data_docs(monkeypatch, world_db):
+    at = open_data_page(monkeypatch, world_db)
+    assert any("GX Data Docs" in b.proto.label for b in at.get("download_button"))
+
+
+def test_data_page_uploader_states_its_size_limit(monkeypatch, world_db):
+    at = open_data_page(monkeypatch, world_db)
+    assert "up to 200 MB each" in at.get("file_uploader")[0].proto.label  # .streamlit/config.toml
+
+
+def test_an_upload_shows_on_the_page_without_a_restart(monkeypatch, own_db):
+    at = open_data_page(monkeypatch, own_db)
+    assert frame_with(at, "table").set_index("table")["rows"]["dim_account"] == 3
+    more = (WORLD / "salesforce_accounts.csv").read_bytes().replace(b"ACME01", b"ACME09")
+    results = ingest_uploads([("accounts from the browser.csv", more)], db=own_db)
+    assert (results[0].file_name, results[0].inserted, results[0].unchanged) == ("accounts from the browser.csv", 1, 2)
+    at.run()
+    assert frame_with(at, "table").set_index("table")["rows"]["dim_account"] == 4
+
+
+def test_a_bad_upload_names_the_file_and_keeps_the_last_good_build(own_db):
+    before = hashlib.sha256(own_db.read_bytes()).hexdigest()
+    with pytest.raises(IngestError, match="report.csv: this is a PDF or ZIP file"):
+        ingest_uploads([("../../report.csv", b"%PDF-1.7\n")], db=own_db)
+    assert hashlib.sha256(own_db.read_bytes()).hexdigest() == before
 
 
 def test_data_page_on_an_empty_warehouse(monkeypatch, empty_db):
@@ -41,3 +110,27 @@ def test_data_page_on_an_empty_warehouse(monkeypatch, empty_db):
 def test_data_page_without_a_warehouse_says_how_to_load(monkeypatch, tmp_path):
     at = open_data_page(monkeypatch, tmp_path / "none.duckdb")
     assert not at.exception and "python -m pipelines ingest" in at.info[0].value
+    assert at.get("file_uploader")  # and offers to load here
+
+
+def test_the_app_never_imports_great_expectations():
+    # GX takes seconds to import; validation imports it lazily, so a page start must not pay it.
+    import ast
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    sources = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py")]
+    modules = set()
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in {"pipelines", "ui"}:
+                modules.add(node.module)
+                modules.update(f"{node.module}.{a.name}" for a in node.names if (ROOT / node.module.replace(".", "/") / f"{a.name}.py").exists())
+            elif isinstance(node, ast.Import):
+                modules.update(a.name for a in node.names if a.name.split(".")[0] in {"pipelines", "ui"})
+    assert {"pipelines.ingest", "pipelines.status", "ui.data"} <= modules
+    code = f"import sys\nfor m in {sorted(modules)!r}: __import__(m)\nprint('great_expectations' in sys.modules)"
+    shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == "False"
