@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipelines.warehouse import CANONICAL_COLUMNS, CANONICAL_VALUES, NATURAL_KEYS
@@ -262,7 +263,7 @@ def _run(checks: list[Check], frame: pd.DataFrame, suite_name: str) -> Validatio
             raise RuntimeError(f"validation of {suite_name}.{check.column} failed to run: {result.exception_info}")
         if check.action == QUARANTINE:
             failures.extend((item["source_row"], check.reason) for item in result.result.get("unexpected_index_list") or [])
-        sample = [v for v in result.result.get("partial_unexpected_list") or [] if not pd.isna(v)]  # "missing": no sample
+        sample = [_shown(v) for v in result.result.get("partial_unexpected_list") or [] if not _missing(v)]
         results.append(
             {
                 "table_name": check.table,
@@ -271,7 +272,7 @@ def _run(checks: list[Check], frame: pd.DataFrame, suite_name: str) -> Validatio
                 "action": check.action,
                 "success": bool(result.success),
                 "unexpected_count": int(result.result.get("unexpected_count") or 0),
-                "sample": ", ".join(map(str, sample[:SAMPLE_SIZE])),
+                "sample": ", ".join(sample[:SAMPLE_SIZE]),
             }
         )
         # The Data Docs show counts and a sample; every failing row id would make them huge.
@@ -280,6 +281,21 @@ def _run(checks: list[Check], frame: pd.DataFrame, suite_name: str) -> Validatio
     failed = pd.DataFrame(failures, columns=["source_row", "reason"])
     failed = failed.groupby("source_row", as_index=False).agg(reason=("reason", "; ".join))
     return ValidationOutcome(failed, pd.DataFrame(results), [report])
+
+
+def _missing(value) -> bool:
+    """A null: a "missing X" failure has no value worth showing as its sample."""
+    return value is None or value is pd.NaT or (isinstance(value, float) and value != value)
+
+
+def _shown(value) -> str:
+    """A failing value as a person reads it: dates without midnight, a pair as "later / earlier"."""
+    if isinstance(value, (tuple, list)):
+        return " / ".join(map(_shown, value))
+    if isinstance(value, (datetime, pd.Timestamp, np.datetime64)):
+        stamp = pd.Timestamp(value)
+        return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat(sep=" ")
+    return str(value)
 
 
 def write_data_docs(reports: list[tuple[str, object]], folder: Path, build_id: str) -> Path:

@@ -221,3 +221,55 @@ def test_a_changed_mapping_loads_an_already_loaded_file_anew(tmp_path, reader):
     assert con.execute("SELECT count(*) FROM unmapped_value").fetchone() == (0,)
     assert con.execute("SELECT count(*) FROM quarantine").fetchone() == (1,)  # OPP008, once
     assert ingest([deals], db=db)[0].skipped  # and now it is the same file read the same way
+
+
+@pytest.fixture
+def staged_deals():
+    """A staged opportunities table as a mapping of the user's own could produce it."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE staged AS SELECT * FROM (VALUES
+            (1, 'D1', 'A1', DATE '2025-02-01', DATE '2025-01-05', 'marketing', TRUE, TRUE),
+            (2, 'D2', 'A1', DATE '2025-02-01', DATE '2025-01-05', 'Web', FALSE, FALSE),
+            (3, 'D3', 'A1', DATE '2025-02-01', DATE '2025-01-05', 'sales', TRUE, FALSE),
+            (4, 'D4', 'A1', DATE '2025-01-01', DATE '2025-01-05', 'sales', FALSE, TRUE))
+        AS t(source_row, opportunity_id, account_id, close_date, created_date, lead_source, is_won, is_closed)"""
+    )
+    yield con
+    con.close()
+
+
+def test_a_value_outside_the_vocabulary_is_quarantined(staged_deals):
+    from pipelines import validation
+
+    failed = validation.validate(staged_deals, "staged", "fct_opportunity").failed_rows.set_index("source_row")["reason"]
+    assert failed[2] == "lead_source not one of delivery, marketing, sales, partner, customer_referral, other"
+
+
+def test_a_won_deal_that_is_not_closed_is_quarantined(staged_deals):
+    from pipelines import validation
+
+    failed = validation.validate(staged_deals, "staged", "fct_opportunity").failed_rows.set_index("source_row")["reason"]
+    assert failed[3] == "won but not closed"
+
+
+def test_a_deal_closed_before_it_was_created_only_warns(staged_deals):
+    from pipelines import validation
+
+    outcome = validation.validate(staged_deals, "staged", "fct_opportunity")
+    assert 4 not in set(outcome.failed_rows["source_row"])  # D4 loads
+    warned = outcome.results.query("action == 'warning' and not success")
+    assert warned[["column_name", "unexpected_count", "sample"]].values.tolist() == [["close_date", 1, "2025-01-01 / 2025-01-05"]]
+
+
+def test_every_build_stores_its_validation_and_writes_data_docs(db, reader):
+    con = reader(db)
+    build_id = con.execute("SELECT build_id FROM build_info").fetchone()[0]
+    checked = con.execute(
+        "SELECT count(DISTINCT coalesce(source_file, 'warehouse')) FROM validation_result WHERE build_id = ?", [build_id]
+    ).fetchone()
+    assert checked == (8,)  # the seven files and the whole warehouse's references
+    index = warehouse.docs_dir(db) / "index.html"
+    assert index.exists() and "warehouse_references" in index.read_text(encoding="utf-8")
