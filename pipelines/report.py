@@ -34,6 +34,11 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 PRINT_TIMEOUT_S = 120
 # Months of answers followed into the period on the Overview's satisfaction -> re-business chart.
 LINK_MONTHS = 12
+# The colours the Escalations and Re-business pages give their two groups (pages/escalations.py, pages/rebusiness.py).
+INVOLVEMENT_COLOURS = {"sales involved": charts.NPS_COLOURS["promoter"], "no sales": charts.NPS_COLOURS["passive"]}
+BUSINESS_COLOURS = {"re-business": charts.NPS_COLOURS["promoter"], "first-time business": charts.NPS_COLOURS["passive"]}
+# Accounts listed on the pack's last page: the lowest health scores, one A4 page's worth.
+AT_RISK_ROWS = 12
 # Sidebar dimensions a metrics Filters may carry -> how the stamp names them.
 DIMENSIONS = {"segments": "segment", "regions": "region", "teams": "delivery team", "reps": "sales rep",
               "owners": "account owner", "accounts": "account"}
@@ -121,8 +126,8 @@ def stamp_of(period, data_date: date | None) -> str:
 
 
 def sections(con, period) -> list[Section]:
-    """The pack's pages: the Overview's KPIs, the satisfaction -> re-business link, the monthly
-    trend, and delivery-sourced leads against the other sources."""
+    """The pack's pages: the Overview's KPIs, its satisfaction -> re-business link and monthly
+    trend, then the key chart of each analysis page, drawn as that page draws it."""
     previous = period.previous()
     now = metrics.kpis(con, period)
     before = metrics.kpis(con, previous) if previous else {}
@@ -161,14 +166,52 @@ def sections(con, period) -> list[Section]:
         "The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.",
     )
 
-    sources = metrics.lead_source_performance(con, period).rename(columns={"win_rate": "rate", "closed": "n"})
-    sources["n"] = sources["n"].astype(int)
+    accounts = metrics.win_win_accounts(con, period)
+    matrix = Section(
+        "Satisfaction → Profit: the win-win matrix",
+        "Accounts by NPS (customer wins) and delivered margin (business wins); the quadrant thresholds are the page's defaults.",
+        [charts.win_win_matrix(accounts, metrics.WIN_WIN_NPS_THRESHOLD, metrics.WIN_WIN_MARGIN_THRESHOLD)],
+        f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period.",
+    )
+
+    sources = metrics.delivery_vs_other_sources(con, period)
     leads = Section(
-        "Delivery-generated leads", "Win rate of closed deals by lead source: do leads from delivery win more often?",
-        [charts.rate_bars(sources, "lead_source", "Win rate by lead source", "closed deals won")],
+        "Delivery-generated leads", "Do the leads delivery staff bring in win more often than the other sources?",
+        [charts.interval_bars(sources, "source", "win_rate", "Win rate: delivery against other sources", "won / closed",
+                              charts.SOURCE_COLOURS, n="closed")],
         f"{metrics.DEFINITIONS['delivery_leads']} Whiskers are 95% Wilson intervals; n = closed deals.",
     )
-    return [overview, satisfaction, monthly, leads]
+
+    # Escalations opened a window earlier, so that the 12 months after them fall in the period (as the page does).
+    after = metrics.escalation_aftermath(con, metrics.answers_followed_into(period, metrics.AFTERMATH_MONTHS))
+    after["involvement"] = after["sales_involved"].map({True: "sales involved", False: "no sales"})
+    escalations = Section(
+        "Escalations: what followed", "Re-business within 12 months of an escalation, with and without sales involved.",
+        [charts.interval_bars(after, "involvement", "rebusiness_rate", "Re-business within 12 months of the escalation",
+                              "escalations followed by re-business", INVOLVEMENT_COLOURS, n="complete")],
+        f"{metrics.DEFINITIONS['escalations']} n = escalations whose 12 months are complete; whiskers are 95% Wilson intervals.",
+    )
+
+    split = metrics.rebusiness_vs_first_time(con, period)
+    margin = Section(
+        "Re-business & margin", "Is the next deal with a client more profitable than first-time business?",
+        [charts.interval_bars(split, "business", "mean_project_margin", "Delivered margin per project", "mean project margin",
+                              BUSINESS_COLOURS, n="projects", text_format="{:.1%}", y_range=None)],
+        f"{metrics.DEFINITIONS['rebusiness_margin']} Whiskers are t 95% intervals of the mean project margin; n = completed projects.",
+    )
+
+    health = metrics.account_health(con, period).head(AT_RISK_ROWS)
+    listed = "".join(
+        f"<tr><th>{escape(str(row.account_name))}</th><td>{row.health:.0f}</td>"
+        f"<td class='def'>{escape(str(row.pulled_down_by or ''))}</td><td class='def'>{escape(str(row.at_risk_reasons or ''))}</td></tr>"
+        for row in health.itertuples()
+    )
+    at_risk = Section(
+        "Accounts: lowest health", f"The {AT_RISK_ROWS} accounts with the lowest health score (0-100), and what pulled each down.",
+        body=f"<table class='kpis'><tr><th>Account</th><th>Health</th><th>Pulled down by</th><th>At-risk reasons</th></tr>{listed}</table>",
+        note=metrics.DEFINITIONS.get("account_health", ""),
+    )
+    return [overview, satisfaction, monthly, matrix, leads, escalations, margin, at_risk]
 
 
 def board_pack_html(con, period) -> str:

@@ -16,7 +16,9 @@ from tests.test_structure import imported_modules
 
 # The fixture world's latest dated event (tests/fixtures/world: a survey answer of 30 Jun 2026).
 STAMP = "Win-Win board pack · 01 Jan 2025 – 31 Dec 2025 · data up to 30 Jun 2026"
-PAGES = ["Overview: headline KPIs", "Does satisfaction bring the next deal?", "Monthly trend", "Delivery-generated leads"]
+PAGES = ["Overview: headline KPIs", "Does satisfaction bring the next deal?", "Monthly trend",
+         "Satisfaction → Profit: the win-win matrix", "Delivery-generated leads", "Escalations: what followed",
+         "Re-business & margin", "Accounts: lowest health"]
 
 
 @pytest.fixture(scope="module")
