@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import filters
 from ui.bootstrap import ensure_warehouse
 
 st.set_page_config(page_title="Win-Win", page_icon=":material/handshake:", layout="wide")
@@ -16,4 +17,7 @@ page = st.navigation([
     st.Page("pages/data.py", title="Data", icon=":material/database:"),
 ])
 ensure_warehouse()
+# The sidebar's filters are drawn here, not in the pages, so they are the same widgets on every
+# page and keep their values and URL parameters when the user switches pages.
+filters.shared_sidebar()
 page.run()

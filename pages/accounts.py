@@ -14,9 +14,7 @@ st.title("Accounts")
 st.caption("For team leads: each account's health from satisfaction, escalations, margin and engagement, what pulled "
            "it down, and, for one account, everything that happened to it in date order.")
 
-data.require_data()
-data_date = data.query(metrics.data_date)
-chosen = filters.sidebar_filters(data_date)
+chosen, data_date = filters.page_filters()
 stamp = filters.stamp(chosen, data_date)
 
 with st.expander("Health score weights"):

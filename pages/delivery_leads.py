@@ -10,9 +10,7 @@ st.title("Delivery-generated leads")
 st.caption("Delivery staff generate leads nobody credits: how often those deals are won, for how much and at what "
            "margin, against every other lead source, and who brings them.")
 
-data.require_data()
-data_date = data.query(metrics.data_date)
-chosen = filters.sidebar_filters(data_date)
+chosen, data_date = filters.page_filters()
 stamp = filters.stamp(chosen, data_date)
 previous = chosen.previous()
 
@@ -36,7 +34,7 @@ row[3].metric("Margin of the projects that followed", pct(delivery.get("margin")
 row[4].metric("Median cycle (days)", number(delivery.get("median_cycle_days")),
               delta(delivery.get("median_cycle_days"), was.get("median_cycle_days"), digits=0), delta_color="inverse",
               help=f"other sources: {number(others.get('median_cycle_days'))} days")
-st.caption(f"Filters: {filters.describe(chosen)}" + (f" · deltas against {filters.describe(previous.period)}" if previous else ""))
+st.caption(filters.in_force(chosen, previous))
 
 left, right = st.columns(2)
 exports.show_chart(charts.interval_bars(table, "source", "win_rate", "Win rate: delivery against other sources", "won / closed",

@@ -10,9 +10,7 @@ st.title("Escalations")
 st.caption("Escalations arrive after the deal is booked: how many there are per active project, how fast they are "
            "resolved, and whether sales being involved changes what the client does next.")
 
-data.require_data()
-data_date = data.query(metrics.data_date)
-chosen = filters.sidebar_filters(data_date)
+chosen, data_date = filters.page_filters()
 stamp = filters.stamp(chosen, data_date)
 previous = chosen.previous()
 
@@ -31,7 +29,7 @@ row[2].metric("Median hours to resolve", number(now["median_hours_to_resolve"]),
 share = now["with_sales_involved"] / now["count"] if now["count"] else None
 share_before = before["with_sales_involved"] / before["count"] if before.get("count") else None
 row[3].metric("With sales involved", pct(share), delta(share, share_before, 100, " pts"))
-st.caption(f"Filters: {filters.describe(chosen)}" + (f" · deltas against {filters.describe(previous.period)}" if previous else ""))
+st.caption(filters.in_force(chosen, previous))
 
 for by in ("severity", "category"):
     st.subheader(f"By {by}")

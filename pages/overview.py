@@ -9,9 +9,7 @@ from ui.format import delta, money, money_delta, number, pct
 st.title("Overview")
 st.caption("Is delivery quality turning into profit on the next deal? Headline KPIs against the previous period.")
 
-data.require_data()
-data_date = data.query(metrics.data_date)
-chosen = filters.sidebar_filters(data_date)
+chosen, data_date = filters.page_filters()
 previous = chosen.previous()
 now = data.query(metrics.kpis, chosen)
 before = data.query(metrics.kpis, previous) if previous else {}

@@ -11,9 +11,7 @@ st.title("Re-business & margin")
 st.caption("Sales sells what delivery must deliver: re-business against first-time business, each sales rep's "
            "projects against budget and plan and the satisfaction that followed, and the governance behind them.")
 
-data.require_data()
-data_date = data.query(metrics.data_date)
-chosen = filters.sidebar_filters(data_date)
+chosen, data_date = filters.page_filters()
 stamp = filters.stamp(chosen, data_date)
 previous = chosen.previous()
 
@@ -25,7 +23,7 @@ row[0].metric("Re-business rate", pct(now["rebusiness_rate"]), delta(now["rebusi
 row[1].metric("Re-business margin", pct(now["rebusiness_margin"]), delta(now["rebusiness_margin"], before.get("rebusiness_margin"), 100, " pts"),
               help=metrics.DEFINITIONS["rebusiness_margin"])
 row[2].metric("Won amount", money(now["won_amount"]), money_delta(now["won_amount"], before.get("won_amount")))
-st.caption(f"Filters: {filters.describe(chosen)}" + (f" · deltas against {filters.describe(previous.period)}" if previous else ""))
+st.caption(filters.in_force(chosen, previous))
 
 st.subheader("Re-business against first-time business")
 split = data.query(metrics.rebusiness_vs_first_time, chosen)

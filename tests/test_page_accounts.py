@@ -7,11 +7,6 @@ from tests.test_pages import metrics_shown, open_page
 PAGE = "pages/accounts.py"
 
 
-def test_renders_on_an_empty_warehouse(monkeypatch, empty_db):
-    at = open_page(monkeypatch, empty_db, PAGE)
-    assert not at.exception
-    assert "python -m pipelines ingest" in at.info[0].value
-
 
 def test_lists_every_demo_account_with_its_health(monkeypatch, demo_db):
     at = open_page(monkeypatch, demo_db, PAGE)

@@ -7,11 +7,6 @@ from tests.test_pages import bars, metrics_shown, open_page
 PAGE = "pages/escalations.py"
 
 
-def test_renders_on_an_empty_warehouse(monkeypatch, empty_db):
-    at = open_page(monkeypatch, empty_db, PAGE)
-    assert not at.exception
-    assert "python -m pipelines ingest" in at.info[0].value
-
 
 def test_renders_on_the_demo_with_both_groups_of_what_followed(monkeypatch, demo_db):
     at = open_page(monkeypatch, demo_db, PAGE)

@@ -15,11 +15,6 @@ def demo_page(demo_db):
         yield open_page(monkeypatch, demo_db, PAGE)
 
 
-def test_renders_on_an_empty_warehouse(monkeypatch, empty_db):
-    at = open_page(monkeypatch, empty_db, PAGE)
-    assert not at.exception
-    assert "python -m pipelines ingest" in at.info[0].value
-
 
 def test_promoters_rebuy_more_than_detractors_with_separate_intervals(demo_page):
     assert not demo_page.exception

@@ -30,8 +30,17 @@ def test_overview_shows_the_hand_computed_kpis_for_all_time(monkeypatch, world_d
     assert shown["Escalations"] == "3"
 
 
+def settled(at: AppTest) -> AppTest:
+    """Run once more, so the sidebar's widgets are the ones later runs read.
+
+    AppTest runs app.py (which draws the shared sidebar) on its first run only; later runs
+    run the page script alone, which then draws the filters itself (ui.filters.current).
+    """
+    return at.run()
+
+
 def test_changing_the_period_changes_the_figures_and_the_url(monkeypatch, world_db):
-    at = run_app(monkeypatch, world_db, {"period": "All time"})
+    at = settled(run_app(monkeypatch, world_db, {"period": "All time"}))
     everything = metrics_shown(at)
     at.selectbox(key="period").set_value("Custom range").run()
     at.date_input(key="from").set_value("2025-01-01").run()
@@ -92,10 +101,31 @@ def test_a_segment_in_the_url_filters_the_overview(monkeypatch, world_db):
 
 def test_choosing_a_sales_rep_changes_the_figures(monkeypatch, world_db):
     # Rita Rep won OPP003 80k + OPP005 20k + OPP006 40k
-    at = run_app(monkeypatch, world_db, {"period": "All time"})
+    at = settled(run_app(monkeypatch, world_db, {"period": "All time"}))
     at.multiselect(key="rep").set_value(["Rita Rep"]).run()
     assert not at.exception
     assert metrics_shown(at)["Won amount"] == "140.0k"
+
+
+def test_the_filters_are_kept_when_switching_pages(monkeypatch, world_db):
+    # Enterprise = Acme; its delivery lead OPP001 won 100k
+    at = run_app(monkeypatch, world_db, {"period": "All time", "segment": "Enterprise"})
+    at.switch_page("pages/delivery_leads.py").run()
+    assert not at.exception
+    assert (at.selectbox(key="period").value, at.multiselect(key="segment").value) == ("All time", ["Enterprise"])
+    assert metrics_shown(at)["Delivery-sourced deals"] == "1"
+
+
+ANALYSIS_PAGES = ["pages/satisfaction_profit.py", "pages/delivery_leads.py", "pages/escalations.py",
+                  "pages/rebusiness.py", "pages/accounts.py"]
+
+
+@pytest.mark.parametrize("page", ANALYSIS_PAGES)
+def test_every_analysis_page_explains_an_empty_warehouse(monkeypatch, empty_db, page):
+    at = open_page(monkeypatch, empty_db, page)
+    assert not at.exception
+    assert "python -m pipelines ingest" in at.info[0].value
+    assert not at.get("plotly_chart")
 
 
 # --- Helpers shared by the analysis pages' tests (tests/test_page_*.py) -----------------------
@@ -103,8 +133,9 @@ def test_choosing_a_sales_rep_changes_the_figures(monkeypatch, world_db):
 def open_page(monkeypatch, db, page: str, query_params: dict | None = None) -> AppTest:
     """Open ``page`` of the app on ``db`` with the URL parameters given, as a pasted link does.
 
-    The page is chosen before the first run: a first run after switching from a rendered page
-    reads the previous page's widget values instead of the URL's in AppTest.
+    Chosen before the first run, AppTest runs the page script alone, which draws the sidebar's
+    filters itself (ui.filters.current). app.py's shared sidebar, which keeps the filters on a
+    page switch in a browser, is what the Overview tests' first run draws.
     """
     monkeypatch.setenv("WINWIN_DB", str(db))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)

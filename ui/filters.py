@@ -1,7 +1,8 @@
 """Sidebar filters bound to the URL's query parameters, so a copied link reproduces the view.
 
-Every widget here is bound (``bind="query-params"``): its value lives in the URL, so it is the
-same on every page and a shared link restores it. Pages call ``sidebar_filters`` once.
+Every widget here is bound (``bind="query-params"``): its value lives in the URL, so a shared
+link restores it. app.py draws them once for every page (``shared_sidebar``); pages read
+``current()``.
 """
 
 from __future__ import annotations
@@ -62,6 +63,43 @@ def sidebar_filters(data_date: date) -> Filters:
         for field, (label, key) in DIMENSIONS.items()
     }
     return Filters(period=period, **chosen)
+
+
+# Where app.py leaves the filters for the page it runs.
+_CHOSEN = "winwin_filters"
+
+
+def shared_sidebar() -> None:
+    """Draw the filters from app.py, before the page runs.
+
+    Widgets made in the entry script are shared by every page: they keep their values and
+    their URL parameters on a page switch. A widget made inside a page's script belongs to
+    that page, and Streamlit drops its URL parameter when the user opens another page.
+    """
+    if data.has_data():
+        st.session_state[_CHOSEN] = sidebar_filters(data.query(metrics.data_date))
+
+
+def current() -> Filters:
+    """The filters app.py drew for this run (pages call this after ``data.require_data``).
+
+    A page run without app.py (AppTest's ``switch_page`` runs the page script alone) draws
+    them itself, so it still has its filters.
+    """
+    chosen = st.session_state.pop(_CHOSEN, None)
+    return chosen if chosen is not None else sidebar_filters(data.query(metrics.data_date))
+
+
+def page_filters() -> tuple[Filters, date]:
+    """What every analysis page starts from: stop with how to load when the warehouse is empty,
+    else the sidebar's filters and the data date."""
+    data.require_data()
+    return current(), data.query(metrics.data_date)
+
+
+def in_force(chosen: Filters, previous: Filters | None) -> str:
+    """The caption under a page's KPIs: the filters, and the period the deltas compare with."""
+    return f"Filters: {describe(chosen)}" + (f" · deltas against {describe(previous.period)}" if previous else "")
 
 
 def describe(period: Period | Filters) -> str:
