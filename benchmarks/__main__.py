@@ -13,6 +13,7 @@ Ratios are taken between figures of this one run, so a loaded machine moves both
 from __future__ import annotations
 
 import argparse
+import pickle
 import platform
 import shutil
 import statistics
@@ -130,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                      for _ in range(args.cold_repeat)] if browser else []
             results = [bench_scale(scale, work, args, browser) for scale in scales]
         split = stage_split(work / f"scale{scales[-1]:g}")
+        with (work / "results.pickle").open("wb") as raw:  # the figures, should rendering them fail
+            pickle.dump({"results": results, "hello": hello, "split": split, "started": started}, raw)
     text = report.render(results, statistics.median(hello) if hello else None, split, started,
                          " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])]))
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ KB_PER_MB = 1024
 class Run:
     seconds: float
     peak_mb: float  # the child's peak resident set (and that of any process it waited for)
+    cpu_seconds: float  # user + system time: what the work costs whatever else the machine runs
     returncode: int
     output: str
 
@@ -52,4 +53,5 @@ def measured(command: list[str], log: Path, env: dict | None = None, memory_limi
         _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)  # reaped here: keep Popen from waiting again
-    return Run(seconds, usage.ru_maxrss / KB_PER_MB, child.returncode, log.read_text(errors="replace"))
+    return Run(seconds, usage.ru_maxrss / KB_PER_MB, usage.ru_utime + usage.ru_stime, child.returncode,
+               log.read_text(errors="replace"))
