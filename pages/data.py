@@ -42,6 +42,7 @@ with st.expander("Load exports", expanded=data.build_key() is None, icon=":mater
         "validated, then swapped in as one new build. A rejected file changes nothing.",
     )
     if uploads and st.button(f"Load {len(uploads)} file(s)", type="primary"):
+        results, rejected = [], None
         with st.status(f"Loading {len(uploads)} file(s)…", expanded=True) as progress:
             try:
                 results = ingest_uploads(
@@ -49,17 +50,20 @@ with st.expander("Load exports", expanded=data.build_key() is None, icon=":mater
                     progress=progress.write, lock_wait=UPLOAD_LOCK_WAIT_SECONDS,
                 )
             except (IngestError, warehouse.WarehouseBusy) as exc:
+                rejected = exc
                 progress.update(label="Nothing was loaded", state="error")
-                st.error(f"{exc}\n\nThe warehouse is unchanged: every page keeps showing the data it had.")
             else:
                 progress.update(label=f"Loaded {len(results)} file(s)", state="complete", expanded=False)
-                st.success("\n\n".join(r.summary() for r in results))
-                st.dataframe(
-                    pd.DataFrame([{"file": r.file_name, "layout": r.layout, "rows in": r.rows_in, "new": r.inserted,
-                                   "updated": r.updated, "unchanged": r.unchanged, "quarantined": r.quarantined,
-                                   "reconciles": r.reconciles()} for r in results]),
-                    hide_index=True, width="stretch",
-                )
+        if rejected:
+            st.error(f"{rejected}\n\nEvery page keeps showing the data it had.")
+        else:
+            st.success("\n\n".join(r.summary() for r in results))
+            st.dataframe(
+                pd.DataFrame([{"file": r.file_name, "layout": r.layout, "rows in": r.rows_in, "new": r.inserted,
+                               "updated": r.updated, "unchanged": r.unchanged, "quarantined": r.quarantined,
+                               "reconciles": r.reconciles()} for r in results]),
+                hide_index=True, width="stretch",
+            )
 
 if data.build_key() is None:
     st.info(
