@@ -1,7 +1,8 @@
 """Every metric of DOMAIN.md, defined once. The CLI, the pages and the exports call these.
 
-Each function takes a DuckDB connection (or cursor) and a Period and reads the marts with
-bound parameters; nothing a user types is ever pasted into SQL text. Conventions:
+Each function takes a DuckDB connection (or cursor) and a Filters (the sidebar's period and
+dimension choices; a bare Period means no dimension filter) and reads the marts with bound
+parameters; nothing a user types is ever pasted into SQL text (see SCOPES). Conventions:
 rates are fractions 0-1, NPS is -100..100, money is in the CRM's currency.
 Margins are always delivered margins of projects *completed* in the period (a running
 project's cost is not final); deal figures follow the deal's close date; survey figures
@@ -213,10 +214,11 @@ def add_months(day: date, months: int) -> date:
 
 
 def answers_followed_into(period: Filters | Period, months: int) -> Filters | Period:
-    """The answer dates whose ``months``-month outcome window ends inside ``period``.
+    """The answer (or escalation) dates whose ``months``-month outcome window ends inside ``period``.
 
     Answers given in a recent period cannot show what followed yet; this reads the period's
-    re-business against the answers given ``months`` months earlier. Filters keep their
+    re-business against the answers given ``months`` months earlier (the Escalations page reads
+    what followed escalations the same way). Filters keep their
     dimensions and get the earlier period.
     """
     if isinstance(period, Filters):
