@@ -10,6 +10,9 @@ from ui.format import money, number, pct
 # The choice that shows the list rather than one account (also the URL value ?account=All+accounts).
 ALL_ACCOUNTS = "All accounts"
 
+# The metrics this page shows: its Definitions expander and every export explain them.
+DEFINED = ("account_health", "nps", "rebusiness_rate", "delivered_margin")
+
 st.title("Accounts")
 st.caption("For team leads: each account's health from satisfaction, escalations, margin and engagement, what pulled "
            "it down, and, for one account, everything that happened to it in date order.")
@@ -46,7 +49,7 @@ if account == ALL_ACCOUNTS:
     row[2].metric("Median health", number(health["health"].median()))
     listed = health[["account_name", "health", "trend_arrow", "pulled_down_by", "owner", "open_escalations", "nps_12m",
                      "margin_12m", "days_since_activity", "at_risk_reasons"] + [f"{n}_score" for n in metrics.HEALTH_COMPONENTS]]
-    exports.show_table(listed, "Account health", stamp, hide_index=True, on_select=open_selected_row, selection_mode="single-row",
+    exports.show_table(listed, "Account health", stamp, definitions=DEFINED, hide_index=True, on_select=open_selected_row, selection_mode="single-row",
                        key="account_list", column_config={
                            "account_name": "account",
                            "health": st.column_config.ProgressColumn("health", min_value=0, max_value=100, format="%.0f"),
@@ -77,7 +80,7 @@ else:
     left, right = st.columns([1, 1])
     exports.show_chart(charts.component_bars(components, "Health components", metrics.AT_RISK_BELOW),
                        mine[["account_name", "health"] + [f"{n}_score" for n in metrics.HEALTH_COMPONENTS]],
-                       f"Health of {account}", stamp, left)
+                       f"Health of {account}", stamp, left, definitions=DEFINED)
     right.markdown("**At-risk reasons**")
     right.markdown("\n".join(f"- {reason}" for reason in facts["at_risk_reasons"].split("; ")) if facts["at_risk_reasons"] else "None.")
     right.caption("\n\n".join(f"{name}: {text}" for name, text in metrics.HEALTH_COMPONENTS.items()))
@@ -94,13 +97,13 @@ else:
         "Escalations": (number(this["escalations"]["count"]), number(portfolio["escalations"]["count"])),
     }
     against = pd.DataFrame([(k, a, p) for k, (a, p) in shown.items()], columns=["KPI", account, "portfolio"])
-    exports.show_table(against, f"{account} against the portfolio", stamp, hide_index=True)
+    exports.show_table(against, f"{account} against the portfolio", stamp, definitions=DEFINED, hide_index=True)
     st.caption(f"Period: {filters.describe(chosen.period)}; the portfolio is every account the sidebar's filters keep.")
 
     st.subheader("Timeline")
     timeline = data.query(metrics.account_timeline, account_id)
-    exports.show_table(timeline, f"Timeline of {account}", stamp, hide_index=True, column_config={"day": st.column_config.DateColumn("date")})
+    exports.show_table(timeline, f"Timeline of {account}", stamp, definitions=DEFINED, hide_index=True, column_config={"day": st.column_config.DateColumn("date")})
     st.caption(f"{len(timeline):,} events, oldest first: deals (close date, else created), project starts and ends, "
                "escalations, activities and survey answers.")
 
-format.definitions("account_health", "nps", "rebusiness_rate", "delivered_margin")
+format.definitions(*DEFINED)

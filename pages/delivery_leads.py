@@ -6,6 +6,9 @@ from pipelines import metrics
 from ui import charts, data, exports, filters, format
 from ui.format import delta, money, money_delta, number, pct
 
+# The metrics this page shows: its Definitions expander and every export explain them.
+DEFINED = ("delivery_vs_other", "delivery_leads", "delivered_margin")
+
 st.title("Delivery-generated leads")
 st.caption("Delivery staff generate leads nobody credits: how often those deals are won, for how much and at what "
            "margin, against every other lead source, and who brings them.")
@@ -39,10 +42,10 @@ st.caption(filters.in_force(chosen, previous))
 left, right = st.columns(2)
 exports.show_chart(charts.interval_bars(table, "source", "win_rate", "Win rate: delivery against other sources", "won / closed",
                                         charts.SOURCE_COLOURS, n="closed"),
-                   table, "Win rate delivery vs other sources", stamp, left)
+                   table, "Win rate delivery vs other sources", stamp, left, definitions=DEFINED)
 exports.show_chart(charts.interval_bars(table, "source", "margin", "Delivered margin of the projects that followed", "delivered margin",
                                         charts.SOURCE_COLOURS, low="margin", high="margin", n="delivered_deals", text_format="{:.1%}", y_range=None),
-                   table, "Margin delivery vs other sources", stamp, right)
+                   table, "Margin delivery vs other sources", stamp, right, definitions=DEFINED)
 st.caption(f"n under each bar: closed deals (win rate), deals with delivered projects (margin); whiskers are 95% Wilson "
            f"intervals; the margin is pooled over the projects (no interval); groups under {charts.SMALL_N} are greyed.")
 
@@ -51,8 +54,8 @@ by_team, by_person = st.columns(2)
 teams = data.query(metrics.delivery_leads_by, chosen, "team")
 people = data.query(metrics.delivery_leads_by, chosen, "person")
 exports.show_chart(charts.interval_bars(teams, "team", "win_rate", "Delivery leads' win rate by the referrer's team", "won / closed", n="closed"),
-                   teams, "Delivery leads by team", stamp, by_team)
-exports.show_table(people, "Delivery leads by person", stamp, by_person, hide_index=True, column_config={
+                   teams, "Delivery leads by team", stamp, by_team, definitions=DEFINED)
+exports.show_table(people, "Delivery leads by person", stamp, by_person, definitions=DEFINED, hide_index=True, column_config={
     "win_rate": st.column_config.NumberColumn("win rate", format="percent"),
     "ci_low": st.column_config.NumberColumn("95% low", format="percent"),
     "ci_high": st.column_config.NumberColumn("95% high", format="percent"),
@@ -64,8 +67,8 @@ st.subheader("Trend by quarter")
 quarters = data.query(metrics.lead_sources_by_quarter, chosen)
 left, right = st.columns(2)
 exports.show_chart(charts.group_lines(quarters, "quarter", "win_rate", "source", "Win rate by quarter", "won / closed", charts.SOURCE_COLOURS,
-                                      ".0%", "ci_low", "ci_high"), quarters, "Win rate by quarter and source", stamp, left)
+                                      ".0%", "ci_low", "ci_high"), quarters, "Win rate by quarter and source", stamp, left, definitions=DEFINED)
 exports.show_chart(charts.group_lines(quarters, "quarter", "net_sales", "source", "Net sales by quarter", "won amount (CRM currency)",
-                                      charts.SOURCE_COLOURS), quarters, "Net sales by quarter and source", stamp, right)
+                                      charts.SOURCE_COLOURS), quarters, "Net sales by quarter and source", stamp, right, definitions=DEFINED)
 
-format.definitions("delivery_vs_other", "delivery_leads", "delivered_margin")
+format.definitions(*DEFINED)

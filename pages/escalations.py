@@ -6,6 +6,9 @@ from pipelines import metrics
 from ui import charts, data, exports, filters, format
 from ui.format import delta, number, pct
 
+# The metrics this page shows: its Definitions expander and every export explain them.
+DEFINED = ("escalations", "escalation_rate", "escalation_aftermath")
+
 st.title("Escalations")
 st.caption("Escalations arrive after the deal is booked: how many there are per active project, how fast they are "
            "resolved, and whether sales being involved changes what the client does next.")
@@ -38,12 +41,12 @@ for by in ("severity", "category"):
     exports.show_chart(charts.interval_bars(table, by, "per_active_project", f"Escalations per active project by {by}", "escalations / active project",
                                             low="per_active_project", high="per_active_project", n="escalations", tickformat=".2f",
                                             text_format="{:.2f}", y_range=None),
-                       table, f"Escalations per active project by {by}", stamp, count)
+                       table, f"Escalations per active project by {by}", stamp, count, definitions=DEFINED)
     exports.show_chart(charts.interval_bars(table, by, "sales_share", f"Share with sales involved by {by}", "escalations with sales involved",
                                             low="sales_ci_low", high="sales_ci_high", n="escalations"),
-                       table, f"Sales involved by {by}", stamp, share_chart)
+                       table, f"Sales involved by {by}", stamp, share_chart, definitions=DEFINED)
     exports.show_table(table[[by, "escalations", "still_open", "median_hours_to_resolve", "per_active_project", "sales_share"]],
-                       f"Escalations by {by}", stamp, hide_index=True)
+                       f"Escalations by {by}", stamp, definitions=DEFINED, hide_index=True)
 
 st.subheader("What followed: with and without sales involved")
 # Escalations opened a window earlier, so that the 12 months after them fall in the period.
@@ -54,13 +57,13 @@ involvement_colours = {"sales involved": charts.NPS_COLOURS["promoter"], "no sal
 left, right = st.columns(2)
 exports.show_chart(charts.interval_bars(after, "involvement", "rebusiness_rate", "Re-business within 12 months of the escalation",
                                         "escalations followed by re-business", involvement_colours, n="complete"),
-                   after, "Re-business after escalations", stamp, left)
+                   after, "Re-business after escalations", stamp, left, definitions=DEFINED)
 exports.show_chart(charts.interval_bars(after, "involvement", "next_nps", "NPS of the account's next answer", "NPS (−100..100)", involvement_colours,
                                         low="next_nps_ci_low", high="next_nps_ci_high", n="next_answers", tickformat=".0f",
                                         text_format="{:.0f}", y_range=(-100, 100)),
-                   after, "Next NPS after escalations", stamp, right)
+                   after, "Next NPS after escalations", stamp, right, definitions=DEFINED)
 st.caption(f"Escalations opened {filters.describe(opened.period)}, so that their next 12 months fall in the period. "
            "n under each bar: escalations whose 12 months are complete (re-business) and escalations followed by an NPS "
            f"answer within 12 months (next NPS); whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed.")
 
-format.definitions("escalations", "escalation_rate", "escalation_aftermath")
+format.definitions(*DEFINED)

@@ -7,6 +7,9 @@ from pipelines import metrics
 from ui import charts, data, exports, filters, format
 from ui.format import delta, money, money_delta, pct
 
+# The metrics this page shows: its Definitions expander and every export explain them.
+DEFINED = ("rebusiness_rate", "rebusiness_margin", "rebusiness_vs_first_time", "sold_vs_delivered", "sales_governance")
+
 st.title("Re-business & margin")
 st.caption("Sales sells what delivery must deliver: re-business against first-time business, each sales rep's "
            "projects against budget and plan and the satisfaction that followed, and the governance behind them.")
@@ -31,9 +34,9 @@ business_colours = {"re-business": charts.NPS_COLOURS["promoter"], "first-time b
 left, right = st.columns(2)
 exports.show_chart(charts.interval_bars(split, "business", "mean_project_margin", "Delivered margin per project", "mean project margin",
                                         business_colours, n="projects", text_format="{:.1%}", y_range=None),
-                   split, "Margin re-business vs first-time", stamp, left)
+                   split, "Margin re-business vs first-time", stamp, left, definitions=DEFINED)
 exports.show_table(split.assign(won_amount=split["won_amount"].map(money), margin=split["margin"].map(pct)),
-                   "Re-business vs first-time business", stamp, right, hide_index=True)
+                   "Re-business vs first-time business", stamp, right, definitions=DEFINED, hide_index=True)
 right.caption("n under each bar = projects completed in the period; whiskers are the 95% t-interval of the mean project margin.")
 
 st.subheader("Sold vs delivered, by the sales rep who sold it")
@@ -42,12 +45,12 @@ left, right = st.columns(2)
 exports.show_chart(charts.interval_bars(reps, "sales_rep", "budget_variance", "Budget variance of the projects each rep sold",
                                         "actual / budget cost − 1", low="variance_ci_low", high="variance_ci_high",
                                         text_format="{:+.1%}", y_range=None),
-                   reps, "Budget variance by sales rep", stamp, left)
+                   reps, "Budget variance by sales rep", stamp, left, definitions=DEFINED)
 exports.show_chart(charts.interval_bars(reps, "sales_rep", "nps_after", f"NPS within {metrics.FOLLOWED_MONTHS} months after those projects",
                                         "NPS (−100..100)", low="nps_after_ci_low", high="nps_after_ci_high", n="answers_after",
                                         tickformat=".0f", text_format="{:.0f}", y_range=(-100, 100)),
-                   reps, "NPS after projects by sales rep", stamp, right)
-exports.show_table(reps, "Sold vs delivered by sales rep", stamp, hide_index=True, column_config={
+                   reps, "NPS after projects by sales rep", stamp, right, definitions=DEFINED)
+exports.show_table(reps, "Sold vs delivered by sales rep", stamp, definitions=DEFINED, hide_index=True, column_config={
     "budget_variance": st.column_config.NumberColumn("budget variance", format="percent"),
     "slip_days": st.column_config.NumberColumn("mean slip (days)", format="%.1f"),
     "margin": st.column_config.NumberColumn("margin", format="percent"),
@@ -66,8 +69,8 @@ if len(split_reports) == 2:
 
 st.subheader("Sales governance")
 governance = data.query(metrics.sales_governance, chosen)
-exports.show_table(governance, "Sales governance by rep", stamp, hide_index=True)
+exports.show_table(governance, "Sales governance by rep", stamp, definitions=DEFINED, hide_index=True)
 st.caption("Per sales rep; sort by a column to compare. There is no sales-team column in the loaded data, so "
            "governance is shown per rep (filter by delivery team in the sidebar).")
 
-format.definitions("rebusiness_rate", "rebusiness_margin", "rebusiness_vs_first_time", "sold_vs_delivered", "sales_governance")
+format.definitions(*DEFINED)

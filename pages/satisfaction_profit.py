@@ -6,6 +6,9 @@ from pipelines import metrics
 from ui import charts, data, exports, filters, format
 from ui.format import money, pct
 
+# The metrics this page shows: its Definitions expander and every export explain them.
+DEFINED = ("satisfaction_outcome", "score_regression", "win_win", "earned_growth", "rebusiness_rate", "delivered_margin")
+
 st.title("Satisfaction → Profit")
 st.caption("There is no business like re-business: this page puts figures, with their n and 95% intervals, "
            "on what each survey answer was followed by on the same account.")
@@ -24,13 +27,13 @@ def outcome_charts(by: str, colours: dict | None, label: str) -> None:
     table = data.query(metrics.outcome_by_group, answered, months, by)
     rate, amount, margin = st.columns(3)
     exports.show_chart(charts.interval_bars(table, "group", "rate", f"Re-business within {months} months", "answers followed by re-business", colours),
-                       table, f"Re-business rate by {label} ({months} m)", stamp, rate)
+                       table, f"Re-business rate by {label} ({months} m)", stamp, rate, definitions=DEFINED)
     exports.show_chart(charts.interval_bars(table, "group", "amount", "Re-business amount per answer", "mean won amount (CRM currency)", colours,
                                             low="amount_ci_low", high="amount_ci_high", tickformat=",.0f", text_format="{:,.0f}", y_range=None),
-                       table, f"Re-business amount by {label} ({months} m)", stamp, amount)
+                       table, f"Re-business amount by {label} ({months} m)", stamp, amount, definitions=DEFINED)
     exports.show_chart(charts.interval_bars(table, "group", "margin", "Delivered margin of that re-business", "mean delivered margin", colours,
                                             low="margin_ci_low", high="margin_ci_high", n="n_margin", text_format="{:.1%}", y_range=None),
-                       table, f"Re-business margin by {label} ({months} m)", stamp, margin)
+                       table, f"Re-business margin by {label} ({months} m)", stamp, margin, definitions=DEFINED)
     st.caption(f"n = {table['n'].sum():,} answers ({table['n_margin'].sum():,} with delivered re-business for the margin); "
                f"whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed.")
 
@@ -48,7 +51,7 @@ for place, outcome, tickformat in ((left, "amount", None), (right, "margin", ".0
     title = f"{metrics.REGRESSION_OUTCOMES[outcome].capitalize()} on NPS score"
     exports.show_chart(charts.regression_scatter(fit["points"], "score", outcome, fit, title, "NPS score (0-10)",
                                                  metrics.REGRESSION_OUTCOMES[outcome], tickformat),
-                       fit["points"], f"{title} ({months} m)", stamp, place)
+                       fit["points"], f"{title} ({months} m)", stamp, place, definitions=DEFINED)
     if fit["slope"] is None:
         place.caption(f"n = {fit['n']:,}: too few answers for a regression.")
     else:
@@ -65,9 +68,9 @@ margin_cut = settings[1].number_input("Margin threshold (business wins at or abo
 accounts = data.query(metrics.win_win_accounts, chosen, nps_cut, margin_cut)
 shares = metrics.quadrant_shares(accounts)
 matrix, share = st.columns([2, 1])
-exports.show_chart(charts.win_win_matrix(accounts, nps_cut, margin_cut), accounts, "Win-win matrix", stamp, matrix)
+exports.show_chart(charts.win_win_matrix(accounts, nps_cut, margin_cut), accounts, "Win-win matrix", stamp, matrix, definitions=DEFINED)
 exports.show_table(shares.assign(revenue=shares["revenue"].map(money), revenue_share=shares["revenue_share"].map(pct)),
-                   "Win-win quadrants", stamp, share, hide_index=True)
+                   "Win-win quadrants", stamp, share, definitions=DEFINED, hide_index=True)
 share.caption(f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period.")
 
 st.subheader("Earned growth")
@@ -75,11 +78,11 @@ growth = data.query(metrics.earned_growth, chosen)
 long = growth.melt(id_vars="quarter", value_vars=["nrr", "earned_growth_rate"], var_name="measure", value_name="value")
 exports.show_chart(charts.group_lines(long, "quarter", "value", "measure", "Net revenue retention and earned growth rate",
                                       "share of the year before's won amount", {"nrr": charts.LINE, "earned_growth_rate": charts.NPS_COLOURS["promoter"]}, ".0%"),
-                   growth, "Earned growth by quarter", stamp)
+                   growth, "Earned growth by quarter", stamp, definitions=DEFINED)
 latest = growth.dropna(subset=["nrr"]).tail(1)
 if len(latest):
     row = latest.iloc[0]
     st.caption(f"{row['quarter']}: NRR {pct(row['nrr'])}, referred new business {money(row['referred_new'])}, "
                f"earned growth rate {pct(row['earned_growth_rate'])} of {money(row['prior_amount'])} won the year before.")
 
-format.definitions("satisfaction_outcome", "score_regression", "win_win", "earned_growth", "rebusiness_rate", "delivered_margin")
+format.definitions(*DEFINED)
