@@ -314,6 +314,8 @@ def write_data_docs(reports: list[tuple[str, object]], folder: Path, build_id: s
 
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    for stale in [*folder.parent.glob(f".{folder.name}.building-*"), *folder.parent.glob(f".{folder.name}.old-*")]:
+        shutil.rmtree(stale, ignore_errors=True)  # left by a killed ingest
     fresh = folder.with_name(f".{folder.name}.building-{uuid.uuid4().hex[:8]}")
     context = gx.get_context(mode="ephemeral")
     context.add_data_docs_site(
