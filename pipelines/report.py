@@ -30,7 +30,7 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 # Flags for a headless chromium that must not call home (as in tests/test_browser.py).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer"]
-# Printing the pack takes ~1.5 s here; a loaded machine may take many times that.
+# Printing the pack takes ~3 s here; a loaded machine may take many times that.
 PRINT_TIMEOUT_S = 120
 # Months of answers followed into the period on the Overview's satisfaction -> re-business chart.
 LINK_MONTHS = 12
@@ -138,11 +138,12 @@ def sections(con, period) -> list[Section]:
         f"<td class='def'>{escape(metrics.DEFINITIONS[k.definition])}</td></tr>"
         for k in KPIS
     )
-    against = f"previous period: {describe(previous)}" if previous else "no previous period (open-ended)"
+    against = (f"This period against the previous period: {describe(previous)}." if previous
+               else "An open-ended period has no previous period to compare against.")
     table = (f"<table class='kpis'><tr><th></th><th>This period</th><th>Previous period</th><th>Change</th>"
              f"<th>Definition</th></tr>{rows}</table>")
     overview = Section("Overview: headline KPIs", f"Is delivery quality turning into profit on the next deal? "
-                       f"This period against the {against}.", body=table)
+                       f"{against}", body=table)
 
     answered = metrics.answers_followed_into(period, LINK_MONTHS)
     link = metrics.rebusiness_by_nps_category(con, answered, months=LINK_MONTHS)
