@@ -124,7 +124,8 @@ if (docs / "index.html").exists():
     st.download_button(
         "Download the GX Data Docs (zip)", lambda: zipped(docs), f"{docs.name}-gx-data-docs.zip", "application/zip",
         help=f"Great Expectations' own report of the latest build's checks; also in `{docs / 'index.html'}` "
-        "on the machine that runs the app (open it in a browser).",
+        "on the machine that runs the app (open it in a browser). GX loads its styles and the index's "
+        "table from the internet; offline, open the pages under validations/ directly.",
     )
 
 st.subheader("Quarantine")

@@ -329,6 +329,7 @@ def write_data_docs(reports: list[tuple[str, object]], folder: Path, build_id: s
     run = RunIdentifier(run_name=f"build {build_id[:12]}", run_time=datetime.now(timezone.utc))
     for name, report in reports:
         key = ValidationResultIdentifier(ExpectationSuiteIdentifier(report.suite_name), run, batch_identifier=name)
+        report.meta["run_id"] = run  # the page's "Run Name" (batch.validate leaves it empty)
         context.validation_results_store.set(key, report)
     context.build_data_docs(site_names=["winwin"])
     old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
