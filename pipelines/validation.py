@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines.warehouse import CANONICAL_COLUMNS, CANONICAL_VALUES, NATURAL_KEYS
+from pipelines.warehouse import CANONICAL_VALUES, NATURAL_KEYS
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # offline users: no usage pings
 
