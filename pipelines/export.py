@@ -27,4 +27,5 @@ def spreadsheet_safe_csv(frame: pd.DataFrame) -> bytes:
         if not pd.api.types.is_numeric_dtype(safe[column]) and not pd.api.types.is_datetime64_any_dtype(safe[column]):
             safe[column] = safe[column].map(defuse)
     safe.columns = [defuse(str(c)) for c in safe.columns]
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    # CRLF (RFC 4180) also makes the csv writer quote a cell holding a lone carriage return.
+    return safe.to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")

@@ -74,8 +74,6 @@ def test_csv_starts_with_its_header_and_defuses_every_formula_looking_name():
     assert rows[6] == ["Acme Corp", "15000.0", "7"]
 
 
-@pytest.mark.xfail(strict=True, reason="pipelines/export.py writes '\\n' line ends, so pandas leaves a cell holding a "
-                   "carriage return unquoted and it splits its row; fix there: to_csv(lineterminator='\\r\\n')")
 def test_csv_keeps_a_name_starting_with_a_carriage_return_in_its_row():
     rows = read_csv_rows(ACCOUNTS[ACCOUNTS["account"] == "\rReturned"])
     assert rows[1] == ["'\rReturned", "2.0", "6"]
