@@ -68,10 +68,15 @@ margin_cut = settings[1].number_input("Margin threshold (business wins at or abo
 accounts = data.query(metrics.win_win_accounts, chosen, nps_cut, margin_cut)
 shares = metrics.quadrant_shares(accounts)
 matrix, share = st.columns([2, 1])
-exports.show_chart(charts.win_win_matrix(accounts, nps_cut, margin_cut), accounts, "Win-win matrix", stamp, matrix, definitions=DEFINED)
+clicked = exports.show_chart(charts.win_win_matrix(accounts, nps_cut, margin_cut), accounts, "Win-win matrix", stamp, matrix,
+                             definitions=DEFINED, select_key="win_win_points")
+if clicked and clicked.selection.points:  # a click on an account opens its page
+    point = clicked.selection.points[0]
+    filters.open_account(accounts.loc[accounts["account_id"] == point["customdata"][0], "account_name"].iloc[0])
 exports.show_table(shares.assign(revenue=shares["revenue"].map(money), revenue_share=shares["revenue_share"].map(pct)),
                    "Win-win quadrants", stamp, share, definitions=DEFINED, hide_index=True)
-share.caption(f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period.")
+share.caption(f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period. "
+              "Click an account in the matrix to open it.")
 
 st.subheader("Earned growth")
 growth = data.query(metrics.earned_growth, chosen)

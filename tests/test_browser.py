@@ -18,6 +18,7 @@ import re
 import socket
 import subprocess
 import sys
+import urllib.parse
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -283,10 +284,7 @@ def test_choosing_all_time_redraws_the_charts_with_the_all_time_figures(page, ap
 
 
 def test_the_accounts_page_drills_into_an_account(page, app_url):
-    accounts = [(title, path) for title, path in registered_pages() if title.lower().startswith("account")]
-    if not accounts:
-        pytest.skip("app.py registers no Accounts page yet (issue 6): there is no account to drill into")
-    title, path = accounts[0]
+    path = page_path("account")
     page.goto(f"{app_url}/{path}")
     expect_script_done(page)
     picker = page.get_by_role("combobox", name="Open an account")
@@ -297,6 +295,27 @@ def test_the_accounts_page_drills_into_an_account(page, app_url):
     expect(page).to_have_url(re.compile(r"[?&]account=[^&]+"))
     expect(page.get_by_test_id("stMain").get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=RENDER_MS)
     expect(page.get_by_role("heading", name="Timeline")).to_be_visible(timeout=RENDER_MS)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def page_path(title_start: str) -> str:
+    """The URL path of the page registered in app.py whose title starts with ``title_start``."""
+    return next(path for title, path in registered_pages() if title.lower().startswith(title_start))
+
+
+def test_a_click_on_an_account_in_the_win_win_matrix_opens_it_with_the_filters_kept(page, app_url):
+    page.goto(f"{app_url}/{page_path('satisfaction')}?period=All+time")
+    expect_script_done(page)
+    matrix = page.get_by_test_id("stPlotlyChart").filter(has_text="Win-win matrix")
+    matrix.scroll_into_view_if_needed()
+    point = matrix.locator(".scatterlayer .point").first
+    expect(point).to_be_visible(timeout=RENDER_MS)
+    box = point.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page).to_have_url(re.compile(rf"/{page_path('account')}\?.*account=[^&]+"), timeout=RENDER_MS)
+    assert "period=All+time" in page.url
+    name = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["account"][0]
+    expect(page.get_by_test_id("stMain").get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=RENDER_MS)
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 

@@ -29,12 +29,14 @@ def file_stem(name: str) -> str:
 
 
 def show_chart(figure: go.Figure, table: pd.DataFrame, name: str, stamp: str, container=None, *,
-               definitions: Iterable[str] = ()) -> None:
+               definitions: Iterable[str] = (), select_key: str | None = None):
     """Draw ``figure``; under it, an Export menu: the chart as PNG, SVG or HTML, its ``table``
     as CSV, XLSX or Parquet. ``definitions`` names the metrics (keys of metrics.DEFINITIONS, or
-    text) the exports explain; columns named after a metric bring its definition anyway."""
+    text) the exports explain; columns named after a metric bring its definition anyway.
+    With ``select_key`` a click on a point reruns the page and the selection is returned (drill-down)."""
     place = container or st
-    place.plotly_chart(figure, width="stretch")
+    selection = {"on_select": "rerun", "selection_mode": "points", "key": select_key} if select_key else {}
+    event = place.plotly_chart(figure, width="stretch", **selection)
     used = definitions_used(table, definitions)
     menu = place.popover("Export", icon=":material/download:", help=f"{name} · {stamp}")
     _offer(menu, name, stamp, {
@@ -43,6 +45,7 @@ def show_chart(figure: go.Figure, table: pd.DataFrame, name: str, stamp: str, co
         "html": ("Interactive chart (HTML)", lambda: export_files.html_bytes(figure, name, stamp, used)),
         **_table_files(table, name, stamp, used),
     })
+    return event if select_key else None
 
 
 def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, definitions: Iterable[str] = (),

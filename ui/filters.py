@@ -116,3 +116,9 @@ def describe(period: Period | Filters) -> str:
 def stamp(filters: Filters, data_date: date) -> str:
     """What an export is stamped with: the filters in force and the data date."""
     return f"{describe(filters)} · data up to {data_date:%d %b %Y}"
+
+
+def open_account(name: str) -> None:
+    """Drill down: the Accounts page on ``name``. The sidebar's widgets write their own URL
+    parameters back (Streamlit refuses to set a widget-bound one), so only the account is passed."""
+    st.switch_page("pages/accounts.py", query_params={"account": name})
