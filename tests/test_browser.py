@@ -319,16 +319,6 @@ def test_a_click_on_an_account_in_the_win_win_matrix_opens_it_with_the_filters_k
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
-def test_the_sidebar_filters_stay_in_the_url_from_page_to_page(page, app_url):
-    page.goto(f"{app_url}/?period=All+time&segment=SMB")
-    expect_script_done(page)
-    for title, path in registered_pages()[1:]:
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
-        expect(page).to_have_url(re.compile(rf"/{path}\?"), timeout=RENDER_MS)
-        expect_script_done(page)
-        assert "period=All+time" in page.url and "segment=SMB" in page.url, (title, page.url)
-
-
 def download(page: Page, button, timeout: int = RENDER_MS):
     with page.expect_download(timeout=timeout) as started:
         button.click()
