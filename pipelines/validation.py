@@ -199,7 +199,20 @@ def validate(con, staged: str, table: str, looked_up: frozenset[str] = frozenset
     checks = checks_for(table, columns, looked_up)
     read = sorted({c for check in checks for c in (check.reads or (check.column,))} | {"source_row"})
     frame = con.execute(f"SELECT {', '.join(read)} FROM {staged}").df()
-    return _run(checks, frame, f"{table}_rows")
+    return _run(checks, _nanosecond_times(frame), f"{table}_rows")
+
+
+def _nanosecond_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """Timestamps as datetime64[ns]: GX 1.24 vectorises its date-range checks only for those, and
+    DuckDB hands pandas 3 microsecond columns, which GX then checks row by row in Python
+    (500,000 timestamps: 2.1 s against 0.05 s of CPU, benchmarks/FINDINGS.md)."""
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]) and frame[column].dtype != "datetime64[ns]":
+            try:
+                frame[column] = frame[column].astype("datetime64[ns]")
+            except pd.errors.OutOfBoundsDatetime:
+                pass  # a date past 2262 cannot be nanoseconds: GX checks that column row by row
+    return frame
 
 
 def validate_build(con) -> ValidationOutcome:
