@@ -18,7 +18,9 @@ from pathlib import Path
 
 from benchmarks.measure import ROOT
 
-# Debian's chromium and the flags tests/test_browser.py uses (headless, root, offline).
+# Debian's chromium (Playwright's own browser download needs internet we do not have) and the
+# flags for a headless chromium in a root container that must not call home. tests/test_browser.py
+# starts its servers and browser with these too.
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -31,18 +33,25 @@ FIRST_METRIC = '[data-testid="stMetric"]'
 HELLO_PAGE = 'import streamlit as st\n\nst.title("Hello")\nst.metric("Hello", 1)\n'
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
-def _healthy(url: str) -> bool:
+def answers_health(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
             return response.status == 200
     except OSError:
         return False
+
+
+def streamlit_command(script: Path | str, port: int) -> list[str]:
+    """`streamlit run script` headless on ``port``, with no file watcher: others may edit the
+    checkout while it runs, and a rerun mid-measurement or mid-test would spoil it."""
+    return [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+            "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
 
 
 def hello_script(folder: Path) -> Path:
@@ -53,17 +62,16 @@ def hello_script(folder: Path) -> Path:
 
 def seconds_to_first_metric(browser, script: Path, log: Path, db: Path | None = None) -> float:
     """Start `streamlit run script` (WINWIN_DB=db) and time it until a metric is visible."""
-    port = _free_port()
+    port = free_port()
     url = f"http://localhost:{port}"
     env = {**os.environ, "WINWIN_DEMO": "0", **({"WINWIN_DB": str(db)} if db else {})}
-    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    command = streamlit_command(script, port)
     started = time.perf_counter()
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = started + SERVER_START_S
-        while not _healthy(url):
+        while not answers_health(url):
             if server.poll() is not None or time.perf_counter() > deadline:
                 raise RuntimeError(f"streamlit did not start: {log.read_text()[-2000:]}")
             time.sleep(POLL_S)

@@ -15,9 +15,7 @@ import csv
 import io
 import os
 import re
-import socket
 import subprocess
-import sys
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
@@ -27,17 +25,13 @@ import pypdf
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
+from benchmarks.cold_start import CHROMIUM, CHROMIUM_ARGS, answers_health, free_port, streamlit_command
 from pipelines import metrics, report, warehouse
 from pipelines.export_files import slug
 from pipelines.metrics import Period, period_ending
 from tests.conftest import ROOT
 from ui.format import money, number, pct
 
-# Debian's chromium: Playwright's own browser download needs internet that CI does not have.
-CHROMIUM = Path("/usr/bin/chromium")
-# Flags for a headless chromium in a root container that must not call home.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Server start is ~3 s; allow for a loaded CI machine.
 SERVER_START_S = 30
 # First render runs every query on a cold cache.
@@ -59,29 +53,13 @@ KPIS = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def answers_health(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
 @contextmanager
 def streamlit_server(db: Path, demo: bool, log: Path):
     """`streamlit run app.py` on a free port with WINWIN_DB=db; yields its URL, always stopped."""
     port = free_port()
     url = f"http://localhost:{port}"
     env = {**os.environ, "WINWIN_DB": str(db), "WINWIN_DEMO": "1" if demo else "0"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-               "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]  # others edit this checkout: no reruns mid-test
+    command = streamlit_command("app.py", port)
     with log.open("w") as out:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     try:
