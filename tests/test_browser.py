@@ -203,6 +203,11 @@ def registered_pages() -> list[tuple[str, str]]:
     return pages
 
 
+def menu_links(page: Page):
+    """The sidebar menu's links (app.py draws them with st.page_link, one per page)."""
+    return page.get_by_test_id("stSidebar").get_by_test_id("stPageLink-NavLink")
+
+
 def expect_script_done(page: Page, timeout: int = RENDER_MS) -> None:
     expect(page.locator("[data-testid=stApp][data-test-script-state=notRunning]")).to_have_count(1, timeout=timeout)
 
@@ -219,7 +224,7 @@ def test_every_page_registered_in_app_py_opens_from_the_sidebar_renders_and_is_s
     page.goto(app_url)
     expect_rendered(page)
     # A link's text is its icon's name, then its title ("insightsOverview").
-    links = page.get_by_test_id("stSidebarNav").get_by_role("link")
+    links = menu_links(page)
     expect(links).to_have_text([re.compile(f"{re.escape(title)}$") for title, _ in pages])
     shots = []
     for number, (title, path) in enumerate(pages, start=1):
@@ -295,6 +300,42 @@ def test_a_click_on_an_account_in_the_win_win_matrix_opens_it_with_the_filters_k
     name = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["account"][0]
     expect(page.get_by_test_id("stMain").get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=RENDER_MS)
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_the_sidebar_filters_stay_in_the_url_and_the_widgets_from_page_to_page(page, browser, app_url):
+    # Another session's page switches first: Streamlit's own menu then lost them (issue 6).
+    other = browser.new_page()
+    try:
+        other.goto(app_url)
+        expect_script_done(other)
+        for title, _ in registered_pages()[1:3]:
+            menu_links(other).filter(has_text=title).click()
+            expect_script_done(other)
+    finally:
+        other.close()
+    page.goto(f"{app_url}/?period=All+time&segment=SMB")
+    expect_script_done(page)
+    for title, path in registered_pages()[1:]:
+        menu_links(page).filter(has_text=title).click()
+        expect(page).to_have_url(re.compile(rf"/{path}\?"), timeout=RENDER_MS)
+        expect_script_done(page)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+        assert query == {"period": ["All time"], "segment": ["SMB"]}, (title, page.url)
+        expect(page.get_by_role("combobox", name="Period")).to_have_value("All time")
+        expect(page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first).to_contain_text("SMB")
+
+
+def test_choosing_a_segment_writes_it_to_the_url_and_clearing_it_removes_it(page, app_url):
+    page.goto(f"{app_url}/?period=All+time")
+    expect(menu_links(page)).to_have_count(len(registered_pages()), timeout=RENDER_MS)  # drawn after the filters
+    expect_script_done(page)
+    segment = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first
+    segment.get_by_role("combobox").fill("SMB")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"\?period=All\+time&segment=SMB$"))
+    expect_script_done(page)
+    segment.get_by_label("Clear all").click()
+    expect(page).to_have_url(re.compile(r"\?period=All\+time$"))
 
 
 def download(page: Page, button, timeout: int = RENDER_MS):

@@ -116,6 +116,27 @@ def test_the_filters_are_kept_when_switching_pages(monkeypatch, world_db):
     assert metrics_shown(at)["Delivery-sourced deals"] == "1"
 
 
+def test_every_menu_link_carries_the_filters_and_nothing_page_specific(monkeypatch, world_db):
+    at = run_app(monkeypatch, world_db, {"period": "All time", "segment": "Enterprise", "account": "Acme"})
+    links = at.get("page_link")
+    assert [link.proto.label for link in links][:2] == ["Overview", "Satisfaction → Profit"]
+    assert {link.proto.query_string for link in links} == {"period=All+time&segment=Enterprise"}
+
+
+def test_url_values_that_do_not_fit_fall_back_to_the_defaults_and_leave_the_url(monkeypatch, world_db):
+    at = run_app(monkeypatch, world_db, {"period": "Last 7 years", "segment": ["Enterprise", "No such"], "from": "x"})
+    assert not at.exception
+    assert at.selectbox(key="period").value == "Last 12 months"
+    assert at.multiselect(key="segment").value == ["Enterprise"]
+    assert at.query_params == {"segment": "Enterprise"}
+
+
+def test_a_range_given_backwards_is_shown_the_right_way_round_with_a_warning(monkeypatch, world_db):
+    at = run_app(monkeypatch, world_db, {"period": "Custom range", "from": "2025-03-31", "to": "2025-01-01"})
+    assert "From is after To" in at.sidebar.warning[0].value
+    assert metrics_shown(at)["Won amount"] == "200.0k"  # the same as 2025-01-01 – 2025-03-31
+
+
 ANALYSIS_PAGES = ["pages/satisfaction_profit.py", "pages/delivery_leads.py", "pages/escalations.py",
                   "pages/rebusiness.py", "pages/accounts.py"]
 

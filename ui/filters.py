@@ -1,8 +1,11 @@
-"""Sidebar filters bound to the URL's query parameters, so a copied link reproduces the view.
+"""Sidebar filters kept in the URL's query parameters, so a copied link reproduces the view.
 
-Every widget here is bound (``bind="query-params"``): its value lives in the URL, so a shared
-link restores it. app.py draws them once for every page (``shared_sidebar``); pages read
-``current()``.
+The URL is the one source of truth: every run sets each filter widget from its parameter
+(``from_url``), and a change to a widget writes the URL back at once (``to_url``, its
+callback). Streamlit's own ``bind="query-params"`` does this too, but a page switch from its
+sidebar menu sometimes lost the parameters (the browser reported only some of the widgets);
+here the menu's links carry them (``page_links``), and a drill-down can set one.
+app.py draws the filters once for every page (``shared_sidebar``); pages read ``current()``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pipelines.metrics import Filters, Period, period_ending
 from ui import data
 
 # Preset -> whole months back from the data date (None: special case below). The labels are
-# the URL values too (?period=All+time): a bound selectbox stores its displayed text.
+# the URL values too (?period=All+time).
 PERIODS = {
     "Last 12 months": 12,
     "Last 6 months": 6,
@@ -25,6 +28,7 @@ PERIODS = {
     "All time": None,
     "Custom range": None,
 }
+DEFAULT_PERIOD = "Last 12 months"
 # The dimension filters: Filters field -> (sidebar label, URL key).
 DIMENSIONS = {
     "segments": ("Segment", "segment"),
@@ -33,18 +37,66 @@ DIMENSIONS = {
     "reps": ("Sales rep", "rep"),
     "owners": ("Account owner", "owner"),
 }
+# Every URL parameter the filters own, in the order a link writes them.
+URL_KEYS = ["period", "from", "to", *(key for _, key in DIMENSIONS.values())]
+
+
+def _parsed(key: str, values: list[str], options: list | None):
+    """A URL parameter's values as the widget's value, or None when they do not fit it
+    (an unknown period, a malformed date): the filter then falls back to its default."""
+    if key in ("from", "to"):
+        try:
+            return date.fromisoformat(values[-1])
+        except ValueError:
+            return None
+    if key == "period":
+        return values[-1] if values[-1] in PERIODS else None
+    return [value for value in dict.fromkeys(values) if value in options]  # unknown names dropped
+
+
+def from_url(key: str, default, options: list | None = None) -> None:
+    """Set the widget ``key`` from its URL parameter (its default when absent or invalid),
+    before the widget is drawn: a pasted link, a menu link and the browser's back button all
+    arrive as a URL."""
+    values = st.query_params.get_all(key)
+    value = _parsed(key, values, options) if values else None
+    st.session_state[key] = default if value is None else value
+
+
+def to_url() -> None:
+    """Write every filter's value to the URL (a widget's on_change, and after every run so that
+    a corrected parameter is corrected in the address bar too). Defaults are left out: the
+    plain URL means the default view."""
+    for key in URL_KEYS:
+        value = st.session_state.get(key)
+        if key in ("from", "to") and st.session_state.get("period") != "Custom range":
+            value = None
+        written = [] if value in (None, [], DEFAULT_PERIOD) else [
+            item.isoformat() if isinstance(item, date) else item for item in (value if isinstance(value, list) else [value])]
+        if st.query_params.get_all(key) == written:
+            continue
+        if written:
+            st.query_params[key] = written
+        else:
+            del st.query_params[key]
 
 
 def period_filter(data_date: date) -> Period:
     """The period chosen in the sidebar; presets end with the data date's month, not today."""
+    from_url("period", DEFAULT_PERIOD)
     choice = st.sidebar.selectbox(
-        "Period", list(PERIODS), key="period", bind="query-params",
+        "Period", list(PERIODS), key="period", on_change=to_url,
         help="Presets count whole months back from the latest data, not from today.",
     )
     if choice == "Custom range":
         default = period_ending(data_date, 12)
-        start = st.sidebar.date_input("From", default.start, key="from", bind="query-params")
-        end = st.sidebar.date_input("To", default.end, key="to", bind="query-params")
+        from_url("from", default.start)
+        from_url("to", default.end)
+        start = st.sidebar.date_input("From", key="from", on_change=to_url)
+        end = st.sidebar.date_input("To", key="to", on_change=to_url)
+        if start > end:
+            st.sidebar.warning(f"From is after To: showing {end:%d %b %Y} – {start:%d %b %Y}.")
+            start, end = end, start
         return Period(start, end)
     if choice == "All time":
         return Period()
@@ -58,11 +110,25 @@ def sidebar_filters(data_date: date) -> Filters:
     account owner) chosen in the sidebar; an empty choice keeps everything."""
     period = period_filter(data_date)
     options = data.query(metrics.filter_options)
-    chosen = {
-        field: tuple(st.sidebar.multiselect(label, options[field], key=key, bind="query-params", placeholder="all"))
-        for field, (label, key) in DIMENSIONS.items()
-    }
+    chosen = {}
+    for field, (label, key) in DIMENSIONS.items():
+        from_url(key, [], options[field])
+        chosen[field] = tuple(st.sidebar.multiselect(label, options[field], key=key, on_change=to_url, placeholder="all"))
+    to_url()
     return Filters(period=period, **chosen)
+
+
+def carried_parameters() -> list[tuple[str, str]]:
+    """The filters' URL parameters in force, as a link carries them to another page; anything
+    page-specific (?account=) stays behind."""
+    return [(key, value) for key in URL_KEYS for value in st.query_params.get_all(key)]
+
+
+def page_links(menu, pages: list) -> None:
+    """The sidebar menu: a link per page that takes the filters along."""
+    carried = carried_parameters()
+    for page in pages:
+        menu.page_link(page, query_params=carried)
 
 
 # Where app.py leaves the filters for the page it runs.
@@ -78,6 +144,20 @@ def shared_sidebar() -> None:
     """
     if data.has_data():
         st.session_state[_CHOSEN] = sidebar_filters(data.query(metrics.data_date))
+
+
+def carried_parameters() -> list[tuple[str, str]]:
+    """The filters' URL parameters in force (period, its range, the dimensions), as a link
+    carries them to another page; anything page-specific (?account=) stays behind."""
+    keys = ["period", "from", "to", *(key for _, key in DIMENSIONS.values())]
+    return [(key, value) for key in keys for value in st.query_params.get_all(key)]
+
+
+def page_links(menu, pages: list) -> None:
+    """The sidebar menu: a link per page that takes the filters along."""
+    carried = carried_parameters()
+    for page in pages:
+        menu.page_link(page, query_params=carried)
 
 
 def current() -> Filters:
@@ -119,6 +199,5 @@ def stamp(filters: Filters, data_date: date) -> str:
 
 
 def open_account(name: str) -> None:
-    """Drill down: the Accounts page on ``name``. The sidebar's widgets write their own URL
-    parameters back (Streamlit refuses to set a widget-bound one), so only the account is passed."""
-    st.switch_page("pages/accounts.py", query_params={"account": name})
+    """Drill down: the Accounts page on ``name``, with the filters in force."""
+    st.switch_page("pages/accounts.py", query_params=[*carried_parameters(), ("account", name)])
