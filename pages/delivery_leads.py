@@ -40,9 +40,7 @@ row[4].metric("Median cycle (days)", number(delivery.get("median_cycle_days")),
 st.caption(filters.in_force(chosen, previous))
 
 left, right = st.columns(2)
-exports.show_chart(charts.interval_bars(table, "source", "win_rate", "Win rate: delivery against other sources", "won / closed",
-                                        charts.SOURCE_COLOURS, n="closed"),
-                   table, "Win rate delivery vs other sources", stamp, left, definitions=DEFINED)
+exports.show_chart(charts.source_win_rate_bars(table), table, "Win rate delivery vs other sources", stamp, left, definitions=DEFINED)
 exports.show_chart(charts.interval_bars(table, "source", "margin", "Delivered margin of the projects that followed", "delivered margin",
                                         charts.SOURCE_COLOURS, low="margin", high="margin", n="delivered_deals", text_format="{:.1%}", y_range=None),
                    table, "Margin delivery vs other sources", stamp, right, definitions=DEFINED)

@@ -51,14 +51,10 @@ for by in ("severity", "category"):
 st.subheader("What followed: with and without sales involved")
 # Escalations opened a window earlier, so that the 12 months after them fall in the period.
 opened = metrics.answers_followed_into(chosen, metrics.AFTERMATH_MONTHS)
-after = data.query(metrics.escalation_aftermath, opened)
-after["involvement"] = after["sales_involved"].map({True: "sales involved", False: "no sales"})
-involvement_colours = {"sales involved": charts.NPS_COLOURS["promoter"], "no sales": charts.NPS_COLOURS["passive"]}
+after = charts.with_involvement(data.query(metrics.escalation_aftermath, opened))
 left, right = st.columns(2)
-exports.show_chart(charts.interval_bars(after, "involvement", "rebusiness_rate", "Re-business within 12 months of the escalation",
-                                        "escalations followed by re-business", involvement_colours, n="complete"),
-                   after, "Re-business after escalations", stamp, left, definitions=DEFINED)
-exports.show_chart(charts.interval_bars(after, "involvement", "next_nps", "NPS of the account's next answer", "NPS (−100..100)", involvement_colours,
+exports.show_chart(charts.aftermath_rebusiness_bars(after), after, "Re-business after escalations", stamp, left, definitions=DEFINED)
+exports.show_chart(charts.interval_bars(after, "involvement", "next_nps", "NPS of the account's next answer", "NPS (−100..100)", charts.INVOLVEMENT_COLOURS,
                                         low="next_nps_ci_low", high="next_nps_ci_high", n="next_answers", tickformat=".0f",
                                         text_format="{:.0f}", y_range=(-100, 100)),
                    after, "Next NPS after escalations", stamp, right, definitions=DEFINED)

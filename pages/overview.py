@@ -42,7 +42,7 @@ answered = metrics.answers_followed_into(chosen, 12)
 link = data.query(metrics.rebusiness_by_nps_category, answered, months=12)
 stamp = filters.stamp(chosen, data_date)
 exports.show_chart(
-    charts.rate_bars(link, "category", "Re-business within 12 months of an NPS answer", "answers followed by re-business", charts.NPS_COLOURS),
+    charts.nps_link_bars(link),
     link, "Re-business within 12 months of an NPS answer", stamp,
 )
 st.caption(
@@ -56,12 +56,10 @@ st.caption(
 st.subheader("Monthly trend")
 trend = data.query(metrics.monthly_trend, chosen)
 left, middle, right = st.columns(3)
-exports.show_chart(charts.monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")),
-                   trend[["month", "nps", "nps_ci_low", "nps_ci_high", "nps_answers"]], "Monthly NPS", stamp, left)
-exports.show_chart(charts.monthly_lines(trend, "won_amount", "Won amount", "won per month (CRM currency)"),
-                   trend[["month", "won_amount", "rebusiness_rate"]], "Monthly won amount", stamp, middle)
-exports.show_chart(charts.monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%"),
-                   trend[["month", "delivered_margin"]], "Monthly delivered margin", stamp, right)
+nps_chart, won_chart, margin_chart = charts.monthly_trend_lines(trend)
+exports.show_chart(nps_chart, trend[["month", "nps", "nps_ci_low", "nps_ci_high", "nps_answers"]], "Monthly NPS", stamp, left)
+exports.show_chart(won_chart, trend[["month", "won_amount", "rebusiness_rate"]], "Monthly won amount", stamp, middle)
+exports.show_chart(margin_chart, trend[["month", "delivered_margin"]], "Monthly delivered margin", stamp, right)
 
 st.caption("The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.")
 

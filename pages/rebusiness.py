@@ -30,11 +30,8 @@ st.caption(filters.in_force(chosen, previous))
 
 st.subheader("Re-business against first-time business")
 split = data.query(metrics.rebusiness_vs_first_time, chosen)
-business_colours = {"re-business": charts.NPS_COLOURS["promoter"], "first-time business": charts.NPS_COLOURS["passive"]}
 left, right = st.columns(2)
-exports.show_chart(charts.interval_bars(split, "business", "mean_project_margin", "Delivered margin per project", "mean project margin",
-                                        business_colours, n="projects", text_format="{:.1%}", y_range=None),
-                   split, "Margin re-business vs first-time", stamp, left, definitions=DEFINED)
+exports.show_chart(charts.business_margin_bars(split), split, "Margin re-business vs first-time", stamp, left, definitions=DEFINED)
 exports.show_table(split.assign(won_amount=split["won_amount"].map(money), margin=split["margin"].map(pct)),
                    "Re-business vs first-time business", stamp, right, definitions=DEFINED, hide_index=True)
 right.caption("n under each bar = projects completed in the period; whiskers are the 95% t-interval of the mean project margin.")

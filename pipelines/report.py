@@ -34,9 +34,6 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 PRINT_TIMEOUT_S = 120
 # Months of answers followed into the period on the Overview's satisfaction -> re-business chart.
 LINK_MONTHS = 12
-# The colours the Escalations and Re-business pages give their two groups (pages/escalations.py, pages/rebusiness.py).
-INVOLVEMENT_COLOURS = {"sales involved": charts.NPS_COLOURS["promoter"], "no sales": charts.NPS_COLOURS["passive"]}
-BUSINESS_COLOURS = {"re-business": charts.NPS_COLOURS["promoter"], "first-time business": charts.NPS_COLOURS["passive"]}
 # Accounts listed on the pack's last page: the lowest health scores, one A4 page's worth.
 AT_RISK_ROWS = 12
 # Sidebar dimensions a metrics Filters may carry -> how the stamp names them.
@@ -150,8 +147,7 @@ def sections(con, period) -> list[Section]:
     satisfaction = Section(
         "Does satisfaction bring the next deal?",
         "Share of NPS answers whose account signed re-business within the next 12 months, by category.",
-        [charts.rate_bars(link, "category", "Re-business within 12 months of an NPS answer",
-                          "answers followed by re-business", charts.NPS_COLOURS)],
+        [charts.nps_link_bars(link)],
         f"n = {int(link['n'].sum()):,} NPS answers with a complete 12-month window"
         + (f", given {describe(answered)}" if getattr(answered, "period", answered).start else "")
         + "; whiskers are 95% Wilson intervals; groups under "
@@ -161,9 +157,7 @@ def sections(con, period) -> list[Section]:
     trend = metrics.monthly_trend(con, period)
     monthly = Section(
         "Monthly trend", "NPS with its 95% interval, won amount and delivered margin per month.",
-        [charts.monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")),
-         charts.monthly_lines(trend, "won_amount", "Won amount", "won per month (CRM currency)"),
-         charts.monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%")],
+        charts.monthly_trend_lines(trend),
         "The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.",
     )
 
@@ -178,26 +172,22 @@ def sections(con, period) -> list[Section]:
     sources = metrics.delivery_vs_other_sources(con, period)
     leads = Section(
         "Delivery-generated leads", "Do the leads delivery staff bring in win more often than the other sources?",
-        [charts.interval_bars(sources, "source", "win_rate", "Win rate: delivery against other sources", "won / closed",
-                              charts.SOURCE_COLOURS, n="closed")],
+        [charts.source_win_rate_bars(sources)],
         f"{metrics.DEFINITIONS['delivery_leads']} Whiskers are 95% Wilson intervals; n = closed deals.",
     )
 
     # Escalations opened a window earlier, so that the 12 months after them fall in the period (as the page does).
-    after = metrics.escalation_aftermath(con, metrics.answers_followed_into(period, metrics.AFTERMATH_MONTHS))
-    after["involvement"] = after["sales_involved"].map({True: "sales involved", False: "no sales"})
+    after = charts.with_involvement(metrics.escalation_aftermath(con, metrics.answers_followed_into(period, metrics.AFTERMATH_MONTHS)))
     escalations = Section(
         "Escalations: what followed", "Re-business within 12 months of an escalation, with and without sales involved.",
-        [charts.interval_bars(after, "involvement", "rebusiness_rate", "Re-business within 12 months of the escalation",
-                              "escalations followed by re-business", INVOLVEMENT_COLOURS, n="complete")],
+        [charts.aftermath_rebusiness_bars(after)],
         f"{metrics.DEFINITIONS['escalations']} n = escalations whose 12 months are complete; whiskers are 95% Wilson intervals.",
     )
 
     split = metrics.rebusiness_vs_first_time(con, period)
     margin = Section(
         "Re-business & margin", "Is the next deal with a client more profitable than first-time business?",
-        [charts.interval_bars(split, "business", "mean_project_margin", "Delivered margin per project", "mean project margin",
-                              BUSINESS_COLOURS, n="projects", text_format="{:.1%}", y_range=None)],
+        [charts.business_margin_bars(split)],
         f"{metrics.DEFINITIONS['rebusiness_margin']} Whiskers are t 95% intervals of the mean project margin; n = completed projects.",
     )
 

@@ -142,3 +142,44 @@ def component_bars(components: dict[str, float], title: str, at_risk_below: floa
     figure.update_layout(title=title, xaxis_range=[0, 100], xaxis_title="component score (0-100)", height=260,
                          margin=dict(t=50, b=30, l=100, r=20))
     return figure
+
+
+# --- The key charts: drawn the same on their page and in the board pack (pipelines/report.py) ----
+
+INVOLVEMENT_COLOURS = {"sales involved": NPS_COLOURS["promoter"], "no sales": NPS_COLOURS["passive"]}
+BUSINESS_COLOURS = {"re-business": NPS_COLOURS["promoter"], "first-time business": NPS_COLOURS["passive"]}
+
+
+def nps_link_bars(link: pd.DataFrame) -> go.Figure:
+    """The Overview's headline: re-business within 12 months of an NPS answer, by category."""
+    return rate_bars(link, "category", "Re-business within 12 months of an NPS answer", "answers followed by re-business", NPS_COLOURS)
+
+
+def monthly_trend_lines(trend: pd.DataFrame) -> list[go.Figure]:
+    """The Overview's monthly trend: NPS with its 95% band, won amount, delivered margin."""
+    return [monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")),
+            monthly_lines(trend, "won_amount", "Won amount", "won per month (CRM currency)"),
+            monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%")]
+
+
+def source_win_rate_bars(sources: pd.DataFrame) -> go.Figure:
+    """Delivery-sourced deals' win rate against the other sources'."""
+    return interval_bars(sources, "source", "win_rate", "Win rate: delivery against other sources", "won / closed",
+                         SOURCE_COLOURS, n="closed")
+
+
+def with_involvement(after: pd.DataFrame) -> pd.DataFrame:
+    """metrics.escalation_aftermath with its groups named as the charts label them."""
+    return after.assign(involvement=after["sales_involved"].map({True: "sales involved", False: "no sales"}))
+
+
+def aftermath_rebusiness_bars(after: pd.DataFrame) -> go.Figure:
+    """Re-business within 12 months of an escalation, with and without sales involved (``with_involvement``)."""
+    return interval_bars(after, "involvement", "rebusiness_rate", "Re-business within 12 months of the escalation",
+                         "escalations followed by re-business", INVOLVEMENT_COLOURS, n="complete")
+
+
+def business_margin_bars(split: pd.DataFrame) -> go.Figure:
+    """Mean delivered margin per project, re-business against first-time business."""
+    return interval_bars(split, "business", "mean_project_margin", "Delivered margin per project", "mean project margin",
+                         BUSINESS_COLOURS, n="projects", text_format="{:.1%}", y_range=None)
