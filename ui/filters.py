@@ -14,7 +14,7 @@ from datetime import date
 
 import streamlit as st
 
-from pipelines import metrics
+from pipelines import metrics, report
 from pipelines.metrics import Filters, Period, period_ending
 from ui import data
 
@@ -183,19 +183,14 @@ def in_force(chosen: Filters, previous: Filters | None) -> str:
 
 
 def describe(period: Period | Filters) -> str:
-    """The period, and any dimension filters, as one line (captions and export stamps)."""
-    if isinstance(period, Filters):
-        chosen = [f"{DIMENSIONS[field][0].lower()}: {', '.join(getattr(period, field))}"
-                  for field in DIMENSIONS if getattr(period, field)]
-        return "; ".join([describe(period.period)] + chosen)
-    if period.start is None:
-        return "all time"
-    return f"{period.start:%d %b %Y} – {period.end:%d %b %Y}"
+    """The period, and any dimension filters, as one line (captions, export stamps and the
+    board pack say it the same way)."""
+    return report.describe(period)
 
 
 def stamp(filters: Filters, data_date: date) -> str:
     """What an export is stamped with: the filters in force and the data date."""
-    return f"{describe(filters)} · data up to {data_date:%d %b %Y}"
+    return report.stamp_of(filters, data_date)
 
 
 def open_account(name: str) -> None:
