@@ -102,14 +102,17 @@ def ingest(
         if problems:
             raise IngestError("\n\n".join(problems) + "\n\nNothing was loaded; the warehouse is unchanged.")
         prepared.sort(key=lambda item: warehouse.TABLE_ORDER.index(item[1].table))
-        loaded_before = _loaded_hashes(db)
+        loaded_before, missing_columns = _live_warehouse(db)
         skipped = [FileResult(s.path.name, lay.name, lay.table, skipped=True) for s, lay in prepared
                    if (s.sha256, lay.digest) in loaded_before]
         for result in skipped:
             progress(result.summary())
         todo = [(s, lay) for s, lay in prepared if (s.sha256, lay.digest) not in loaded_before]
-        if not todo:  # nothing new: keep the current build (and every reader's cache) as it is
+        if not todo and not missing_columns:  # nothing new: keep the current build (and every reader's cache)
             return skipped
+        if missing_columns:
+            progress(f"{db.name} was built by an earlier version: adding "
+                     + ", ".join(f"{table}.{column}" for table, column in missing_columns))
         results = skipped
         build_id = uuid.uuid4().hex
         reports: list[tuple[str, object]] = []
@@ -158,12 +161,17 @@ def store_results(con, results: pd.DataFrame, build_id: str, source_file: str | 
     )
 
 
-def _loaded_hashes(db: Path) -> set[tuple[str, str]]:
-    """(file sha256, mapping sha256) of every load: the same bytes read the same way again are a no-op."""
+def _live_warehouse(db: Path) -> tuple[set[tuple[str, str]], list[tuple[str, str]]]:
+    """(file sha256, mapping sha256) of every load, so the same bytes read the same way again are a
+    no-op; and the columns the file lacks when an earlier version built it, so that even a run
+    with nothing new builds once to add them (``warehouse.create_schema``)."""
     if not db.exists():
-        return set()
+        return set(), []
     with warehouse.connect_readonly(db) as con:
-        return set(con.execute("SELECT file_sha256, mapping_sha256 FROM load_log").fetchall())
+        missing = warehouse.missing_columns(con)
+        if {("load_log", "file_sha256"), ("load_log", "mapping_sha256")} & set(missing):
+            return set(), missing  # loaded before mappings were hashed: every file is read anew, once
+        return set(con.execute("SELECT file_sha256, mapping_sha256 FROM load_log").fetchall()), missing
 
 
 def _forced_layout(layouts: dict[str, Layout], name: str | None, mappings: list[Path] | None) -> Layout | None:
@@ -296,7 +304,9 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, source: SourceFile, loade
                    (SELECT count(*) FROM changed WHERE {key} IN (SELECT {key} FROM {table}))"""
     ).fetchone()
     con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM changed)")
-    con.execute(f"INSERT INTO {table} SELECT * FROM incoming WHERE {key} IN (SELECT {key} FROM changed)")
+    # By name: a column an upgrade added sits at the end of an older file's table (create_schema).
+    every = ", ".join([*columns, *warehouse.LINEAGE_COLUMNS])
+    con.execute(f"INSERT INTO {table} ({every}) SELECT {every} FROM incoming WHERE {key} IN (SELECT {key} FROM changed)")
     con.execute("DROP TABLE incoming; DROP TABLE changed")
     return changed - updated, updated, total - changed
 

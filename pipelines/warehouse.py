@@ -88,25 +88,30 @@ CANONICAL_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
 # so survey e-mails can be matched to the contacts and accounts loaded in the same run.
 TABLE_ORDER = list(CANONICAL_COLUMNS)
 
-BOOKKEEPING_DDL = """
-CREATE TABLE IF NOT EXISTS load_log (
-  file_name VARCHAR, file_sha256 VARCHAR, layout VARCHAR, table_name VARCHAR,
-  loaded_at TIMESTAMP, rows_in BIGINT, rows_inserted BIGINT, rows_updated BIGINT,
-  rows_unchanged BIGINT, rows_quarantined BIGINT, seconds DOUBLE, mapping_sha256 VARCHAR);
-ALTER TABLE load_log ADD COLUMN IF NOT EXISTS mapping_sha256 VARCHAR;
-CREATE TABLE IF NOT EXISTS quarantine (
-  table_name VARCHAR, layout VARCHAR, source_file VARCHAR, file_sha256 VARCHAR,
-  source_row INTEGER, reason VARCHAR, record VARCHAR, loaded_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS unmapped_value (
-  source_file VARCHAR, file_sha256 VARCHAR, layout VARCHAR, column_name VARCHAR,
-  value VARCHAR, rows BIGINT);
-CREATE TABLE IF NOT EXISTS validation_result (
-  build_id VARCHAR, table_name VARCHAR, source_file VARCHAR, expectation VARCHAR,
-  column_name VARCHAR, success BOOLEAN, unexpected_count BIGINT, sample VARCHAR,
-  validated_at TIMESTAMP);
-ALTER TABLE validation_result ADD COLUMN IF NOT EXISTS action VARCHAR;
-CREATE TABLE IF NOT EXISTS build_info (build_id VARCHAR, built_at TIMESTAMP, data_date DATE);
-"""
+# The warehouse's own records: what was loaded, quarantined, left unmapped, checked, built.
+# A column added here later goes at the end of its table: an older file gains it at the end
+# (create_schema), so both agree with the positional INSERTs that fill these tables.
+BOOKKEEPING_COLUMNS: dict[str, dict[str, str]] = {
+    "load_log": {
+        "file_name": "VARCHAR", "file_sha256": "VARCHAR", "layout": "VARCHAR", "table_name": "VARCHAR",
+        "loaded_at": "TIMESTAMP", "rows_in": "BIGINT", "rows_inserted": "BIGINT", "rows_updated": "BIGINT",
+        "rows_unchanged": "BIGINT", "rows_quarantined": "BIGINT", "seconds": "DOUBLE", "mapping_sha256": "VARCHAR",
+    },
+    "quarantine": {
+        "table_name": "VARCHAR", "layout": "VARCHAR", "source_file": "VARCHAR", "file_sha256": "VARCHAR",
+        "source_row": "INTEGER", "reason": "VARCHAR", "record": "VARCHAR", "loaded_at": "TIMESTAMP",
+    },
+    "unmapped_value": {
+        "source_file": "VARCHAR", "file_sha256": "VARCHAR", "layout": "VARCHAR", "column_name": "VARCHAR",
+        "value": "VARCHAR", "rows": "BIGINT",
+    },
+    "validation_result": {
+        "build_id": "VARCHAR", "table_name": "VARCHAR", "source_file": "VARCHAR", "expectation": "VARCHAR",
+        "column_name": "VARCHAR", "success": "BOOLEAN", "unexpected_count": "BIGINT", "sample": "VARCHAR",
+        "validated_at": "TIMESTAMP", "action": "VARCHAR",
+    },
+    "build_info": {"build_id": "VARCHAR", "built_at": "TIMESTAMP", "data_date": "DATE"},
+}
 
 
 class WarehouseBusy(Exception):
@@ -118,12 +123,32 @@ def db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("WINWIN_DB") or DEFAULT_DB).resolve()
 
 
+def schema() -> dict[str, dict[str, str]]:
+    """Every table this version writes, with its columns and types in order."""
+    canonical = {table: columns | LINEAGE_COLUMNS for table, columns in CANONICAL_COLUMNS.items()}
+    return canonical | BOOKKEEPING_COLUMNS
+
+
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    lineage = ", ".join(f"{name} {kind}" for name, kind in LINEAGE_COLUMNS.items())
-    for table, columns in CANONICAL_COLUMNS.items():
+    """Create the tables, or upgrade a file built by an earlier version: the columns it lacks are
+    added, NULL in its old rows. ``build`` runs this in its private copy, so a failed upgrade
+    never reaches the live file."""
+    for table, columns in schema().items():
         cols = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols}, {lineage})")
-    con.execute(BOOKKEEPING_DDL)
+        con.execute(f"CREATE TABLE IF NOT EXISTS {table} ({cols})")
+    for table, name in missing_columns(con):
+        con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {schema()[table][name]}")
+
+
+def missing_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(table, column) of every column this version writes that the open warehouse lacks."""
+    present = set(
+        con.execute(
+            """SELECT table_name, column_name FROM information_schema.columns
+            WHERE table_catalog = current_database()"""
+        ).fetchall()
+    )
+    return [(table, name) for table, columns in schema().items() for name in columns if (table, name) not in present]
 
 
 @contextlib.contextmanager

@@ -273,3 +273,74 @@ def test_every_build_stores_its_validation_and_writes_data_docs(db, reader):
     assert checked == (8,)  # the seven files and the whole warehouse's references
     index = warehouse.docs_dir(db) / "index.html"
     assert index.exists() and "warehouse_references" in index.read_text(encoding="utf-8")
+
+
+# --- Upgrading a warehouse built by an earlier version ----------------------------------------
+
+
+def built_before(db: Path, *columns: str) -> Path:
+    """``db`` as an earlier version left it: without these "table.column"s (NULL-able additions)."""
+    import duckdb
+
+    con = duckdb.connect(str(db))
+    for column in columns:
+        table, name = column.split(".")
+        con.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+    con.close()
+    return db
+
+
+def columns_of(db: Path, table: str) -> list[str]:
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return [row[0] for row in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def test_a_warehouse_from_before_mapping_hashes_is_upgraded_and_keeps_its_rows(db, tmp_path, reader):
+    built_before(db, "load_log.mapping_sha256")
+    more = tmp_path / "more_accounts.csv"
+    more.write_text((WORLD / "salesforce_accounts.csv").read_text().replace("ACME01", "ACME09"))
+    result = ingest([more], db=db)[0]
+    assert (result.inserted, result.unchanged) == (1, 2)
+    con = reader(db)
+    assert con.execute("SELECT count(*) FROM dim_account").fetchone() == (4,)
+    assert con.execute("SELECT count(*) FROM fct_opportunity").fetchone() == (7,)
+    logged = con.execute("SELECT file_name, mapping_sha256 IS NOT NULL FROM load_log ORDER BY loaded_at").fetchall()
+    assert len(logged) == 8 and logged[-1] == ("more_accounts.csv", True) and not any(hashed for _, hashed in logged[:-1])
+
+
+def test_a_file_loaded_before_mapping_hashes_is_read_anew_once_then_skipped(db, reader):
+    built_before(db, "load_log.mapping_sha256")
+    deals = WORLD / "salesforce_opportunities.csv"
+    first = ingest([deals], db=db)[0]
+    assert not first.skipped and (first.inserted, first.updated, first.unchanged, first.quarantined) == (0, 0, 7, 1)
+    con = reader(db)
+    assert con.execute("SELECT count(*) FROM quarantine WHERE source_file = ?", [deals.name]).fetchone() == (1,)
+    before = digest(db)
+    assert ingest([deals], db=db)[0].skipped
+    assert digest(db) == before
+
+
+def test_an_outdated_warehouse_is_upgraded_even_when_no_file_is_new(db):
+    built_before(db, "validation_result.action")  # which an earlier version did not have either
+    projects = WORLD / "kantata_projects.csv"
+    assert ingest([projects], db=db)[0].skipped  # loaded before, same mapping
+    assert "action" in columns_of(db, "validation_result")
+    before = digest(db)
+    assert ingest([projects], db=db)[0].skipped
+    assert digest(db) == before  # upgraded once: now a no-op again
+
+
+def test_a_failed_upgrade_leaves_the_old_file_as_it_was(db, tmp_path):
+    built_before(db, "load_log.mapping_sha256")
+    before = digest(db)
+
+    def fail_late(message):
+        if message.startswith("building marts"):
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        ingest([WORLD / "salesforce_opportunities.csv"], db=db, progress=fail_late)
+    assert digest(db) == before
+    assert "mapping_sha256" not in columns_of(db, "load_log")
