@@ -15,7 +15,9 @@ import calendar
 import math
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from statistics import NormalDist
 
+import numpy as np
 import pandas as pd
 
 # Bounds standing in for "no limit" so every query binds the same two parameters.
@@ -136,29 +138,23 @@ class Period:
         return Period(before - (self.end - self.start), before)
 
 
-# SQL that keeps only the rows the sidebar's dimension filters select, one per row grain.
-# Every fragment is constant text; the chosen values are bound as lists (None: no filter),
-# so `(? IS NULL OR list_contains(?, column))` reads "no filter, or the row's value is chosen".
-_ACCOUNT_DIMENSIONS = """(? IS NULL OR account_id IN (SELECT account_id FROM dim_account
-  WHERE (? IS NULL OR list_contains(?, segment)) AND (? IS NULL OR list_contains(?, region))
-    AND (? IS NULL OR list_contains(?, owner)) AND (? IS NULL OR list_contains(?, account_id))))"""
-_REP_BY_ACCOUNT = "(? IS NULL OR account_id IN (SELECT account_id FROM fct_opportunity WHERE list_contains(?, owner)))"
-_TEAM_BY_ACCOUNT = "(? IS NULL OR account_id IN (SELECT account_id FROM fct_project WHERE list_contains(?, delivery_team)))"
-_TEAM_BY_PROJECT = "(? IS NULL OR project_id IN (SELECT project_id FROM fct_project WHERE list_contains(?, delivery_team)))"
-
-
-def _native(column: str) -> str:
-    return f"(? IS NULL OR list_contains(?, {column}))"
-
+# SQL that keeps only the rows the sidebar's dimension filters select. A query carries the
+# fragment of a dimension only when that dimension is filtered: DuckDB scans a fragment's
+# subquery even when it could skip it, so an unused one costs more than many a query it is in.
+# Every fragment is constant text with one placeholder, bound to the list of chosen values.
+_ACCOUNT_COLUMNS = {"segments": "segment", "regions": "region", "owners": "owner", "accounts": "account_id"}
+_REP_BY_ACCOUNT = "account_id IN (SELECT account_id FROM fct_opportunity WHERE list_contains(?, owner))"
+_TEAM_BY_ACCOUNT = "account_id IN (SELECT account_id FROM fct_project WHERE list_contains(?, delivery_team))"
+_TEAM_BY_PROJECT = "project_id IN (SELECT project_id FROM fct_project WHERE list_contains(?, delivery_team))"
 
 # How each grain meets the sales-rep and delivery-team filters: by its own column where it has
 # one (a deal's owner, a project's seller and team, an escalation's project), else through the
 # account (the accounts the rep sold to / the team delivered to).
 SCOPES = {
-    "deal": f"{_ACCOUNT_DIMENSIONS} AND {_native('owner')} AND {_TEAM_BY_ACCOUNT}",
-    "project": f"{_ACCOUNT_DIMENSIONS} AND {_native('sold_by')} AND {_native('delivery_team')}",
-    "escalation": f"{_ACCOUNT_DIMENSIONS} AND {_REP_BY_ACCOUNT} AND {_TEAM_BY_PROJECT}",
-    "account": f"{_ACCOUNT_DIMENSIONS} AND {_REP_BY_ACCOUNT} AND {_TEAM_BY_ACCOUNT}",
+    "deal": {"reps": "list_contains(?, owner)", "teams": _TEAM_BY_ACCOUNT},
+    "project": {"reps": "list_contains(?, sold_by)", "teams": "list_contains(?, delivery_team)"},
+    "escalation": {"reps": _REP_BY_ACCOUNT, "teams": _TEAM_BY_PROJECT},
+    "account": {"reps": _REP_BY_ACCOUNT, "teams": _TEAM_BY_ACCOUNT},
 }
 
 
@@ -191,20 +187,27 @@ class Filters:
         before = self.period.previous()
         return None if before is None else self.with_period(before)
 
-    def scope_params(self, grain: str) -> list:
-        """The values bound to ``SCOPES[grain]``, in its placeholders' order."""
-        def chosen(values):
-            return list(values) if values else None
+    def scope(self, grain: str) -> tuple[str, list]:
+        """SQL keeping the rows of ``grain`` (a key of SCOPES) the dimension filters select, and
+        the values it binds; ``TRUE`` when no dimension is filtered."""
+        chosen = {name: list(values) for name in ("segments", "regions", "owners", "accounts", "reps", "teams")
+                  if (values := getattr(self, name))}
+        clauses, params = [], []
+        by_account = [name for name in _ACCOUNT_COLUMNS if name in chosen]
+        if by_account:
+            kept = " AND ".join(f"list_contains(?, {_ACCOUNT_COLUMNS[name]})" for name in by_account)
+            clauses.append(f"account_id IN (SELECT account_id FROM dim_account WHERE {kept})")
+            params += [chosen[name] for name in by_account]
+        for name, clause in SCOPES[grain].items():
+            if name in chosen:
+                clauses.append(clause)
+                params.append(chosen[name])
+        return " AND ".join(clauses) or "TRUE", params
 
-        account = [True if any((self.segments, self.regions, self.owners, self.accounts)) else None]
-        for values in (self.segments, self.regions, self.owners, self.accounts):
-            account += [chosen(values)] * 2
-        rep, team = [chosen(self.reps)] * 2, [chosen(self.teams)] * 2
-        return account + rep + team
-
-    def params(self, grain: str) -> list:
-        """Period bounds then the scope values: for ``... BETWEEN ? AND ? AND {SCOPES[grain]}``."""
-        return self.period.params + self.scope_params(grain)
+    def within(self, grain: str, day: str) -> tuple[str, list]:
+        """``scope(grain)`` for the rows whose ``day`` (constant SQL) falls in the period."""
+        scope, params = self.scope(grain)
+        return f"{day} BETWEEN ? AND ? AND {scope}", self.period.params + params
 
 
 def add_months(day: date, months: int) -> date:
@@ -231,8 +234,10 @@ def _check_window(months: int) -> None:
         raise ValueError(f"months must be one of {OUTCOME_WINDOWS}")
 
 
-def _one(con, sql: str, params: list) -> dict:
-    cursor = con.execute(sql, params)
+def _one(con, sql: str, where: tuple[str, list]) -> dict:
+    """The one row of ``sql`` with ``{where}`` filled from a ``Filters.within`` (SQL, params) pair."""
+    condition, params = where
+    cursor = con.execute(sql.format(where=condition), params)
     names = [d[0] for d in cursor.description]
     row = cursor.fetchone()
     return {n: _plain(v) for n, v in zip(names, row)}
@@ -249,7 +254,7 @@ def _plain(value):
     return value
 
 
-SURVEY_KPIS = f"""
+SURVEY_KPIS = """
 SELECT
   count(*) AS responses,
   100.0 * (sum(CASE WHEN survey_type = 'nps' AND score >= 9 THEN 1 ELSE 0 END)
@@ -258,19 +263,19 @@ SELECT
   1.0 * sum(CASE WHEN survey_type = 'csat' AND score >= 4 THEN 1 ELSE 0 END)
         / NULLIF(sum(CASE WHEN survey_type = 'csat' THEN 1 ELSE 0 END), 0) AS csat_pct
 FROM mart_response_outcome
-WHERE answer_date BETWEEN ? AND ? AND {SCOPES["account"]}
+WHERE {where}
 """
 
-DEAL_KPIS = f"""
+DEAL_KPIS = """
 SELECT
   sum(CASE WHEN is_won THEN amount ELSE 0 END) AS won_amount,
   CAST(sum(CASE WHEN is_won AND is_rebusiness THEN amount ELSE 0 END) AS DOUBLE)
     / NULLIF(CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE), 0) AS rebusiness_rate
 FROM mart_opportunity
-WHERE close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
+WHERE {where}
 """
 
-MARGIN_KPIS = f"""
+MARGIN_KPIS = """
 SELECT
   sum(revenue - actual_cost) / NULLIF(sum(revenue), 0) AS delivered_margin,
   sum(CASE WHEN is_rebusiness THEN revenue - actual_cost END)
@@ -278,10 +283,10 @@ SELECT
   sum(CASE WHEN lead_source = 'delivery' THEN revenue - actual_cost END)
     / NULLIF(sum(CASE WHEN lead_source = 'delivery' THEN revenue END), 0) AS delivery_margin
 FROM mart_project
-WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}
+WHERE is_delivered AND {where}
 """
 
-DELIVERY_LEAD_KPIS = f"""
+DELIVERY_LEAD_KPIS = """
 SELECT
   count(*) AS count,
   COALESCE(sum(CASE WHEN is_won THEN 1 ELSE 0 END), 0) AS won,
@@ -289,28 +294,28 @@ SELECT
       / NULLIF(sum(CASE WHEN is_closed THEN 1 ELSE 0 END), 0) AS win_rate,
   COALESCE(sum(CASE WHEN is_won THEN amount END), 0) AS net_sales
 FROM mart_opportunity
-WHERE lead_source = 'delivery' AND close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
+WHERE lead_source = 'delivery' AND {where}
 """
 
-ESCALATION_KPIS = f"""
+ESCALATION_KPIS = """
 SELECT
   count(*) AS count,
   COALESCE(sum(CASE WHEN sales_involved THEN 1 ELSE 0 END), 0) AS with_sales_involved,
   median(hours_to_resolve) AS median_hours_to_resolve
 FROM mart_escalation
-WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]}
+WHERE {where}
 """
 
 
 def kpis(con, filters: Filters | Period = Filters()) -> dict:
     """The headline KPIs with the stable keys documented in the README."""
     filters = Filters.of(filters)
-    survey = _one(con, SURVEY_KPIS, filters.params("account"))
-    deals = _one(con, DEAL_KPIS, filters.params("deal"))
-    margins = _one(con, MARGIN_KPIS, filters.params("project"))
-    leads = _one(con, DELIVERY_LEAD_KPIS, filters.params("deal"))
+    survey = _one(con, SURVEY_KPIS, filters.within("account", "answer_date"))
+    deals = _one(con, DEAL_KPIS, filters.within("deal", "close_date"))
+    margins = _one(con, MARGIN_KPIS, filters.within("project", "actual_end_date"))
+    leads = _one(con, DELIVERY_LEAD_KPIS, filters.within("deal", "close_date"))
     leads["margin"] = margins.pop("delivery_margin")
-    escalations = _one(con, ESCALATION_KPIS, filters.params("escalation"))
+    escalations = _one(con, ESCALATION_KPIS, filters.within("escalation", "CAST(opened_at AS DATE)"))
     return {
         "nps": survey["nps"],
         "csat_pct": survey["csat_pct"],
@@ -333,11 +338,24 @@ def data_date(con) -> date | None:
     return row[0] if row else None
 
 
-def wilson_interval(successes, trials, confidence: float = CONFIDENCE):
-    """Wilson score interval (statsmodels); better than the normal one near 0 and 1 and small n."""
-    from statsmodels.stats.proportion import proportion_confint
+def _normal_quantile(confidence: float) -> float:
+    """The z of a two-sided ``confidence`` interval (1.96 for 95%), from the standard library."""
+    return NormalDist().inv_cdf(0.5 + confidence / 2)
 
-    return proportion_confint(successes, trials, alpha=1 - confidence, method="wilson")
+
+def wilson_interval(successes, trials, confidence: float = CONFIDENCE):
+    """Wilson score interval; better than the normal one near 0 and 1 and small n.
+
+    statsmodels' ``proportion_confint(method="wilson")`` step for step (a test holds them
+    equal), written out so that a page's first render does not import scipy and statsmodels.
+    """
+    successes, trials = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    z = _normal_quantile(confidence)
+    share, z2 = successes / trials, z**2
+    denominator = 1 + z2 / trials
+    center = (share + z2 / (2 * trials)) / denominator
+    half_width = z * np.sqrt(share * (1.0 - share) / trials + z2 / (4.0 * trials**2)) / denominator
+    return np.clip(center - half_width, 0, 1), np.clip(center + half_width, 0, 1)
 
 
 def nps_interval(promoters, detractors, answers, confidence: float = CONFIDENCE):
@@ -346,12 +364,10 @@ def nps_interval(promoters, detractors, answers, confidence: float = CONFIDENCE)
     Each answer scores +1 (promoter), 0 or -1 (detractor); NPS is 100 x their mean, so its
     variance is (share promoters + share detractors - (NPS/100)^2) / n.
     """
-    from scipy.stats import norm
-
     promoters, detractors, answers = (pd.Series(x, dtype=float) for x in (promoters, detractors, answers))
     answers = answers.where(answers > 0)
     score = (promoters - detractors) / answers
-    spread = norm.ppf(0.5 + confidence / 2) * ((promoters + detractors) / answers - score**2).clip(lower=0).pow(0.5) / answers.pow(0.5)
+    spread = _normal_quantile(confidence) * ((promoters + detractors) / answers - score**2).clip(lower=0).pow(0.5) / answers.pow(0.5)
     return 100 * score, 100 * (score - spread).clip(lower=-1), 100 * (score + spread).clip(upper=1)
 
 
@@ -371,14 +387,14 @@ def rebusiness_by_nps_category(con, filters: Filters | Period = Filters(), month
     """Share of NPS answers followed by re-business within `months`, per category, with 95% CI."""
     _check_window(months)
     filters = Filters.of(filters)
+    where, params = filters.within("account", "answer_date")
     frame = con.execute(
         f"""SELECT nps_category AS category, count(*) AS n,
                    sum(CASE WHEN deals_{months}m > 0 THEN 1 ELSE 0 END) AS rebought
             FROM mart_response_outcome
-            WHERE survey_type = 'nps' AND window_complete_{months}m AND answer_date BETWEEN ? AND ?
-              AND {SCOPES["account"]}
+            WHERE survey_type = 'nps' AND window_complete_{months}m AND {where}
             GROUP BY nps_category""",
-        filters.params("account"),
+        params,
     ).df()
     frame = pd.DataFrame({"category": NPS_CATEGORIES}).merge(frame, on="category", how="left")
     frame[["n", "rebought"]] = frame[["n", "rebought"]].fillna(0).astype(int)
@@ -388,23 +404,25 @@ def rebusiness_by_nps_category(con, filters: Filters | Period = Filters(), month
 def lead_source_performance(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Per lead source: deals, won, win rate (with 95% CI), net sales, and delivered margin."""
     filters = Filters.of(filters)
+    where, params = filters.within("deal", "close_date")
     deals = con.execute(
         f"""SELECT COALESCE(lead_source, 'unknown') AS lead_source, count(*) AS deals,
                   sum(CASE WHEN is_closed THEN 1 ELSE 0 END) AS closed,
                   sum(CASE WHEN is_won THEN 1 ELSE 0 END) AS won,
                   COALESCE(sum(CASE WHEN is_won THEN amount END), 0) AS net_sales,
                   median(CASE WHEN is_closed THEN cycle_days END) AS median_cycle_days
-           FROM mart_opportunity WHERE close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
+           FROM mart_opportunity WHERE {where}
            GROUP BY 1""",
-        filters.params("deal"),
+        params,
     ).df()
+    where, params = filters.within("project", "actual_end_date")
     margins = con.execute(
         f"""SELECT COALESCE(lead_source, 'unknown') AS lead_source,
                   sum(revenue - actual_cost) / NULLIF(sum(revenue), 0) AS margin,
                   count(*) AS delivered_projects
-           FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}
+           FROM mart_project WHERE is_delivered AND {where}
            GROUP BY 1""",
-        filters.params("project"),
+        params,
     ).df()
     frame = _with_intervals(deals, "won", "closed").rename(columns={"rate": "win_rate"})
     frame = frame.merge(margins, on="lead_source", how="left")
@@ -414,57 +432,62 @@ def lead_source_performance(con, filters: Filters | Period = Filters()) -> pd.Da
 
 def sold_vs_delivered_by_status_reports(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Completed projects split by whether their seller sent status reports: slip and overrun."""
+    where, params = Filters.of(filters).within("project", "actual_end_date")
     return con.execute(
         f"""SELECT seller_sent_status_reports, count(*) AS projects,
                   avg(schedule_slip_days) AS mean_slip_days,
                   avg(budget_variance) AS mean_budget_variance,
                   sum(revenue - actual_cost) / NULLIF(sum(revenue), 0) AS margin
-           FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}
+           FROM mart_project WHERE is_delivered AND {where}
            GROUP BY 1 ORDER BY 1""",
-        Filters.of(filters).params("project"),
+        params,
     ).df()
 
 
 def escalation_resolution(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Escalations with and without sales involved: count and median hours to resolve."""
+    where, params = Filters.of(filters).within("escalation", "CAST(opened_at AS DATE)")
     return con.execute(
         f"""SELECT sales_involved, count(*) AS escalations,
                   sum(CASE WHEN is_resolved THEN 1 ELSE 0 END) AS resolved,
                   median(hours_to_resolve) AS median_hours_to_resolve
-           FROM mart_escalation WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]}
+           FROM mart_escalation WHERE {where}
            GROUP BY 1 ORDER BY 1""",
-        Filters.of(filters).params("escalation"),
+        params,
     ).df()
 
 
 def monthly_trend(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Per month: NPS and answers, won amount and re-business rate, delivered margin."""
     filters = Filters.of(filters)
+    where, params = filters.within("account", "answer_date")
     survey = con.execute(
         f"""SELECT date_trunc('month', answer_date) AS month,
                   sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END) AS promoters,
                   sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END) AS detractors,
                   count(*) AS nps_answers
            FROM mart_response_outcome
-           WHERE survey_type = 'nps' AND answer_date BETWEEN ? AND ? AND {SCOPES["account"]} GROUP BY 1""",
-        filters.params("account"),
+           WHERE survey_type = 'nps' AND {where} GROUP BY 1""",
+        params,
     ).df()
     survey["nps"], survey["nps_ci_low"], survey["nps_ci_high"] = nps_interval(
         survey["promoters"], survey["detractors"], survey["nps_answers"]
     )
+    where, params = filters.within("deal", "close_date")
     deals = con.execute(
         f"""SELECT date_trunc('month', close_date) AS month,
                   CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE) AS won_amount,
                   CAST(sum(CASE WHEN is_won AND is_rebusiness THEN amount ELSE 0 END) AS DOUBLE)
                     / NULLIF(CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE), 0) AS rebusiness_rate
-           FROM mart_opportunity WHERE is_closed AND close_date BETWEEN ? AND ? AND {SCOPES["deal"]} GROUP BY 1""",
-        filters.params("deal"),
+           FROM mart_opportunity WHERE is_closed AND {where} GROUP BY 1""",
+        params,
     ).df()
+    where, params = filters.within("project", "actual_end_date")
     margins = con.execute(
         f"""SELECT date_trunc('month', actual_end_date) AS month,
                   sum(revenue - actual_cost) / NULLIF(sum(revenue), 0) AS delivered_margin
-           FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]} GROUP BY 1""",
-        filters.params("project"),
+           FROM mart_project WHERE is_delivered AND {where} GROUP BY 1""",
+        params,
     ).df()
     trend = survey.merge(deals, on="month", how="outer").merge(margins, on="month", how="outer")
     for column in ("nps", "nps_ci_low", "nps_ci_high", "delivered_margin", "rebusiness_rate"):
@@ -494,19 +517,32 @@ def filter_options(con) -> dict[str, list[str]]:
     return {name: [row[0] for row in con.execute(sql).fetchall()] for name, sql in queries.items()}
 
 
-# --- Statistics (statsmodels) ---------------------------------------------------------------
+# --- Statistics (scipy's t quantiles, statsmodels' regression) -----------------------------------
+
+def _t_interval(mean, std, n, confidence: float = CONFIDENCE):
+    """Bounds of the t-interval of a mean from its sample's standard deviation (ddof 1) and size,
+    for one sample or per group (Series): NaN below two values, the mean itself when all are
+    equal. Equal to statsmodels' ``DescrStatsW.tconfint_mean`` (a test holds them to 1e-12)."""
+    from scipy.stats import t
+
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half_width = t.ppf(0.5 + confidence / 2, np.where(n >= 2, n - 1, np.nan)) * np.asarray(std, dtype=float) / np.sqrt(n)
+    return mean - half_width, mean + half_width
+
 
 def mean_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Mean and its t-interval (statsmodels); NaN bounds below two values."""
-    from statsmodels.stats.weightstats import DescrStatsW
-
+    """Mean and its t-interval; NaN bounds below two values."""
     values = pd.Series(values, dtype=float).dropna()
-    if values.empty:
-        return (math.nan, math.nan, math.nan)
-    if len(values) < 2 or values.std() == 0:
-        return (values.mean(), values.mean() if len(values) > 1 else math.nan, values.mean() if len(values) > 1 else math.nan)
-    low, high = DescrStatsW(values.to_numpy()).tconfint_mean(alpha=1 - confidence)
+    low, high = _t_interval(values.mean(), values.std(), len(values), confidence)
     return (values.mean(), low, high)
+
+
+def _mean_intervals(values) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``mean_interval`` of each group of a grouped Series at once: means, lows, highs."""
+    stats = values.agg(["mean", "std", "count"])
+    low, high = _t_interval(stats["mean"], stats["std"], stats["count"])
+    return stats["mean"], low, high
 
 
 def linear_fit(x, y, confidence: float = CONFIDENCE) -> dict:
@@ -533,15 +569,15 @@ ANSWER_GROUPINGS = {"nps_category": ("nps", NPS_CATEGORIES), "csat_band": ("csat
 def _answer_outcomes(con, filters: Filters, months: int, survey_type: str) -> pd.DataFrame:
     """Each answer with a complete ``months`` window: its score, group and what followed."""
     _check_window(months)
+    where, params = filters.within("account", "answer_date")
     frame = con.execute(
         f"""SELECT response_id, account_id, answer_date, score, nps_category, csat_band,
                    deals_{months}m AS deals, CAST(amount_{months}m AS DOUBLE) AS amount,
                    CAST(delivered_revenue_{months}m AS DOUBLE) AS delivered_revenue,
                    CAST(delivered_cost_{months}m AS DOUBLE) AS delivered_cost
             FROM mart_response_outcome
-            WHERE survey_type = ? AND window_complete_{months}m AND answer_date BETWEEN ? AND ?
-              AND {SCOPES["account"]}""",
-        [survey_type] + filters.params("account"),
+            WHERE survey_type = ? AND window_complete_{months}m AND {where}""",
+        [survey_type] + params,
     ).df()
     revenue = frame["delivered_revenue"].where(frame["delivered_revenue"] > 0)
     frame["delivered_margin"] = (revenue - frame["delivered_cost"]) / revenue
@@ -583,12 +619,13 @@ def score_regression(con, filters: Filters | Period = Filters(), months: int = 1
 
 
 def _account_nps(filters: Filters) -> tuple[str, list]:
+    where, params = filters.within("account", "answer_date")
     return (f"""SELECT account_id, count(*) AS answers,
                    100.0 * (sum(CASE WHEN score >= 9 THEN 1 ELSE 0 END) - sum(CASE WHEN score <= 6 THEN 1 ELSE 0 END))
                      / count(*) AS nps
             FROM mart_response_outcome
-            WHERE survey_type = 'nps' AND answer_date BETWEEN ? AND ? AND {SCOPES["account"]}
-            GROUP BY account_id""", filters.params("account"))
+            WHERE survey_type = 'nps' AND {where}
+            GROUP BY account_id""", params)
 
 
 # Win-win matrix defaults (DOMAIN.md: thresholds are settings). NPS 0 splits accounts with more
@@ -604,19 +641,20 @@ def win_win_accounts(con, filters: Filters | Period = Filters(), nps_threshold: 
     (customer wins) and delivered margin (business wins) into the four quadrants."""
     filters = Filters.of(filters)
     nps_sql, nps_params = _account_nps(filters)
+    where, params = filters.within("project", "actual_end_date")
     frame = con.execute(
         f"""WITH nps AS ({nps_sql}),
                  delivered AS (
                    SELECT account_id, count(*) AS projects, CAST(sum(revenue) AS DOUBLE) AS revenue,
                           CAST(sum(revenue - actual_cost) AS DOUBLE) / NULLIF(CAST(sum(revenue) AS DOUBLE), 0) AS margin
                    FROM mart_project
-                   WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}
+                   WHERE is_delivered AND {where}
                    GROUP BY account_id)
             SELECT a.account_id, a.account_name, a.owner, nps.answers, nps.nps, d.projects, d.revenue, d.margin
             FROM nps JOIN delivered AS d ON d.account_id = nps.account_id
             JOIN dim_account AS a ON a.account_id = nps.account_id
             ORDER BY d.revenue DESC""",
-        nps_params + filters.params("project"),
+        nps_params + params,
     ).df()
     satisfied, profitable = frame["nps"] >= nps_threshold, frame["margin"] >= margin_threshold
     frame["quadrant"] = [QUADRANTS[0] if s and p else QUADRANTS[1] if s else QUADRANTS[2] if p else QUADRANTS[3]
@@ -645,15 +683,18 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     amount then), referred new business (first won deals of new accounts from customer
     referrals), and the earned growth rate = NRR + referred new business / the year before."""
     filters = Filters.of(filters)
+    scope, params = filters.scope("deal")
     deals = con.execute(
         f"""SELECT account_id, close_date, CAST(amount AS DOUBLE) AS amount, is_rebusiness, lead_source
-            FROM mart_opportunity WHERE is_won AND close_date <= ? AND {SCOPES["deal"]}""",
-        [filters.period.params[1]] + filters.scope_params("deal"),
+            FROM mart_opportunity WHERE is_won AND close_date <= ? AND {scope}""",
+        [filters.period.params[1]] + params,
     ).df()
     columns = ["quarter", "prior_amount", "retained_amount", "referred_new", "nrr", "earned_growth_rate"]
     if deals.empty:
         return pd.DataFrame(columns=columns)
     deals["close_date"] = pd.to_datetime(deals["close_date"])
+    # Accounts as integer codes: isin on Arrow strings turns every value into a Python object.
+    deals["account"] = deals["account_id"].factorize()[0]
     first = pd.Timestamp(filters.period.start or deals["close_date"].min())
     last = pd.Timestamp(filters.period.end or deals["close_date"].max())
     rows = []
@@ -664,7 +705,7 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
         now = deals[(deals["close_date"] > start) & (deals["close_date"] <= end)]
         before = deals[(deals["close_date"] > prior_start) & (deals["close_date"] <= start)]
         prior = before["amount"].sum()
-        retained = now.loc[now["account_id"].isin(before["account_id"]), "amount"].sum()
+        retained = now.loc[now["account"].isin(before["account"]), "amount"].sum()
         referred = now.loc[~now["is_rebusiness"] & (now["lead_source"] == "customer_referral"), "amount"].sum()
         rows.append({"quarter": str(quarter), "prior_amount": prior, "retained_amount": retained, "referred_new": referred,
                      "nrr": retained / prior if prior else math.nan,
@@ -674,9 +715,10 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
 
 # --- Delivery-generated leads ------------------------------------------------------------------
 
-def _deal_groups(con, filters: Filters, group_sql: str, where: str = "TRUE") -> pd.DataFrame:
-    """Deals closing in the period grouped by ``group_sql`` (constant SQL): counts, win rate
-    with its Wilson interval, net sales, delivered margin of their projects, median cycle."""
+def _deal_groups(con, filters: Filters, group_sql: str, counted: str = "TRUE") -> pd.DataFrame:
+    """Deals closing in the period (of those ``counted`` keeps) grouped by ``group_sql`` (both constant
+    SQL): counts, win rate with its Wilson interval, net sales, delivered margin of their projects, median cycle."""
+    where, params = filters.within("deal", "close_date")
     frame = con.execute(
         f"""SELECT {group_sql} AS grp, count(*) AS deals,
                    sum(CASE WHEN is_closed THEN 1 ELSE 0 END) AS closed,
@@ -686,9 +728,9 @@ def _deal_groups(con, filters: Filters, group_sql: str, where: str = "TRUE") -> 
                    CAST(sum(delivered_revenue - delivered_cost) AS DOUBLE) / NULLIF(CAST(sum(delivered_revenue) AS DOUBLE), 0) AS margin,
                    median(CASE WHEN is_closed THEN cycle_days END) AS median_cycle_days
             FROM mart_opportunity AS o
-            WHERE {where} AND close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
+            WHERE {counted} AND {where}
             GROUP BY 1 ORDER BY deals DESC""",
-        filters.params("deal"),
+        params,
     ).df()
     return _with_intervals(frame, "won", "closed").rename(columns={"rate": "win_rate"})
 
@@ -731,10 +773,11 @@ def active_projects(con, filters: Filters | Period = Filters()) -> int:
     """Projects running at some point of the period (started by its end, not ended before its start)."""
     filters = Filters.of(filters)
     start, end = filters.period.params
+    scope, params = filters.scope("project")
     return con.execute(
         f"""SELECT count(*) FROM mart_project
-            WHERE start_date <= ? AND COALESCE(actual_end_date, ?) >= ? AND {SCOPES["project"]}""",
-        [end, LATEST, start] + filters.scope_params("project"),
+            WHERE start_date <= ? AND COALESCE(actual_end_date, ?) >= ? AND {scope}""",
+        [end, LATEST, start] + params,
     ).fetchone()[0]
 
 
@@ -742,15 +785,16 @@ def escalation_breakdown(con, filters: Filters | Period = Filters(), by: str = "
     """Escalations opened in the period per severity (or category): count, rate per active
     project, share with sales involved (Wilson 95%), median hours to resolve, still open."""
     filters = Filters.of(filters)
+    where, params = filters.within("escalation", "CAST(opened_at AS DATE)")
     frame = con.execute(
         f"""SELECT {ESCALATION_GROUPS[by]} AS {by}, count(*) AS escalations,
                    sum(CASE WHEN sales_involved THEN 1 ELSE 0 END) AS with_sales,
                    sum(CASE WHEN is_resolved THEN 0 ELSE 1 END) AS still_open,
                    median(hours_to_resolve) AS median_hours_to_resolve
             FROM mart_escalation
-            WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]}
+            WHERE {where}
             GROUP BY 1""",
-        filters.params("escalation"),
+        params,
     ).df()
     projects = active_projects(con, filters)
     frame["per_active_project"] = frame["escalations"] / projects if projects else math.nan
@@ -771,11 +815,12 @@ def escalation_aftermath(con, filters: Filters | Period = Filters()) -> pd.DataF
     re-business won within 12 months (escalations whose 12 months are complete; Wilson 95%)
     and the NPS of the account's next answer within 12 months (normal 95%)."""
     filters = Filters.of(filters)
+    where, params = filters.within("escalation", "CAST(opened_at AS DATE)")
     frame = con.execute(
         f"""WITH escalations AS (
                  SELECT escalation_id, account_id, sales_involved, CAST(opened_at AS DATE) AS opened
                  FROM mart_escalation
-                 WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]}),
+                 WHERE {where}),
                next_answer AS (
                  SELECT e.escalation_id, min(r.answer_date) AS answer_date
                  FROM escalations AS e JOIN mart_response_outcome AS r
@@ -803,7 +848,7 @@ def escalation_aftermath(con, filters: Filters | Period = Filters()) -> pd.DataF
             LEFT JOIN next_score AS s ON s.escalation_id = e.escalation_id
             LEFT JOIN rebought AS b ON b.escalation_id = e.escalation_id
             GROUP BY 1 ORDER BY 1""",
-        filters.params("escalation"),
+        params,
     ).df()
     frame = _with_intervals(frame, "rebought", "complete").rename(columns={"rate": "rebusiness_rate"})
     frame["next_nps"], frame["next_nps_ci_low"], frame["next_nps_ci_high"] = nps_interval(
@@ -818,17 +863,19 @@ def rebusiness_vs_first_time(con, filters: Filters | Period = Filters()) -> pd.D
     period) and the delivered margin of their projects completed in the period, with the
     t 95% interval of the mean project margin."""
     filters = Filters.of(filters)
+    where, params = filters.within("deal", "close_date")
     deals = con.execute(
         f"""SELECT is_rebusiness, count(*) AS won_deals, CAST(sum(amount) AS DOUBLE) AS won_amount
-            FROM mart_opportunity WHERE is_won AND close_date BETWEEN ? AND ? AND {SCOPES["deal"]}
+            FROM mart_opportunity WHERE is_won AND {where}
             GROUP BY 1""",
-        filters.params("deal"),
+        params,
     ).df()
+    where, params = filters.within("project", "actual_end_date")
     projects = con.execute(
         f"""SELECT COALESCE(is_rebusiness, FALSE) AS is_rebusiness, margin, CAST(revenue AS DOUBLE) AS revenue,
                    CAST(revenue - actual_cost AS DOUBLE) AS profit
-            FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}""",
-        filters.params("project"),
+            FROM mart_project WHERE is_delivered AND {where}""",
+        params,
     ).df()
     rows = []
     for flag, label in ((True, "re-business"), (False, "first-time business")):
@@ -850,11 +897,12 @@ def sold_vs_delivered_by_rep(con, filters: Filters | Period = Filters()) -> pd.D
     variance and schedule slip (t 95%), delivered margin, and the NPS of the account's answers
     within 6 months after those projects ended (normal 95%)."""
     filters = Filters.of(filters)
+    where, params = filters.within("project", "actual_end_date")
     projects = con.execute(
         f"""SELECT project_id, account_id, COALESCE(sold_by, 'unknown') AS sold_by, budget_variance, schedule_slip_days,
                    CAST(revenue AS DOUBLE) AS revenue, CAST(revenue - actual_cost AS DOUBLE) AS profit
-            FROM mart_project WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]}""",
-        filters.params("project"),
+            FROM mart_project WHERE is_delivered AND {where}""",
+        params,
     ).df()
     answers = con.execute(
         f"""SELECT DISTINCT COALESCE(p.sold_by, 'unknown') AS sold_by, r.response_id, r.score
@@ -862,21 +910,21 @@ def sold_vs_delivered_by_rep(con, filters: Filters | Period = Filters()) -> pd.D
               ON r.account_id = p.account_id AND r.survey_type = 'nps'
              AND r.answer_date > p.actual_end_date AND r.answer_date <= p.actual_end_date + INTERVAL {FOLLOWED_MONTHS} MONTH
             WHERE p.project_id IN (SELECT project_id FROM mart_project
-                                   WHERE is_delivered AND actual_end_date BETWEEN ? AND ? AND {SCOPES["project"]})""",
-        filters.params("project"),
+                                   WHERE is_delivered AND {where})""",
+        params,
     ).df()
-    rows = []
-    for rep, mine in projects.groupby("sold_by"):
-        variance = mean_interval(mine["budget_variance"])
-        slip = mean_interval(mine["schedule_slip_days"])
-        scores = answers.loc[answers["sold_by"] == rep, "score"]
-        rows.append({"sales_rep": rep, "n": len(mine),
-                     "budget_variance": variance[0], "variance_ci_low": variance[1], "variance_ci_high": variance[2],
-                     "slip_days": slip[0], "slip_ci_low": slip[1], "slip_ci_high": slip[2],
-                     "margin": mine["profit"].sum() / mine["revenue"].sum() if mine["revenue"].sum() else math.nan,
-                     "answers_after": len(scores), "promoters_after": int((scores >= 9).sum()), "detractors_after": int((scores <= 6).sum())})
-    frame = pd.DataFrame(rows, columns=["sales_rep", "n", "budget_variance", "variance_ci_low", "variance_ci_high", "slip_days",
-                                        "slip_ci_low", "slip_ci_high", "margin", "answers_after", "promoters_after", "detractors_after"])
+    reps = projects.groupby("sold_by")
+    variance, variance_low, variance_high = _mean_intervals(reps["budget_variance"])
+    slip, slip_low, slip_high = _mean_intervals(reps["schedule_slip_days"])
+    money = reps[["revenue", "profit"]].sum()
+    followed = answers.assign(promoter=answers["score"] >= 9, detractor=answers["score"] <= 6).groupby("sold_by").agg(
+        answers_after=("score", "size"), promoters_after=("promoter", "sum"), detractors_after=("detractor", "sum"))
+    frame = pd.DataFrame({"n": reps.size(),
+                          "budget_variance": variance, "variance_ci_low": variance_low, "variance_ci_high": variance_high,
+                          "slip_days": slip, "slip_ci_low": slip_low, "slip_ci_high": slip_high,
+                          "margin": money["profit"] / money["revenue"].where(money["revenue"] != 0)})
+    frame = frame.join(followed).fillna({name: 0 for name in followed.columns}).astype({name: int for name in followed.columns})
+    frame = frame.rename_axis("sales_rep").reset_index()
     frame["nps_after"], frame["nps_after_ci_low"], frame["nps_after_ci_high"] = nps_interval(
         frame["promoters_after"], frame["detractors_after"], frame["answers_after"])
     return frame.sort_values("n", ascending=False, ignore_index=True)
@@ -886,6 +934,7 @@ def sales_governance(con, filters: Filters | Period = Filters()) -> pd.DataFrame
     """Per sales rep in the period: status reports sent, joint engagements, sales meetings with
     delivery staff present, and escalations with sales involved on the accounts they sold to."""
     filters = Filters.of(filters)
+    where, params = filters.within("account", "activity_date")
     activities = con.execute(
         f"""SELECT sales_participant AS sales_rep,
                    sum(CASE WHEN activity_type = 'status_report' THEN 1 ELSE 0 END) AS status_reports,
@@ -893,18 +942,19 @@ def sales_governance(con, filters: Filters | Period = Filters()) -> pd.DataFrame
                    sum(CASE WHEN activity_type = 'sales_meeting' AND delivery_participant IS NOT NULL THEN 1 ELSE 0 END)
                      AS meetings_with_delivery
             FROM fct_activity
-            WHERE sales_participant IS NOT NULL AND activity_date BETWEEN ? AND ? AND {SCOPES["account"]}
+            WHERE sales_participant IS NOT NULL AND {where}
             GROUP BY 1""",
-        filters.params("account"),
+        params,
     ).df()
+    where, params = filters.within("escalation", "CAST(opened_at AS DATE)")
     escalations = con.execute(
         f"""SELECT o.owner AS sales_rep, count(DISTINCT e.escalation_id) AS escalations_with_sales
             FROM mart_escalation AS e JOIN fct_opportunity AS o ON o.account_id = e.account_id
             WHERE e.sales_involved AND e.escalation_id IN (
                     SELECT escalation_id FROM mart_escalation
-                    WHERE CAST(opened_at AS DATE) BETWEEN ? AND ? AND {SCOPES["escalation"]})
+                    WHERE {where})
             GROUP BY 1""",
-        filters.params("escalation"),
+        params,
     ).df()
     frame = activities.merge(escalations, on="sales_rep", how="outer")
     if filters.reps:
@@ -941,8 +991,10 @@ def account_facts(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Per account in scope, the raw facts of its health as of the period's end (else the data date)."""
     filters = Filters.of(filters)
     as_of = filters.period.end or data_date(con) or LATEST
+    scope, params = filters.scope("account")
     return con.execute(
         f"""WITH as_of AS (SELECT CAST(? AS DATE) AS day),
+            accounts AS (SELECT * FROM dim_account WHERE {scope}),
             answers AS (
               SELECT r.account_id,
                      count(CASE WHEN r.answer_date > as_of.day - INTERVAL 12 MONTH THEN 1 END) AS answers_12m,
@@ -976,14 +1028,13 @@ def account_facts(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
                    100.0 * s.net_before / NULLIF(s.answers_before, 0) AS nps_before,
                    COALESCE(e.open_escalations, 0) AS open_escalations, COALESCE(e.recent_escalations, 0) AS recent_escalations,
                    m.margin_12m, date_diff('day', g.last_activity, as_of.day) AS days_since_activity
-            FROM dim_account AS d CROSS JOIN as_of
+            FROM accounts AS d CROSS JOIN as_of
             LEFT JOIN answers AS s ON s.account_id = d.account_id
             LEFT JOIN escalations AS e ON e.account_id = d.account_id
             LEFT JOIN delivered AS m ON m.account_id = d.account_id
             LEFT JOIN engaged AS g ON g.account_id = d.account_id
-            WHERE {SCOPES["account"].replace("account_id IN", "d.account_id IN")}
             ORDER BY d.account_name""",
-        [as_of] + filters.scope_params("account"),
+        [as_of] + params,
     ).df()
 
 
@@ -1010,10 +1061,12 @@ def health_scores(facts: pd.DataFrame, weights: dict[str, float] | None = None) 
     frame["pulled_down_by"] = gaps.idxmax(axis=1).where(gaps.max(axis=1) > 0, "")
     change = frame["nps_recent"] - frame["nps_before"]
     frame["trend_arrow"] = ["▲" if c > 0 else "▼" if c < 0 else "→" if c == 0 else "" for c in change.fillna(math.nan)]
-    frame["at_risk_reasons"] = [
-        "; ".join(f"{name} {scores.loc[i, name]:.0f}/100" for name in HEALTH_COMPONENTS if scores.loc[i, name] < AT_RISK_BELOW)
-        for i in frame.index
-    ]
+    # At-risk reasons, "name score/100" joined by "; ", built a component (column) at a time.
+    reasons = pd.Series("", index=frame.index)
+    for name in HEALTH_COMPONENTS:
+        low = scores[name] < AT_RISK_BELOW
+        reasons[low] += scores.loc[low, name].map(f"{name} {{:.0f}}/100; ".format).astype(str)
+    frame["at_risk_reasons"] = reasons.str.removesuffix("; ")
     return frame.sort_values("health", ignore_index=True)
 
 

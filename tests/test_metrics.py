@@ -408,3 +408,69 @@ def test_filter_options_come_from_the_loaded_data(con):
     assert options["segments"] == ["Enterprise", "Mid-Market", "SMB"]
     assert options["teams"] == ["Cloud Delivery", "Data & AI"]
     assert options["reps"] == ["Rita Rep", "Sam Seller"]
+
+
+# --- Scopes and intervals behind the fast paths -------------------------------------------------
+
+def test_a_query_without_dimension_filters_reads_no_other_table():
+    # the scope clauses cost more than the metric queries at scale 400 when carried unused
+    assert Filters(Period(date(2025, 1, 1), date(2025, 3, 31))).scope("deal") == ("TRUE", [])
+    sql, params = Filters(segments=("SMB",), reps=("Rita Rep",)).scope("project")
+    assert "dim_account" in sql and "fct_opportunity" not in sql and "fct_project" not in sql
+    assert params == [["SMB"], ["Rita Rep"]]
+
+
+def test_within_binds_the_period_before_the_scope():
+    q1 = Period(date(2025, 1, 1), date(2025, 3, 31))
+    assert Filters(q1, teams=("Data & AI",)).within("escalation", "opened") == (
+        "opened BETWEEN ? AND ? AND project_id IN (SELECT project_id FROM fct_project WHERE list_contains(?, delivery_team))",
+        [date(2025, 1, 1), date(2025, 3, 31), ["Data & AI"]])
+
+
+@pytest.mark.parametrize("confidence", [0.95, 0.90, 0.99])
+def test_wilson_interval_equals_statsmodels(confidence):
+    import numpy as np
+    from statsmodels.stats.proportion import proportion_confint
+
+    trials = np.repeat(np.arange(1, 60), 60)
+    successes = np.concatenate([np.arange(60)] * 59) % (trials + 1)
+    expected = proportion_confint(successes, trials, alpha=1 - confidence, method="wilson")
+    for ours, theirs in zip(metrics.wilson_interval(successes, trials, confidence), expected):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-12)
+
+
+def test_nps_interval_uses_the_normal_quantile_of_scipy():
+    from scipy.stats import norm
+
+    nps, low, high = metrics.nps_interval([50, 3], [20, 1], [100, 7], confidence=0.9)
+    share, spread = 0.3, norm.ppf(0.95) * (0.7 - 0.3**2) ** 0.5 / 10
+    assert (low[0], high[0]) == pytest.approx((100 * (share - spread), 100 * (share + spread)), rel=1e-12)
+
+
+@pytest.mark.parametrize("values", [[1.0, 2.0, 4.0], [0.1] * 2 + [0.3], [-5.0, 17.5, 3.25, 8.0, 8.0, 1e-3], list(range(200))])
+def test_mean_interval_equals_statsmodels(values):
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    mean, low, high = metrics.mean_interval(values)
+    assert (low, high) == pytest.approx(DescrStatsW(values).tconfint_mean(alpha=0.05), rel=1e-12)
+    assert mean == pytest.approx(sum(values) / len(values), rel=1e-12)
+
+
+def test_mean_interval_needs_two_different_values_for_a_spread():
+    import math
+
+    assert all(math.isnan(x) for x in metrics.mean_interval([]))
+    assert metrics.mean_interval([3.0])[0] == 3 and math.isnan(metrics.mean_interval([3.0])[1])
+    assert metrics.mean_interval([2.0, 2.0]) == (2, 2, 2)
+
+
+def test_health_lists_every_at_risk_component_in_order():
+    import pandas as pd
+
+    facts = pd.DataFrame([{"nps_12m": -30, "nps_recent": None, "nps_before": None, "open_escalations": 3,
+                           "recent_escalations": 1, "margin_12m": 0.40, "days_since_activity": 400},
+                          {"nps_12m": 50, "nps_recent": 50, "nps_before": 50, "open_escalations": 0,
+                           "recent_escalations": 0, "margin_12m": 0.40, "days_since_activity": 1}])
+    # satisfaction 35; escalations 100 - 75 - 10 = 15; engagement 0; the second account is healthy
+    reasons = metrics.health_scores(facts).set_index("nps_12m")["at_risk_reasons"]
+    assert reasons.to_dict() == {-30: "satisfaction 35/100; escalations 15/100; engagement 0/100", 50: ""}
