@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, exports, filters, format
+from ui import charts, data, drill, exports, filters, format
 from ui.format import delta, money, money_delta, number, pct
 
 # The metrics this page shows: its Definitions expander and every export explain them.
@@ -40,19 +40,24 @@ row[4].metric("Median cycle (days)", number(delivery.get("median_cycle_days")),
 st.caption(filters.in_force(chosen, previous))
 
 left, right = st.columns(2)
-exports.show_chart(charts.source_win_rate_bars(table), table, "Win rate delivery vs other sources", stamp, left, definitions=DEFINED)
+by_source = exports.show_chart(charts.source_win_rate_bars(table), table, "Win rate delivery vs other sources", stamp, left,
+                               definitions=DEFINED, select_key="win-source")
 exports.show_chart(charts.interval_bars(table, "source", "margin", "Delivered margin of the projects that followed", "delivered margin",
                                         charts.SOURCE_COLOURS, low="margin", high="margin", n="delivered_deals", text_format="{:.1%}", y_range=None),
                    table, "Margin delivery vs other sources", stamp, right, definitions=DEFINED)
 st.caption(f"n under each bar: closed deals (win rate), deals with delivered projects (margin); whiskers are 95% Wilson "
-           f"intervals; the margin is pooled over the projects (no interval); groups under {charts.SMALL_N} are greyed.")
+           f"intervals; the margin is pooled over the projects (no interval); groups under {charts.SMALL_N} are greyed. "
+           "Click a win-rate bar to list its deals.")
+drill.rows_behind(by_source, table, lambda bar: data.query(metrics.deals_behind, chosen, "source", bar["source"]),
+                  lambda bar: f"Deals from {bar['source']} closing in the period", stamp, "win-source")
 
 st.subheader("Who brings them")
 by_team, by_person = st.columns(2)
 teams = data.query(metrics.delivery_leads_by, chosen, "team")
 people = data.query(metrics.delivery_leads_by, chosen, "person")
-exports.show_chart(charts.interval_bars(teams, "team", "win_rate", "Delivery leads' win rate by the referrer's team", "won / closed", n="closed"),
-                   teams, "Delivery leads by team", stamp, by_team, definitions=DEFINED)
+by_team_click = exports.show_chart(
+    charts.interval_bars(teams, "team", "win_rate", "Delivery leads' win rate by the referrer's team", "won / closed", n="closed"),
+    teams, "Delivery leads by team", stamp, by_team, definitions=DEFINED, select_key="win-team")
 exports.show_table(people, "Delivery leads by person", stamp, by_person, definitions=DEFINED, hide_index=True, column_config={
     "win_rate": st.column_config.NumberColumn("win rate", format="percent"),
     "ci_low": st.column_config.NumberColumn("95% low", format="percent"),
@@ -60,6 +65,8 @@ exports.show_table(people, "Delivery leads by person", stamp, by_person, definit
     "margin": st.column_config.NumberColumn("margin", format="percent"),
     "net_sales": st.column_config.NumberColumn("net sales", format="compact"),
 })
+drill.rows_behind(by_team_click, teams, lambda bar: data.query(metrics.deals_behind, chosen, "team", bar["team"]),
+                  lambda bar: f"Delivery-sourced deals referred by {bar['team']}", stamp, "win-team")
 
 st.subheader("Trend by quarter")
 quarters = data.query(metrics.lead_sources_by_quarter, chosen)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, exports, filters, format
+from ui import charts, data, drill, exports, filters, format
 from ui.format import delta, number, pct
 
 # The metrics this page shows: its Definitions expander and every export explain them.
@@ -38,28 +38,35 @@ for by in ("severity", "category"):
     st.subheader(f"By {by}")
     table = data.query(metrics.escalation_breakdown, chosen, by)
     count, share_chart = st.columns(2)
-    exports.show_chart(charts.interval_bars(table, by, "per_active_project", f"Escalations per active project by {by}", "escalations / active project",
-                                            low="per_active_project", high="per_active_project", n="escalations", tickformat=".2f",
-                                            text_format="{:.2f}", y_range=None),
-                       table, f"Escalations per active project by {by}", stamp, count, definitions=DEFINED)
+    clicked = exports.show_chart(
+        charts.interval_bars(table, by, "per_active_project", f"Escalations per active project by {by}", "escalations / active project",
+                             low="per_active_project", high="per_active_project", n="escalations", tickformat=".2f",
+                             text_format="{:.2f}", y_range=None),
+        table, f"Escalations per active project by {by}", stamp, count, definitions=DEFINED, select_key=f"per-project-{by}")
     exports.show_chart(charts.interval_bars(table, by, "sales_share", f"Share with sales involved by {by}", "escalations with sales involved",
                                             low="sales_ci_low", high="sales_ci_high", n="escalations"),
                        table, f"Sales involved by {by}", stamp, share_chart, definitions=DEFINED)
+    drill.rows_behind(clicked, table, lambda bar: data.query(metrics.escalations_behind, chosen, by, bar[by]),
+                      lambda bar: f"Escalations of {by} {bar[by]} opened in the period", stamp, f"per-project-{by}")
     exports.show_table(table[[by, "escalations", "still_open", "median_hours_to_resolve", "per_active_project", "sales_share"]],
                        f"Escalations by {by}", stamp, definitions=DEFINED, hide_index=True)
+    st.caption("Click a bar of escalations per project to list them.")
 
 st.subheader("What followed: with and without sales involved")
 # Escalations opened a window earlier, so that the 12 months after them fall in the period.
 opened = metrics.answers_followed_into(chosen, metrics.AFTERMATH_MONTHS)
 after = charts.with_involvement(data.query(metrics.escalation_aftermath, opened))
 left, right = st.columns(2)
-exports.show_chart(charts.aftermath_rebusiness_bars(after), after, "Re-business after escalations", stamp, left, definitions=DEFINED)
+followed = exports.show_chart(charts.aftermath_rebusiness_bars(after), after, "Re-business after escalations", stamp, left, definitions=DEFINED)
 exports.show_chart(charts.interval_bars(after, "involvement", "next_nps", "NPS of the account's next answer", "NPS (−100..100)", charts.INVOLVEMENT_COLOURS,
                                         low="next_nps_ci_low", high="next_nps_ci_high", n="next_answers", tickformat=".0f",
                                         text_format="{:.0f}", y_range=(-100, 100)),
                    after, "Next NPS after escalations", stamp, right, definitions=DEFINED)
 st.caption(f"Escalations opened {filters.describe(opened.period)}, so that their next 12 months fall in the period. "
            "n under each bar: escalations whose 12 months are complete (re-business) and escalations followed by an NPS "
-           f"answer within 12 months (next NPS); whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed.")
+           f"answer within 12 months (next NPS); whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed. "
+           "Click a re-business bar to list its escalations.")
+drill.rows_behind(followed, after, lambda bar: data.query(metrics.escalations_behind, opened, "sales_involved", bool(bar["sales_involved"])),
+                  lambda bar: f"Escalations with {bar['involvement']}, opened {filters.describe(opened.period)}", stamp, "aftermath")
 
 format.definitions(*DEFINED)

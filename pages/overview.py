@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, exports, filters, format
+from ui import charts, data, drill, exports, filters, format
 from ui.format import delta, money, money_delta, number, pct
 
 st.title("Overview")
@@ -41,16 +41,16 @@ st.subheader("Does satisfaction bring the next deal?")
 answered = metrics.answers_followed_into(chosen, 12)
 link = data.query(metrics.rebusiness_by_nps_category, answered, months=12)
 stamp = filters.stamp(chosen, data_date)
-exports.show_chart(
-    charts.nps_link_bars(link),
-    link, "Re-business within 12 months of an NPS answer", stamp,
-)
+clicked = exports.show_chart(charts.nps_link_bars(link), link, "Re-business within 12 months of an NPS answer", stamp,
+                             select_key="link_bars")
+drill.rows_behind(clicked, link, lambda bar: data.query(metrics.answers_behind, answered, 12, "nps_category", bar["category"]),
+                  lambda bar: f"The {bar['category']} answers behind the bar", stamp, "link_bars")
 st.caption(
     f"n = {link['n'].sum():,} NPS answers with a complete 12-month window"
     + (f", given {filters.describe(answered.period)} so that their next 12 months fall in the period" if answered.period.start else "")
     + f"; whiskers are 95% Wilson intervals; "
     f"groups under {charts.SMALL_N} answers are greyed. Answers from one account are not independent: "
-    "read the intervals as a lower bound on the uncertainty."
+    "read the intervals as a lower bound on the uncertainty. Click a bar to list its answers."
 )
 
 st.subheader("Monthly trend")

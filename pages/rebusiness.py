@@ -4,7 +4,7 @@ deal was sold show in how it was delivered and how the client felt afterwards?""
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, exports, filters, format
+from ui import charts, data, drill, exports, filters, format
 from ui.format import delta, money, money_delta, pct
 
 # The metrics this page shows: its Definitions expander and every export explain them.
@@ -31,18 +31,21 @@ st.caption(filters.in_force(chosen, previous))
 st.subheader("Re-business against first-time business")
 split = data.query(metrics.rebusiness_vs_first_time, chosen)
 left, right = st.columns(2)
-exports.show_chart(charts.business_margin_bars(split), split, "Margin re-business vs first-time", stamp, left, definitions=DEFINED)
+by_business = exports.show_chart(charts.business_margin_bars(split), split, "Margin re-business vs first-time", stamp, left, definitions=DEFINED)
 exports.show_table(split.assign(won_amount=split["won_amount"].map(money), margin=split["margin"].map(pct)),
                    "Re-business vs first-time business", stamp, right, definitions=DEFINED, hide_index=True)
-right.caption("n under each bar = projects completed in the period; whiskers are the 95% t-interval of the mean project margin.")
+right.caption("n under each bar = projects completed in the period; whiskers are the 95% t-interval of the mean project margin. "
+              "Click a bar to list its projects.")
+drill.rows_behind(by_business, split, lambda bar: data.query(metrics.projects_behind, chosen, "business", bar["business"]),
+                  lambda bar: f"{bar['business'].capitalize()} projects completed in the period", stamp, "business")
 
 st.subheader("Sold vs delivered, by the sales rep who sold it")
 reps = data.query(metrics.sold_vs_delivered_by_rep, chosen)
 left, right = st.columns(2)
-exports.show_chart(charts.interval_bars(reps, "sales_rep", "budget_variance", "Budget variance of the projects each rep sold",
-                                        "actual / budget cost − 1", low="variance_ci_low", high="variance_ci_high",
-                                        text_format="{:+.1%}", y_range=None),
-                   reps, "Budget variance by sales rep", stamp, left, definitions=DEFINED)
+by_rep = exports.show_chart(charts.interval_bars(reps, "sales_rep", "budget_variance", "Budget variance of the projects each rep sold",
+                                                 "actual / budget cost − 1", low="variance_ci_low", high="variance_ci_high",
+                                                 text_format="{:+.1%}", y_range=None),
+                            reps, "Budget variance by sales rep", stamp, left, definitions=DEFINED, select_key="variance-rep")
 exports.show_chart(charts.interval_bars(reps, "sales_rep", "nps_after", f"NPS within {metrics.FOLLOWED_MONTHS} months after those projects",
                                         "NPS (−100..100)", low="nps_after_ci_low", high="nps_after_ci_high", n="answers_after",
                                         tickformat=".0f", text_format="{:.0f}", y_range=(-100, 100)),
@@ -54,7 +57,9 @@ exports.show_table(reps, "Sold vs delivered by sales rep", stamp, definitions=DE
     "nps_after": st.column_config.NumberColumn("NPS after", format="%.0f"),
 })
 st.caption(f"n = projects completed in the period (variance, slip) and NPS answers after them (NPS); whiskers are 95% "
-           f"intervals; reps under {charts.SMALL_N} are greyed.")
+           f"intervals; reps under {charts.SMALL_N} are greyed. Click a budget-variance bar to list that rep's projects.")
+drill.rows_behind(by_rep, reps, lambda bar: data.query(metrics.projects_behind, chosen, "sales_rep", bar["sales_rep"]),
+                  lambda bar: f"Projects sold by {bar['sales_rep']}, completed in the period", stamp, "variance-rep")
 
 split_reports = data.query(metrics.sold_vs_delivered_by_status_reports, chosen)
 if len(split_reports) == 2:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, exports, filters, format
+from ui import charts, data, drill, exports, filters, format
 from ui.format import money, pct
 
 # The metrics this page shows: its Definitions expander and every export explain them.
@@ -26,8 +26,8 @@ st.caption(f"Answers given {filters.describe(answered.period)}, so that their ne
 def outcome_charts(by: str, colours: dict | None, label: str) -> None:
     table = data.query(metrics.outcome_by_group, answered, months, by)
     rate, amount, margin = st.columns(3)
-    exports.show_chart(charts.interval_bars(table, "group", "rate", f"Re-business within {months} months", "answers followed by re-business", colours),
-                       table, f"Re-business rate by {label} ({months} m)", stamp, rate, definitions=DEFINED)
+    clicked = exports.show_chart(charts.interval_bars(table, "group", "rate", f"Re-business within {months} months", "answers followed by re-business", colours),
+                                 table, f"Re-business rate by {label} ({months} m)", stamp, rate, definitions=DEFINED, select_key=f"rate-{by}")
     exports.show_chart(charts.interval_bars(table, "group", "amount", "Re-business amount per answer", "mean won amount (CRM currency)", colours,
                                             low="amount_ci_low", high="amount_ci_high", tickformat=",.0f", text_format="{:,.0f}", y_range=None),
                        table, f"Re-business amount by {label} ({months} m)", stamp, amount, definitions=DEFINED)
@@ -35,7 +35,9 @@ def outcome_charts(by: str, colours: dict | None, label: str) -> None:
                                             low="margin_ci_low", high="margin_ci_high", n="n_margin", text_format="{:.1%}", y_range=None),
                        table, f"Re-business margin by {label} ({months} m)", stamp, margin, definitions=DEFINED)
     st.caption(f"n = {table['n'].sum():,} answers ({table['n_margin'].sum():,} with delivered re-business for the margin); "
-               f"whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed.")
+               f"whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed. Click a re-business bar to list its answers.")
+    drill.rows_behind(clicked, table, lambda bar: data.query(metrics.answers_behind, answered, months, by, bar["group"]),
+                      lambda bar: f"The {bar['group']} answers behind the bar ({months} m)", stamp, f"rate-{by}")
 
 
 st.subheader("By NPS category")

@@ -1108,3 +1108,87 @@ def account_timeline(con, account_id: str) -> pd.DataFrame:
            ORDER BY day, kind, ref""",
         [account_id] * 6,
     ).df()
+
+
+# --- Drill-down: the rows behind one bar of a chart ------------------------------------------------
+# Each lists what its chart counts, with the same filters, so a bar's n is the list's length.
+
+def _named(con, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its accounts' names next to their ids (a drill-down list opens accounts by name)."""
+    names = con.execute("SELECT account_id, account_name FROM dim_account").df()
+    named = frame.merge(names, on="account_id", how="left")
+    return named[["account_name"] + [c for c in frame.columns]]
+
+
+def answers_behind(con, filters: Filters | Period, months: int, by: str, group: str) -> pd.DataFrame:
+    """The answers of one NPS category (or CSAT band) counted by ``outcome_by_group`` and
+    ``rebusiness_by_nps_category``, with what followed each, oldest first."""
+    survey_type, _ = ANSWER_GROUPINGS[by]
+    answers = _answer_outcomes(con, Filters.of(filters), months, survey_type)
+    chosen = answers[answers[by] == group].sort_values(["answer_date", "response_id"])
+    return _named(con, chosen[["account_id", "response_id", "answer_date", "score", "deals", "amount", "delivered_margin"]]
+                  .rename(columns={"deals": f"deals_within_{months}m", "amount": f"amount_within_{months}m"}))
+
+
+# Deal groupings that drill: the SQL of their group, and which deals they count (as _deal_groups).
+_SOURCE = "CASE WHEN lead_source = 'delivery' THEN 'delivery' ELSE 'other sources' END"
+DEAL_GROUPINGS = {"source": (_SOURCE, "TRUE"), **{by: (sql, "o.lead_source = 'delivery'") for by, sql in LEAD_GROUPS.items()}}
+
+
+def deals_behind(con, filters: Filters | Period, by: str, group: str) -> pd.DataFrame:
+    """The deals closing in the period behind one bar of ``delivery_vs_other_sources`` (by
+    "source") or ``delivery_leads_by`` (by "team" or "person"), latest first."""
+    filters = Filters.of(filters)
+    group_sql, counted = DEAL_GROUPINGS[by]
+    where, params = filters.within("deal", "close_date")
+    frame = con.execute(
+        f"""SELECT opportunity_id, account_id, owner AS sales_rep, lead_source, referred_by, stage, is_won,
+                   close_date, CAST(amount AS DOUBLE) AS amount, cycle_days,
+                   CAST(delivered_revenue - delivered_cost AS DOUBLE) / NULLIF(CAST(delivered_revenue AS DOUBLE), 0) AS delivered_margin
+            FROM mart_opportunity AS o
+            WHERE {counted} AND {group_sql} = ? AND {where}
+            ORDER BY close_date DESC, opportunity_id""",
+        [group] + params,
+    ).df()
+    return _named(con, frame)
+
+
+# Escalation groupings that drill: ESCALATION_GROUPS, and sales involvement (escalation_aftermath).
+_ESCALATION_DRILLS = {**ESCALATION_GROUPS, "sales_involved": "COALESCE(sales_involved, FALSE)"}
+
+
+def escalations_behind(con, filters: Filters | Period, by: str, group) -> pd.DataFrame:
+    """The escalations opened in the period behind one bar of ``escalation_breakdown`` (by
+    severity or category) or ``escalation_aftermath`` (by sales_involved: True/False), latest first."""
+    filters = Filters.of(filters)
+    where, params = filters.within("escalation", "CAST(opened_at AS DATE)")
+    frame = con.execute(
+        f"""SELECT escalation_id, account_id, project_id, opened_at, resolved_at, severity, category, sales_involved,
+                   hours_to_resolve
+            FROM mart_escalation
+            WHERE {_ESCALATION_DRILLS[by]} = ? AND {where}
+            ORDER BY opened_at DESC, escalation_id""",
+        [bool(group) if by == "sales_involved" else group] + params,
+    ).df()
+    return _named(con, frame)
+
+
+# Project groupings that drill: re-business or not (rebusiness_vs_first_time), the rep who sold it (sold_vs_delivered_by_rep).
+_PROJECT_DRILLS = {"business": "CASE WHEN COALESCE(is_rebusiness, FALSE) THEN 're-business' ELSE 'first-time business' END",
+                   "sales_rep": "COALESCE(sold_by, 'unknown')"}
+
+
+def projects_behind(con, filters: Filters | Period, by: str, group: str) -> pd.DataFrame:
+    """The projects completed in the period behind one bar of ``rebusiness_vs_first_time`` (by
+    "business") or ``sold_vs_delivered_by_rep`` (by "sales_rep"), latest first."""
+    filters = Filters.of(filters)
+    where, params = filters.within("project", "actual_end_date")
+    frame = con.execute(
+        f"""SELECT project_id, account_id, sold_by AS sales_rep, delivery_team, delivery_manager, actual_end_date,
+                   CAST(revenue AS DOUBLE) AS revenue, margin, budget_variance, schedule_slip_days
+            FROM mart_project
+            WHERE {_PROJECT_DRILLS[by]} = ? AND is_delivered AND {where}
+            ORDER BY actual_end_date DESC, project_id""",
+        [group] + params,
+    ).df()
+    return _named(con, frame)

@@ -302,6 +302,26 @@ def test_a_click_on_an_account_in_the_win_win_matrix_opens_it_with_the_filters_k
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
+def test_a_click_on_a_bar_lists_the_rows_behind_it_and_a_row_opens_its_account(page, app_url, demo_db):
+    with warehouse.connect_readonly(demo_db) as con:
+        link = metrics.rebusiness_by_nps_category(con, metrics.answers_followed_into(Period(), 12), months=12)
+    page.goto(f"{app_url}/?period=All+time")
+    expect_rendered(page)
+    bar = page.get_by_test_id("stPlotlyChart").first.locator(".barlayer .point").nth(2)  # detractors
+    box = bar.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8)
+    detractors = int(link.set_index("category").loc["detractor", "n"])
+    expect(page.get_by_text(f"The detractor answers behind the bar: {detractors:,} rows")).to_be_visible(timeout=RENDER_MS)
+    rows = page.get_by_test_id("stDataFrame").first
+    expect(rows).to_be_visible()
+    grid = rows.bounding_box()
+    page.mouse.click(grid["x"] + 18, grid["y"] + 52)  # the first row's selection box (rows are 35 px, under a header)
+    expect(page).to_have_url(re.compile(rf"/{page_path('account')}\?.*account=[^&]+"), timeout=RENDER_MS)
+    assert "period=All+time" in page.url
+    expect(page.get_by_role("heading", name="Timeline")).to_be_visible(timeout=RENDER_MS)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
 def test_the_sidebar_filters_stay_in_the_url_and_the_widgets_from_page_to_page(page, browser, app_url):
     # Another session's page switches first: Streamlit's own menu then lost them (issue 6).
     other = browser.new_page()

@@ -49,12 +49,14 @@ def show_chart(figure: go.Figure, table: pd.DataFrame, name: str, stamp: str, co
 
 
 def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, definitions: Iterable[str] = (),
-               **dataframe_options) -> None:
-    """Show ``table``; under it, an Export menu: CSV (+ its note), XLSX or Parquet."""
+               **dataframe_options):
+    """Show ``table``; under it, an Export menu: CSV (+ its note), XLSX or Parquet. Returns what
+    st.dataframe returns (the row selection, when ``on_select`` is given)."""
     place = container or st
-    place.dataframe(table, **dataframe_options)
+    shown = place.dataframe(table, **dataframe_options)
     menu = place.popover("Export", icon=":material/download:", help=f"{name} · {stamp}")
     _offer(menu, name, stamp, _table_files(table, name, stamp, definitions_used(table, definitions)))
+    return shown
 
 
 def _table_files(table: pd.DataFrame, name: str, stamp: str, used: dict[str, str]) -> dict:
