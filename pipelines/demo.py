@@ -89,6 +89,9 @@ SEGMENT_WEIGHT = [3.0, 1.6, 1.0]
 REGIONS = ["EMEA", "North America", "APAC", "LATAM"]
 REGION_SHARE = [0.4, 0.35, 0.15, 0.1]
 TEAMS = ["Cloud Delivery", "Data & AI", "Managed Services", "Security", "ERP"]
+# The sellers' sales teams (the CRM export's "Owner Role"): seller i is in team i mod 4, so the
+# teams take no random draw and a seed gives every other value it gave before they existed.
+SALES_TEAMS = ["Enterprise East", "Enterprise West", "Mid-market", "SMB desk"]
 OFFERINGS = ["Cloud migration", "Data platform", "Managed service", "Security review", "ERP rollout",
              "Analytics pilot", "Support renewal", "Integration"]
 # Vendor lead sources (as Salesforce picklists hold them), their canonical source, their share.
@@ -141,7 +144,8 @@ def write_demo(out: Path, scale: float = 1, seed: int = 7, progress: Progress = 
     for name, frame in [("accounts", accounts), ("opportunities", opportunities), ("projects", projects),
                         ("activities", activities), ("escalations", escalations), ("nps", nps), ("csat", csat)]:
         con.register(name, frame)
-    con.register("people", pd.DataFrame({"person": np.arange(len(people["name"])), "person_name": people["name"]}))
+    con.register("people", pd.DataFrame({"person": np.arange(len(people["name"])), "person_name": people["name"],
+                                         "sales_team": people["sales_team"]}))
     exports = [
         ("salesforce_accounts.csv", ACCOUNTS_SQL, [], True, SALESFORCE_FOOTER),
         ("salesforce_opportunities.csv", OPPORTUNITIES_SQL, [], True, SALESFORCE_FOOTER),
@@ -175,6 +179,7 @@ def _people(rng, scale: float) -> dict:
         "sellers": index[:sellers],
         "managers": index[sellers:sellers + managers],
         "delivery": index[sellers + managers:],
+        "sales_team": np.where(index < sellers, np.asarray(SALES_TEAMS, dtype=object)[index % len(SALES_TEAMS)], None),
         "team": rng.integers(0, len(TEAMS), total),
         "diligent": rng.random(total) < DILIGENT_SELLER_SHARE,
     }
@@ -376,6 +381,7 @@ def _pick(values: list[str], index: str) -> str:
 DAY = f"(DATE '{START.isoformat()}' + CAST({{0}} AS INTEGER))"
 SECOND = f"(TIMESTAMP '{START.isoformat()} 00:00:00' + to_seconds(CAST({{0}} AS BIGINT)))"
 PERSON = "(SELECT person_name FROM people WHERE person = {0})"
+SALES_TEAM = "(SELECT sales_team FROM people WHERE person = {0})"
 SALESFORCE_DATE = "strftime({0}, '%-m/%-d/%Y')"
 
 ACCOUNTS_SQL = f"""
@@ -386,7 +392,8 @@ SELECT {PERSON.format('manager')} AS "Account Owner", {_fill(ACCOUNT_NAME, 'acco
 FROM accounts ORDER BY account"""
 
 OPPORTUNITIES_SQL = f"""
-SELECT {PERSON.format('owner')} AS "Opportunity Owner", {_fill(ACCOUNT_NAME, 'account')} AS "Account Name",
+SELECT {PERSON.format('owner')} AS "Opportunity Owner", {SALES_TEAM.format('owner')} AS "Owner Role",
+       {_fill(ACCOUNT_NAME, 'account')} AS "Account Name",
        {ACCOUNT_ID.format('account')} AS "Account ID",
        {_fill(ACCOUNT_NAME, 'account')} || ' - ' || {_pick(OFFERINGS, 'offering')} AS "Opportunity Name",
        '0065g' || lpad(CAST(opportunity AS VARCHAR), 10, '0') || 'AAA' AS "Opportunity ID",

@@ -49,6 +49,7 @@ CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
     },
     "fct_opportunity": {
         "opportunity_id": "VARCHAR", "account_id": "VARCHAR", "owner": "VARCHAR",
+        "sales_team": "VARCHAR",  # the owner's team (a Salesforce role, a HubSpot team); optional
         "stage": "VARCHAR", "is_won": "BOOLEAN", "is_closed": "BOOLEAN",
         "created_date": "DATE", "close_date": "DATE", "amount": "DECIMAL(18,2)",
         "lead_source": "VARCHAR", "referred_by": "VARCHAR", "deal_type": "VARCHAR",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 
 import pytest
@@ -29,6 +30,29 @@ def test_the_same_seed_writes_the_same_bytes(tmp_path):
     demo.write_demo(tmp_path / "c", scale=0.1, seed=6)
     assert digests(tmp_path / "a") == digests(tmp_path / "b")
     assert digests(tmp_path / "a") != digests(tmp_path / "c")
+
+
+def test_the_sales_teams_take_no_random_draw(tmp_path, monkeypatch):
+    # Other teams change the "Owner Role" column and nothing else: every other value of a seed
+    # (and so the planted effects) is what it was before the teams existed.
+    demo.write_demo(tmp_path / "a", scale=0.1, seed=5)
+    monkeypatch.setattr(demo, "SALES_TEAMS", ["Only team"])
+    demo.write_demo(tmp_path / "b", scale=0.1, seed=5)
+    a, b = digests(tmp_path / "a"), digests(tmp_path / "b")
+    assert [name for name in a if a[name] != b[name]] == ["salesforce_opportunities.csv"]
+    rows_a, rows_b = (list(csv.DictReader((tmp_path / side / "salesforce_opportunities.csv").read_text().splitlines()))
+                      for side in "ab")
+    assert {row["Owner Role"] for row in rows_b if row["Opportunity ID"]} == {"Only team"}
+    assert [{k: v for k, v in row.items() if k != "Owner Role"} for row in rows_a] == [
+        {k: v for k, v in row.items() if k != "Owner Role"} for row in rows_b]
+
+
+def test_every_seller_is_in_one_sales_team_and_the_warehouse_has_them(demo_db, reader):
+    con = reader(demo_db)
+    teams = con.execute("SELECT sales_team, count(DISTINCT owner) FROM fct_opportunity GROUP BY 1 ORDER BY 1").fetchall()
+    assert [team for team, _ in teams] == sorted(demo.SALES_TEAMS)  # no deal without a team
+    assert sum(sellers for _, sellers in teams) == con.execute("SELECT count(DISTINCT owner) FROM fct_opportunity").fetchone()[0]
+    assert con.execute("SELECT count(*) FROM mart_project WHERE sold_by_team IS NULL").fetchone() == (0,)
 
 
 def data_rows(path, header_rows: int) -> int:

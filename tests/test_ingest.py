@@ -310,6 +310,16 @@ def test_a_warehouse_from_before_mapping_hashes_is_upgraded_and_keeps_its_rows(d
     assert len(logged) == 8 and logged[-1] == ("more_accounts.csv", True) and not any(hashed for _, hashed in logged[:-1])
 
 
+def test_a_warehouse_from_before_sales_teams_keeps_its_deals_with_no_team(db, tmp_path, reader):
+    built_before(db, "fct_opportunity.sales_team")
+    more = tmp_path / "more_accounts.csv"
+    more.write_text((WORLD / "salesforce_accounts.csv").read_text().replace("ACME01", "ACME09"))
+    ingest([more], db=db)
+    con = reader(db)  # the build that loaded the deals had no team column
+    assert con.execute("SELECT count(*), count(sales_team) FROM fct_opportunity").fetchone() == (7, 0)
+    assert con.execute("SELECT count(*), count(sales_team) FROM mart_opportunity").fetchone() == (7, 0)
+
+
 def test_a_file_loaded_before_mapping_hashes_is_read_anew_once_then_skipped(db, reader):
     built_before(db, "load_log.mapping_sha256")
     deals = WORLD / "salesforce_opportunities.csv"
@@ -320,6 +330,14 @@ def test_a_file_loaded_before_mapping_hashes_is_read_anew_once_then_skipped(db, 
     before = digest(db)
     assert ingest([deals], db=db)[0].skipped
     assert digest(db) == before
+
+
+def test_a_reread_old_file_fills_the_column_the_upgrade_added(db, reader):
+    built_before(db, "load_log.mapping_sha256", "fct_opportunity.sales_team")
+    result = ingest([WORLD / "salesforce_opportunities.csv"], db=db)[0]
+    assert (result.inserted, result.updated, result.unchanged) == (0, 7, 0)  # each deal gains its team
+    teams = reader(db).execute("SELECT owner, sales_team, count(*) FROM fct_opportunity GROUP BY ALL ORDER BY 1").fetchall()
+    assert teams == [("Rita Rep", "Mid-market", 5), ("Sam Seller", "Enterprise East", 2)]
 
 
 def test_an_outdated_warehouse_is_upgraded_even_when_no_file_is_new(db):

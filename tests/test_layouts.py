@@ -96,19 +96,20 @@ FIXTURE_ROWS = {
         "account_name": "Acme Corp", "owner": "Alex Owner", "segment": "Enterprise", "region": "EMEA",
         "website": "www.acme.com"}),
     "salesforce_opportunities": ("layouts_db", "fct_opportunity", "0065g00000OPP004AAA", {
-        "account_id": BETA, "owner": "Rita Rep", "stage": "Closed Lost", "is_won": False, "is_closed": True,
-        "created_date": dt.date(2025, 1, 10), "close_date": dt.date(2025, 4, 1), "amount": Decimal("30000.00"),
-        "lead_source": "delivery", "referred_by": "Dana Delivery", "deal_type": "existing_business"}),
+        "account_id": BETA, "owner": "Rita Rep", "sales_team": "Mid-market", "stage": "Closed Lost", "is_won": False,
+        "is_closed": True, "created_date": dt.date(2025, 1, 10), "close_date": dt.date(2025, 4, 1),
+        "amount": Decimal("30000.00"), "lead_source": "delivery", "referred_by": "Dana Delivery",
+        "deal_type": "existing_business"}),
     "salesforce_activities": ("layouts_db", "fct_activity", "00T5g00000ACT002AAA", {
         "account_id": BETA, "activity_date": dt.date(2025, 4, 15), "activity_type": "sales_meeting",
         "sales_participant": "Rita Rep", "delivery_participant": "Dana Delivery"}),
     "salesforce_contacts": ("layouts_db", "dim_contact", "0035g00000CON001AAA", {
         "account_id": GAMMA, "email": "lena.berg@acme.com", "name": "Lena Berg"}),
-    # lost: the close date is the lost time; Value 12500.5 is a bare number; no deal type field
+    # lost: the close date is the lost time; Value 12500.5 is a bare number; no deal type or team field
     "pipedrive_deals": ("layouts_db", "fct_opportunity", "102", {
-        "account_id": BETA, "owner": "Rita Rep", "stage": "Proposal Made", "is_won": False, "is_closed": True,
-        "created_date": dt.date(2025, 9, 1), "close_date": dt.date(2025, 11, 15), "amount": Decimal("12500.50"),
-        "lead_source": "partner", "referred_by": None, "deal_type": None}),
+        "account_id": BETA, "owner": "Rita Rep", "sales_team": None, "stage": "Proposal Made", "is_won": False,
+        "is_closed": True, "created_date": dt.date(2025, 9, 1), "close_date": dt.date(2025, 11, 15),
+        "amount": Decimal("12500.50"), "lead_source": "partner", "referred_by": None, "deal_type": None}),
     "kantata_projects": ("layouts_db", "fct_project", "P-000003", {
         "opportunity_id": "0065g00000OPP003AAA", "account_id": BETA, "delivery_team": "Data & AI",
         "delivery_manager": "Dev Manager", "start_date": dt.date(2025, 3, 5),
@@ -144,8 +145,8 @@ FIXTURE_ROWS = {
         "account_name": "Gamma GmbH", "owner": "Bo Owner", "segment": "SMB", "region": "EMEA",
         "website": "gamma.com"}),
     "hubspot_deals": ("hubspot_db", "fct_opportunity", HUBSPOT_IDS["0065g00000OPP004AAA"], {
-        "account_id": HUBSPOT_IDS[BETA], "owner": "Rita Rep", "stage": "Closed Lost", "is_won": False,
-        "is_closed": True, "created_date": dt.date(2025, 1, 10), "close_date": dt.date(2025, 4, 1),
+        "account_id": HUBSPOT_IDS[BETA], "owner": "Rita Rep", "sales_team": "Mid-market", "stage": "Closed Lost",
+        "is_won": False, "is_closed": True, "created_date": dt.date(2025, 1, 10), "close_date": dt.date(2025, 4, 1),
         "amount": Decimal("30000.00"), "lead_source": "delivery", "referred_by": "Dana Delivery",
         "deal_type": "existing_business"}),
     "hubspot_contacts": ("hubspot_db", "dim_contact", "51000000002", {
@@ -231,6 +232,38 @@ def test_a_later_export_updates_changed_amounts(db_name, file_name, before, afte
 @pytest.mark.parametrize("period", [metrics.Period(), metrics.Period(dt.date(2025, 1, 1), dt.date(2025, 3, 31))], ids=["all", "q1"])
 def test_two_crms_exporting_the_same_world_give_the_same_kpis(period, world_db, hubspot_db, reader):
     assert metrics.kpis(reader(hubspot_db), period) == metrics.kpis(reader(world_db), period)
+
+
+# --- Sales teams -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("db_name", ["layouts_db", "hubspot_db"])
+def test_the_sales_team_reaches_the_marts(db_name, request, reader):
+    # Rita Rep (Mid-market) sold OPP003 / HubSpot deal 9010000003, the deal of project P-000003
+    con = reader(request.getfixturevalue(db_name))
+    deal = HUBSPOT_IDS["0065g00000OPP003AAA"] if db_name == "hubspot_db" else "0065g00000OPP003AAA"
+    query = "SELECT sales_team FROM mart_opportunity WHERE opportunity_id = ?"
+    assert con.execute(query, [deal]).fetchone() == ("Mid-market",)
+    project = "SELECT sold_by, sold_by_team FROM mart_project WHERE project_id = 'P-000003'"
+    assert con.execute(project).fetchone() == ("Rita Rep", "Mid-market")
+
+
+def test_an_export_without_the_team_column_loads_with_no_team(tmp_path, reader):
+    text = (WORLD / "salesforce_opportunities.csv").read_text(encoding="utf-8")
+    for cell in ['"Owner Role"', '"Enterprise East"', '"Mid-market"']:
+        text = text.replace("," + cell, "")
+    assert "Owner Role" not in text and "Mid-market" not in text
+    export = tmp_path / "opportunities_without_roles.csv"
+    export.write_text(text, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    results = ingest([WORLD / "salesforce_accounts.csv", WORLD / "kantata_projects.csv", export], db=db)
+    deals = next(r for r in results if r.file_name == export.name)
+    assert (deals.layout, deals.inserted, deals.quarantined) == ("salesforce_opportunities", 7, 1)
+    con = reader(db)
+    assert con.execute("SELECT count(*), count(sales_team) FROM fct_opportunity").fetchone() == (7, 0)
+    assert con.execute("SELECT count(*), count(sales_team) FROM mart_opportunity").fetchone() == (7, 0)
+    # the world's 5 projects each have their deal, so their seller, but not the seller's team
+    assert con.execute("SELECT count(sold_by), count(sold_by_team) FROM mart_project").fetchone() == (5, 0)
 
 
 # --- Matching survey answers that carry only an e-mail ----------------------------------------
@@ -367,12 +400,19 @@ def test_blank_trailing_rows_are_not_rows(tmp_path):
 
 
 def test_an_xlsx_export_stages_like_the_csv_export(tmp_path):
-    # files/hubspot_deals.xlsx: hubspot_world/hubspot_deals.csv saved by Excel, dates as date cells
+    # files/hubspot_deals.xlsx: hubspot_world/hubspot_deals.csv but its "HubSpot Team" column,
+    # saved by Excel, dates as date cells
     columns = ["opportunity_id", "stage", "is_won", "created_date", "close_date", "amount", "lead_source"]
     from_xlsx = [[row[c] for c in columns] for row in stage(FILES / "hubspot_deals.xlsx", "hubspot_deals", tmp_path)]
     from_csv = [[row[c] for c in columns] for row in stage(HUBSPOT_WORLD / "hubspot_deals.csv", "hubspot_deals", tmp_path)]
     assert from_xlsx == from_csv
     assert [row[4] for row in from_xlsx].count(None) == 1  # "2025-02-30 12:00" is text in both
+
+
+def test_an_export_without_the_optional_team_column_stages_no_team(tmp_path):
+    source = adapters.prepare(FILES / "hubspot_deals.xlsx", tmp_path)
+    assert "HubSpot Team" not in adapters.header_of(source, BUNDLED["hubspot_deals"])
+    assert [row["sales_team"] for row in stage(FILES / "hubspot_deals.xlsx", "hubspot_deals", tmp_path)] == [None] * 8
 
 
 def test_an_xlsx_workbook_is_read_from_the_sheet_that_holds_the_data(tmp_path):

@@ -17,7 +17,7 @@ projects AS (
   GROUP BY opportunity_id
 )
 SELECT
-  o.opportunity_id, o.account_id, o.owner, o.stage, o.is_won, o.is_closed,
+  o.opportunity_id, o.account_id, o.owner, o.sales_team, o.stage, o.is_won, o.is_closed,
   o.created_date, o.close_date, o.amount, o.lead_source, o.referred_by, o.deal_type,
   COALESCE(o.is_won AND o.close_date > f.first_won_date, FALSE) AS is_rebusiness,
   date_diff('day', o.created_date, o.close_date) AS cycle_days,

@@ -21,6 +21,7 @@ SELECT
   CAST(p.actual_cost AS DOUBLE) / NULLIF(CAST(p.budget_cost AS DOUBLE), 0) - 1 AS budget_variance,
   date_diff('day', p.planned_end_date, p.actual_end_date) AS schedule_slip_days,
   o.owner AS sold_by,
+  o.sales_team AS sold_by_team,
   o.lead_source,
   o.referred_by,
   o.is_rebusiness,
