@@ -70,9 +70,10 @@ if len(split_reports) == 2:
                f"{silent['mean_budget_variance']:+.1%} (n = {int(silent['projects']):,}).")
 
 st.subheader("Sales governance")
-governance = data.query(metrics.sales_governance, chosen)
-exports.show_table(governance, "Sales governance by rep", stamp, definitions=DEFINED, hide_index=True)
-st.caption("Per sales rep; sort by a column to compare. There is no sales-team column in the loaded data, so "
-           "governance is shown per rep (filter by delivery team in the sidebar).")
+per = st.segmented_control("Per sales", ["rep", "team"], default="rep", key="governance_by", bind="query-params", required=True)
+governance = data.query(metrics.sales_governance, chosen, per)
+exports.show_table(governance, f"Sales governance by {per}", stamp, definitions=DEFINED, hide_index=True)
+st.caption("Sort by a column to compare. A rep's team is the one most of their deals name (the CRM's owner role or "
+           f"team); reps whose deals name none are under \"{metrics.NO_TEAM}\".")
 
 format.definitions(*DEFINED)

@@ -103,9 +103,9 @@ DEFINITIONS = {
         "account's answers within 6 months after those projects ended."
     ),
     "sales_governance": (
-        "Per sales rep in the period: status reports sent, joint engagements with delivery, sales "
-        "meetings with delivery staff present, and escalations with sales involved on the accounts they "
-        "sold to."
+        "Per sales rep (or sales team: the sum of its reps) in the period: status reports sent, joint "
+        "engagements with delivery, sales meetings with delivery staff present, and escalations with sales "
+        "involved on the accounts they sold to. A rep's team is the one most of their deals name."
     ),
     "account_health": (
         "Account health 0-100 = weighted mean of five components (weights are settings): satisfaction, "
@@ -930,9 +930,14 @@ def sold_vs_delivered_by_rep(con, filters: Filters | Period = Filters()) -> pd.D
     return frame.sort_values("n", ascending=False, ignore_index=True)
 
 
-def sales_governance(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
-    """Per sales rep in the period: status reports sent, joint engagements, sales meetings with
-    delivery staff present, and escalations with sales involved on the accounts they sold to."""
+# The team of a rep whose deals name none (a CRM export without the owner's team or role).
+NO_TEAM = "no team recorded"
+
+
+def sales_governance(con, filters: Filters | Period = Filters(), by: str = "rep") -> pd.DataFrame:
+    """Per sales rep (or per sales team: the reps' sums) in the period: status reports sent,
+    joint engagements, sales meetings with delivery staff present, and escalations with sales
+    involved on the accounts they sold to. A rep's team is the one most of their deals name."""
     filters = Filters.of(filters)
     where, params = filters.within("account", "activity_date")
     activities = con.execute(
@@ -961,6 +966,11 @@ def sales_governance(con, filters: Filters | Period = Filters()) -> pd.DataFrame
         frame = frame[frame["sales_rep"].isin(filters.reps)]
     counts = ["status_reports", "joint_engagements", "meetings_with_delivery", "escalations_with_sales"]
     frame[counts] = frame[counts].fillna(0).astype(int)
+    if by == "team":
+        teams = con.execute("SELECT owner AS sales_rep, mode(sales_team) AS sales_team FROM fct_opportunity "
+                            "WHERE sales_team IS NOT NULL GROUP BY owner").df()
+        frame = (frame.merge(teams, on="sales_rep", how="left").fillna({"sales_team": NO_TEAM})
+                 .groupby("sales_team", as_index=False).agg(reps=("sales_rep", "count"), **{c: (c, "sum") for c in counts}))
     return frame.sort_values("status_reports", ascending=False, ignore_index=True)
 
 

@@ -4,8 +4,10 @@ The fixture world (3 accounts, 8 deals, 5 projects, 3 escalations, 5 activities,
 and the arithmetic behind each expected value are written out next to each test.
 """
 
+import shutil
 from datetime import date
 
+import duckdb
 import pytest
 
 from pipelines import metrics
@@ -366,6 +368,23 @@ def test_sales_governance_by_hand(con):
     counts = ["status_reports", "joint_engagements", "meetings_with_delivery", "escalations_with_sales"]
     assert frame.loc["Sam Seller", counts].tolist() == [1, 0, 0, 0]
     assert frame.loc["Rita Rep", counts].tolist() == [0, 1, 1, 1]
+
+
+def test_sales_governance_per_team_sums_its_reps(con):
+    # Owner Role: Sam Seller's deals say Enterprise East, Rita Rep's Mid-market
+    frame = metrics.sales_governance(con, by="team").set_index("sales_team")
+    counts = ["reps", "status_reports", "joint_engagements", "meetings_with_delivery", "escalations_with_sales"]
+    assert frame.loc["Enterprise East", counts].tolist() == [1, 1, 0, 0, 0]
+    assert frame.loc["Mid-market", counts].tolist() == [1, 0, 1, 1, 1]
+
+
+def test_sales_governance_counts_a_rep_whose_deals_name_no_team_under_no_team(world_db, reader, tmp_path):
+    db = tmp_path / "no-teams.duckdb"
+    shutil.copy(world_db, db)
+    with duckdb.connect(str(db)) as writable:
+        writable.execute("UPDATE fct_opportunity SET sales_team = NULL WHERE owner = 'Rita Rep'")
+    frame = metrics.sales_governance(reader(db), by="team").set_index("sales_team")
+    assert frame.loc[metrics.NO_TEAM, ["reps", "joint_engagements"]].tolist() == [1, 1]
 
 
 # --- Account health -----------------------------------------------------------------------------

@@ -30,3 +30,12 @@ def test_a_region_filter_changes_the_figures(monkeypatch, world_db):
     at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "region": "North America"})
     shown = metrics_shown(at)
     assert (shown["Won amount"], shown["Re-business rate"]) == ("80.0k", "0.0%")
+
+
+def test_sales_governance_per_team_from_the_url(monkeypatch, world_db):
+    # Sam Seller (Enterprise East): a status report; Rita Rep (Mid-market): a joint workshop
+    at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "governance_by": "team"})
+    assert not at.exception
+    table = next(frame.value for frame in at.dataframe if "sales_team" in frame.value.columns).set_index("sales_team")
+    assert table.loc["Enterprise East", "status_reports"] == 1
+    assert table.loc["Mid-market", "joint_engagements"] == 1
