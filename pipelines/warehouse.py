@@ -214,6 +214,18 @@ def build(
             raise
 
 
+def upgrade(db: Path, lock_wait: float = LOCK_WAIT_SECONDS) -> list[tuple[str, str]]:
+    """Give a warehouse an earlier version built this version's columns, in one copy-and-swap
+    build that reads no file (the new columns stay NULL until their file is loaded again);
+    returns what was added (nothing: the file is left as it is)."""
+    with connect_readonly(db) as con:
+        missing = missing_columns(con)
+    if missing:
+        with build(db, lock_wait):
+            pass
+    return missing
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
+
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from pipelines import warehouse
 from tests.conftest import ROOT, run_app
 
 
@@ -196,3 +200,16 @@ def bars(at: AppTest, title: str) -> dict[str, tuple[float, float, float]]:
     highs = error.get("array", [0] * len(values))
     lows = error.get("arrayminus", [0] * len(values))
     return {x.split("<br>")[0]: (v, v - lo, v + hi) for x, v, lo, hi in zip(trace["x"], values, lows, highs)}
+
+
+def test_a_warehouse_an_earlier_version_built_is_upgraded_on_opening(monkeypatch, world_db, tmp_path):
+    old = tmp_path / "old.duckdb"
+    shutil.copy(world_db, old)
+    with duckdb.connect(str(old)) as con:  # as built before sales teams existed
+        con.execute("ALTER TABLE fct_opportunity DROP COLUMN sales_team")
+    at = run_app(monkeypatch, old, {"period": "All time"})
+    assert not at.exception
+    assert "Warehouse upgraded" in [status.label for status in at.status]
+    assert metrics_shown(at)["Won amount"] == "290.0k"  # nothing lost
+    with duckdb.connect(str(old), read_only=True) as con:
+        assert warehouse.missing_columns(con) == []

@@ -19,9 +19,13 @@ _build_lock = threading.Lock()
 
 
 def ensure_warehouse() -> None:
-    """Build the demo warehouse on first start unless WINWIN_DEMO=0 (then pages explain how to load)."""
+    """Build the demo warehouse on first start unless WINWIN_DEMO=0 (then pages explain how to
+    load); upgrade a warehouse an earlier version built."""
     db = warehouse.db_path()
-    if db.exists() or os.environ.get("WINWIN_DEMO", "1") == "0":
+    if db.exists():
+        _upgrade_if_older(db)
+        return
+    if os.environ.get("WINWIN_DEMO", "1") == "0":
         return
     with _build_lock:  # two browser tabs on a fresh install build it once
         if db.exists():
@@ -41,6 +45,31 @@ def ensure_warehouse() -> None:
                 return
             bar.progress(1.0, text="done")
             status.update(label="Demo warehouse ready", state="complete", expanded=False)
+
+
+@st.cache_data(show_spinner=False)
+def _missing_columns(path: str, build: tuple[int, int] | None) -> list[tuple[str, str]]:
+    """What this version writes that the build at ``path`` lacks (cached per build)."""
+    with warehouse.connect_readonly(Path(path)) as con:
+        return warehouse.missing_columns(con)
+
+
+def _upgrade_if_older(db: Path) -> None:
+    """A warehouse built by an earlier version gets this version's columns before any page
+    reads it (one atomic copy-and-swap build), so no page fails on a column it lacks."""
+    missing = _missing_columns(str(db), warehouse.build_key(db))
+    if not missing:
+        return
+    with _build_lock, st.status("Upgrading the warehouse to this version…") as status:
+        st.write("Adding " + ", ".join(f"`{table}.{column}`" for table, column in missing)
+                 + "; they fill in when their exports are loaded again.")
+        try:
+            warehouse.upgrade(db)
+        except Exception as exc:  # the pages still read the old build
+            status.update(label="Upgrading the warehouse failed", state="error", expanded=True)
+            st.error(f"Could not upgrade `{db}`: {exc}\n\nRun `python -m pipelines ingest` with your exports in a terminal to see why.")
+            return
+        status.update(label="Warehouse upgraded", state="complete", expanded=False)
 
 
 def _build_demo(db: Path, bar) -> None:
