@@ -4,7 +4,7 @@ The URL is the one source of truth: every run sets each filter widget from its p
 (``from_url``), and a change to a widget writes the URL back at once (``to_url``, its
 callback). Streamlit's own ``bind="query-params"`` does this too, but a page switch from its
 sidebar menu sometimes lost the parameters (the browser reported only some of the widgets);
-here the menu's links carry them (``page_links``), and a drill-down can set one.
+here the menu's links and the drill-down carry them (``page_links``, ``open_account``).
 app.py draws the filters once for every page (``shared_sidebar``); pages read ``current()``.
 """
 
