@@ -15,7 +15,6 @@ import calendar
 import math
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -339,23 +338,18 @@ def data_date(con) -> date | None:
 
 
 def _normal_quantile(confidence: float) -> float:
-    """The z of a two-sided ``confidence`` interval (1.96 for 95%), from the standard library."""
-    return NormalDist().inv_cdf(0.5 + confidence / 2)
+    """The z of a two-sided ``confidence`` interval (1.96 for 95%), from scipy."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + confidence / 2))
 
 
 def wilson_interval(successes, trials, confidence: float = CONFIDENCE):
-    """Wilson score interval; better than the normal one near 0 and 1 and small n.
+    """Wilson score interval (statsmodels); better than the normal one near 0 and 1 and small n."""
+    from statsmodels.stats.proportion import proportion_confint
 
-    statsmodels' ``proportion_confint(method="wilson")`` step for step (a test holds them
-    equal), written out so that a page's first render does not import scipy and statsmodels.
-    """
-    successes, trials = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
-    z = _normal_quantile(confidence)
-    share, z2 = successes / trials, z**2
-    denominator = 1 + z2 / trials
-    center = (share + z2 / (2 * trials)) / denominator
-    half_width = z * np.sqrt(share * (1.0 - share) / trials + z2 / (4.0 * trials**2)) / denominator
-    return np.clip(center - half_width, 0, 1), np.clip(center + half_width, 0, 1)
+    return proportion_confint(np.asarray(successes, dtype=float), np.asarray(trials, dtype=float),
+                              alpha=1 - confidence, method="wilson")
 
 
 def nps_interval(promoters, detractors, answers, confidence: float = CONFIDENCE):
