@@ -17,8 +17,7 @@ st.title("Accounts")
 st.caption("For team leads: each account's health from satisfaction, escalations, margin and engagement, what pulled "
            "it down, and, for one account, everything that happened to it in date order.")
 
-chosen, data_date = filters.page_filters()
-stamp = filters.stamp(chosen, data_date)
+chosen, data_date, stamp, _ = filters.page_filters()
 
 with st.expander("Health score weights"):
     st.caption("How much each component counts in the 0-100 score; they need not sum to 1.")

@@ -13,9 +13,7 @@ st.title("Delivery-generated leads")
 st.caption("Delivery staff generate leads nobody credits: how often those deals are won, for how much and at what "
            "margin, against every other lead source, and who brings them.")
 
-chosen, data_date = filters.page_filters()
-stamp = filters.stamp(chosen, data_date)
-previous = chosen.previous()
+chosen, data_date, stamp, previous = filters.page_filters()
 
 
 def split(scope) -> dict:

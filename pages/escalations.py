@@ -13,9 +13,7 @@ st.title("Escalations")
 st.caption("Escalations arrive after the deal is booked: how many there are per active project, how fast they are "
            "resolved, and whether sales being involved changes what the client does next.")
 
-chosen, data_date = filters.page_filters()
-stamp = filters.stamp(chosen, data_date)
-previous = chosen.previous()
+chosen, data_date, stamp, previous = filters.page_filters()
 
 now = data.query(metrics.kpis, chosen)["escalations"]
 before = data.query(metrics.kpis, previous)["escalations"] if previous else {}

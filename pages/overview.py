@@ -9,8 +9,7 @@ from ui.format import delta, money, money_delta, number, pct
 st.title("Overview")
 st.caption("Is delivery quality turning into profit on the next deal? Headline KPIs against the previous period.")
 
-chosen, data_date = filters.page_filters()
-previous = chosen.previous()
+chosen, data_date, stamp, previous = filters.page_filters()
 now = data.query(metrics.kpis, chosen)
 before = data.query(metrics.kpis, previous) if previous else {}
 
@@ -40,7 +39,6 @@ row[3].metric("Escalations", number(escalations["count"]), delta(escalations["co
 st.subheader("Does satisfaction bring the next deal?")
 answered = metrics.answers_followed_into(chosen, 12)
 link = data.query(metrics.rebusiness_by_nps_category, answered, months=12)
-stamp = filters.stamp(chosen, data_date)
 clicked = exports.show_chart(charts.nps_link_bars(link), link, "Re-business within 12 months of an NPS answer", stamp,
                              select_key="link_bars")
 drill.rows_behind(clicked, link, lambda bar: data.query(metrics.answers_behind, answered, 12, "nps_category", bar["category"]),

@@ -14,9 +14,7 @@ st.title("Re-business & margin")
 st.caption("Sales sells what delivery must deliver: re-business against first-time business, each sales rep's "
            "projects against budget and plan and the satisfaction that followed, and the governance behind them.")
 
-chosen, data_date = filters.page_filters()
-stamp = filters.stamp(chosen, data_date)
-previous = chosen.previous()
+chosen, data_date, stamp, previous = filters.page_filters()
 
 now = data.query(metrics.kpis, chosen)
 before = data.query(metrics.kpis, previous) if previous else {}

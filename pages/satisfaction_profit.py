@@ -13,12 +13,11 @@ st.title("Satisfaction → Profit")
 st.caption("There is no business like re-business: this page puts figures, with their n and 95% intervals, "
            "on what each survey answer was followed by on the same account.")
 
-chosen, data_date = filters.page_filters()
+chosen, data_date, stamp, _ = filters.page_filters()
 months = st.radio("Months after the answer", list(metrics.OUTCOME_WINDOWS), index=len(metrics.OUTCOME_WINDOWS) - 1,
                   horizontal=True, key="months", bind="query-params",
                   help="How long after each answer to look for the account's re-business.")
 answered = metrics.answers_followed_into(chosen, months)
-stamp = filters.stamp(chosen, data_date)
 st.caption(f"Answers given {filters.describe(answered.period)}, so that their next {months} months fall in the period "
            f"({filters.describe(chosen.period)}); only answers whose {months}-month window is complete count.")
 

@@ -25,7 +25,7 @@ import pypdf
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from benchmarks.cold_start import CHROMIUM, CHROMIUM_ARGS, answers_health, free_port, streamlit_command
+from benchmarks.cold_start import CHROMIUM, CHROMIUM_ARGS, answers_health, free_port, stop, streamlit_command
 from pipelines import metrics, report, warehouse
 from pipelines.export_files import slug
 from pipelines.metrics import Period, period_ending
@@ -75,12 +75,7 @@ def streamlit_server(db: Path, demo: bool, log: Path):
             pytest.fail(f"streamlit did not answer {url}/_stcore/health in {SERVER_START_S} s:\n{log.read_text()}")
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
 
 
 @pytest.fixture(scope="module")

@@ -170,11 +170,13 @@ def current() -> Filters:
     return chosen if chosen is not None else sidebar_filters(data.query(metrics.data_date))
 
 
-def page_filters() -> tuple[Filters, date]:
+def page_filters() -> tuple[Filters, date, str, Filters | None]:
     """What every analysis page starts from: stop with how to load when the warehouse is empty,
-    else the sidebar's filters and the data date."""
+    else the sidebar's filters, the data date, the stamp its exports carry and the filters of
+    the previous period (None when open-ended) for the deltas."""
     data.require_data()
-    return current(), data.query(metrics.data_date)
+    chosen, data_date = current(), data.query(metrics.data_date)
+    return chosen, data_date, stamp(chosen, data_date), chosen.previous()
 
 
 def in_force(chosen: Filters, previous: Filters | None) -> str:
