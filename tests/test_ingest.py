@@ -87,6 +87,28 @@ def test_a_later_export_updates_records_by_natural_key(db, tmp_path, reader):
     assert con.execute("SELECT count(*) FROM fct_opportunity").fetchone()[0] == 7
 
 
+def test_an_export_mixing_new_and_changed_records_inserts_the_new_and_updates_the_changed(db, tmp_path, reader):
+    text = (WORLD / "salesforce_opportunities.csv").read_text().replace("USD 50,000.00", "USD 55,000.00")
+    new_deal = ('"Rita Rep","Beta Ltd","0015g00000BETA01AAA","Beta extension","0065g00000OPP009AAA","Closed Won",'
+                '"USD 12,345.00","100","2/1/2025","5/1/2025","Web","Existing Business","","Mid-market"\n')
+    later = tmp_path / "opportunities_later.csv"
+    later.write_text(text.replace("\n\n", "\n" + new_deal + "\n", 1))
+    result = ingest([later], db=db)[0]
+    assert (result.inserted, result.updated, result.unchanged, result.quarantined) == (1, 1, 6, 1)
+    rows = reader(db).execute(
+        "SELECT opportunity_id, amount, source_file, source_row FROM fct_opportunity ORDER BY opportunity_id"
+    ).fetchall()
+    assert len(rows) == 8  # eight keys, each once (OPP008 is quarantined)
+    by_key = {key[len("0065g00000"):][:6]: (float(amount), source, row) for key, amount, source, row in rows}
+    assert by_key["OPP002"] == (55_000, "opportunities_later.csv", 2)
+    assert by_key["OPP009"] == (12_345, "opportunities_later.csv", 9)
+    assert by_key["OPP001"] == (100_000, "salesforce_opportunities.csv", 1)  # unchanged rows keep their lineage
+    again = tmp_path / "opportunities_again.csv"
+    again.write_text(later.read_text() + "\n")
+    repeat = ingest([again], db=db)[0]
+    assert (repeat.inserted, repeat.updated, repeat.unchanged, repeat.quarantined) == (0, 0, 8, 1)
+
+
 def test_missing_required_column_rejects_the_file_and_leaves_the_warehouse(db, tmp_path):
     broken = tmp_path / "deals.csv"
     broken.write_text((WORLD / "salesforce_opportunities.csv").read_text().replace('"Close Date"', '"Closing"'))
