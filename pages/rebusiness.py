@@ -39,12 +39,13 @@ drill.rows_behind(by_business, split, lambda bar: data.query(metrics.projects_be
 
 st.subheader("Sold vs delivered, by the sales rep who sold it")
 reps = data.query(metrics.sold_vs_delivered_by_rep, chosen)
+charted = reps.head(charts.MAX_BARS)  # the reps with the most projects; the table below lists every one
 left, right = st.columns(2)
-by_rep = exports.show_chart(charts.interval_bars(reps, "sales_rep", "budget_variance", "Budget variance of the projects each rep sold",
+by_rep = exports.show_chart(charts.interval_bars(charted, "sales_rep", "budget_variance", "Budget variance of the projects each rep sold",
                                                  "actual / budget cost − 1", low="variance_ci_low", high="variance_ci_high",
                                                  text_format="{:+.1%}", y_range=None),
                             reps, "Budget variance by sales rep", stamp, left, definitions=DEFINED, select_key="variance-rep")
-exports.show_chart(charts.interval_bars(reps, "sales_rep", "nps_after", f"NPS within {metrics.FOLLOWED_MONTHS} months after those projects",
+exports.show_chart(charts.interval_bars(charted, "sales_rep", "nps_after", f"NPS within {metrics.FOLLOWED_MONTHS} months after those projects",
                                         "NPS (−100..100)", low="nps_after_ci_low", high="nps_after_ci_high", n="answers_after",
                                         tickformat=".0f", text_format="{:.0f}", y_range=(-100, 100)),
                    reps, "NPS after projects by sales rep", stamp, right, definitions=DEFINED)
@@ -55,8 +56,9 @@ exports.show_table(reps, "Sold vs delivered by sales rep", stamp, definitions=DE
     "nps_after": st.column_config.NumberColumn("NPS after", format="%.0f"),
 })
 st.caption(f"n = projects completed in the period (variance, slip) and NPS answers after them (NPS); whiskers are 95% "
-           f"intervals; reps under {charts.SMALL_N} are greyed. Click a budget-variance bar to list that rep's projects.")
-drill.rows_behind(by_rep, reps, lambda bar: data.query(metrics.projects_behind, chosen, "sales_rep", bar["sales_rep"]),
+           f"intervals; reps under {charts.SMALL_N} are greyed. Click a budget-variance bar to list that rep's projects."
+           + (f" The charts show the {len(charted)} reps with the most projects of {len(reps):,}; the table lists all." if len(charted) < len(reps) else ""))
+drill.rows_behind(by_rep, charted, lambda bar: data.query(metrics.projects_behind, chosen, "sales_rep", bar["sales_rep"]),
                   lambda bar: f"Projects sold by {bar['sales_rep']}, completed in the period", stamp, "variance-rep")
 
 split_reports = data.query(metrics.sold_vs_delivered_by_status_reports, chosen)

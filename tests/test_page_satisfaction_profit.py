@@ -45,3 +45,37 @@ def test_a_filter_changes_the_win_win_matrix(monkeypatch, world_db):
     assert "n = 3 accounts" in " ".join(c.value for c in at.caption)
     at.multiselect(key="owner").set_value(["Alex Owner"]).run()
     assert "n = 2 accounts" in " ".join(c.value for c in at.caption)
+
+
+def test_a_large_regression_draws_a_fixed_sample_and_says_so_while_the_line_uses_every_point():
+    import pandas as pd
+
+    from ui import charts
+
+    points = pd.DataFrame({"score": [i % 11 for i in range(5_000)], "amount": [float(i) for i in range(5_000)],
+                           "nps_category": ["promoter"] * 5_000})
+    fit = {"slope": 2.0, "intercept": 1.0}
+    figure = charts.regression_scatter(points, "score", "amount", fit, "Amount on score", "score", "amount")
+    markers = [trace for trace in figure.data if trace.mode == "markers"]
+    assert sum(len(trace.x) for trace in markers) == charts.MAX_POINTS_DRAWN
+    assert figure.layout.title.subtitle.text.startswith("2,000 of 5,000 answers drawn")
+    line = next(trace for trace in figure.data if trace.mode == "lines")
+    assert list(line.x) == [0, 10] and list(line.y) == [1.0, 21.0]  # fitted line over the whole score range
+    again = charts.regression_scatter(points, "score", "amount", fit, "Amount on score", "score", "amount")
+    assert list(again.data[0].y) == list(markers[0].y)  # the same sample every time
+    small = charts.regression_scatter(points.head(100), "score", "amount", fit, "Amount on score", "score", "amount")
+    assert small.layout.title.subtitle.text is None
+
+
+def test_a_crowded_win_win_matrix_draws_the_largest_accounts_and_says_so():
+    import pandas as pd
+
+    from ui import charts
+
+    accounts = pd.DataFrame({"account_id": [f"A{i}" for i in range(2_500)], "account_name": [f"Account {i}" for i in range(2_500)],
+                             "nps": [float(i % 200 - 100) for i in range(2_500)], "margin": [0.3] * 2_500,
+                             "revenue": [float(i) for i in range(2_500)], "quadrant": ["win-win"] * 2_500})
+    figure = charts.win_win_matrix(accounts, 0, 0.3)
+    drawn = [account for trace in figure.data for account in trace.customdata[:, 0]]
+    assert len(drawn) == charts.MAX_POINTS_DRAWN and "A0" not in drawn and "A2499" in drawn  # the smallest 500 left out
+    assert figure.layout.title.subtitle.text == "the 2,000 largest of 2,500 accounts by revenue drawn"

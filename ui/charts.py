@@ -12,6 +12,11 @@ MUTED = "#d0d0d0"
 LINE = "#1565c0"
 # Groups smaller than this are drawn greyed: their interval is too wide to read much into.
 SMALL_N = 30
+# A scatter draws at most this many points (a fixed sample): a browser takes minutes over 100,000
+# SVG markers, and on a 0-10 score axis more points only overlap. Fits use every point.
+MAX_POINTS_DRAWN = 2_000
+# A bar chart shows at most this many groups (the largest first); its table lists them all.
+MAX_BARS = 30
 
 
 def rate_bars(frame: pd.DataFrame, category: str, title: str, y_title: str, colours: dict | None = None) -> go.Figure:
@@ -79,19 +84,22 @@ SOURCE_COLOURS = {"delivery": LINE, "other sources": NPS_COLOURS["passive"]}
 
 def regression_scatter(points: pd.DataFrame, x: str, y: str, fit: dict, title: str, x_title: str, y_title: str,
                        tickformat: str | None = None) -> go.Figure:
-    """The points behind a regression (coloured by NPS category) and its fitted line, with the
-    slope, its 95% interval, R² and n in the title."""
+    """The points behind a regression (coloured by NPS category; a fixed sample of
+    MAX_POINTS_DRAWN when there are more, said in the title) and its line fitted on all of them."""
     figure = go.Figure()
+    drawn = points.sample(n=MAX_POINTS_DRAWN, random_state=0) if len(points) > MAX_POINTS_DRAWN else points
+    subtitle = f"{len(drawn):,} of {len(points):,} answers drawn (a fixed sample); the line is fitted on all" \
+        if len(drawn) < len(points) else None
     for category, colour in NPS_COLOURS.items():
-        chosen = points[points.get("nps_category", pd.Series(index=points.index)) == category]
+        chosen = drawn[drawn.get("nps_category", pd.Series(index=drawn.index)) == category]
         figure.add_trace(go.Scatter(x=chosen[x], y=chosen[y], mode="markers", name=category,
                                     marker=dict(color=colour, opacity=0.35, size=6)))
     if fit.get("slope") is not None:
         xs = pd.Series([points[x].min(), points[x].max()])
         figure.add_trace(go.Scatter(x=xs, y=fit["intercept"] + fit["slope"] * xs, mode="lines", name="fit",
                                     line=dict(color="#212121", width=2)))
-    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, height=380,
-                         margin=dict(t=60, b=40, l=40, r=20))
+    figure.update_layout(title=dict(text=title, subtitle=dict(text=subtitle)), xaxis_title=x_title, yaxis_title=y_title,
+                         height=380, margin=dict(t=70, b=40, l=40, r=20))
     if tickformat:
         figure.update_yaxes(tickformat=tickformat)
     return figure
@@ -99,8 +107,12 @@ def regression_scatter(points: pd.DataFrame, x: str, y: str, fit: dict, title: s
 
 def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshold: float) -> go.Figure:
     """Accounts by NPS (customer wins) and delivered margin (business wins), sized by revenue,
-    with the quadrant thresholds drawn."""
+    with the quadrant thresholds drawn; past MAX_POINTS_DRAWN accounts, the largest by revenue
+    (said in the subtitle: the quadrant shares beside it count them all)."""
     figure = go.Figure()
+    everyone = len(accounts)
+    accounts = accounts.nlargest(MAX_POINTS_DRAWN, "revenue") if everyone > MAX_POINTS_DRAWN else accounts
+    subtitle = f"the {len(accounts):,} largest of {everyone:,} accounts by revenue drawn" if len(accounts) < everyone else None
     largest = accounts["revenue"].max() if len(accounts) else 1
     for quadrant, colour in QUADRANT_COLOURS.items():
         chosen = accounts[accounts["quadrant"] == quadrant]
@@ -110,9 +122,10 @@ def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshol
             hovertemplate="%{text}<br>NPS %{x:.0f} · margin %{y:.1%}<extra></extra>"))
     figure.add_vline(x=nps_threshold, line_dash="dash", line_color=MUTED)
     figure.add_hline(y=margin_threshold, line_dash="dash", line_color=MUTED)
-    figure.update_layout(title="Win-win matrix: accounts by NPS and delivered margin (size = revenue)",
+    figure.update_layout(title=dict(text="Win-win matrix: accounts by NPS and delivered margin (size = revenue)",
+                                    subtitle=dict(text=subtitle)),
                          xaxis_title="account NPS in the period (−100..100)", yaxis_title="delivered margin",
-                         yaxis_tickformat=".0%", height=440, margin=dict(t=60, b=40, l=40, r=20))
+                         yaxis_tickformat=".0%", height=440, margin=dict(t=70, b=40, l=40, r=20))
     return figure
 
 
