@@ -122,7 +122,7 @@ def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshol
             hovertemplate="%{text}<br>NPS %{x:.0f} · margin %{y:.1%}<extra></extra>"))
     figure.add_vline(x=nps_threshold, line_dash="dash", line_color=MUTED)
     figure.add_hline(y=margin_threshold, line_dash="dash", line_color=MUTED)
-    figure.update_layout(title=dict(text="Win-win matrix: accounts by NPS and delivered margin (size = revenue)",
+    figure.update_layout(title=dict(text="Win-win matrix: NPS × margin (size = revenue)",
                                     subtitle=dict(text=subtitle)),
                          xaxis_title="account NPS in the period (−100..100)", yaxis_title="delivered margin",
                          yaxis_tickformat=".0%", height=440, margin=dict(t=70, b=40, l=40, r=20))
