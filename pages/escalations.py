@@ -55,7 +55,8 @@ st.subheader("What followed: with and without sales involved")
 opened = metrics.answers_followed_into(chosen, metrics.AFTERMATH_MONTHS)
 after = charts.with_involvement(data.query(metrics.escalation_aftermath, opened))
 left, right = st.columns(2)
-followed = exports.show_chart(charts.aftermath_rebusiness_bars(after), after, "Re-business after escalations", stamp, left, definitions=DEFINED)
+followed = exports.show_chart(charts.aftermath_rebusiness_bars(after), after, "Re-business after escalations", stamp, left,
+                              definitions=DEFINED, select_key="aftermath")
 exports.show_chart(charts.interval_bars(after, "involvement", "next_nps", "NPS of the account's next answer", "NPS (−100..100)", charts.INVOLVEMENT_COLOURS,
                                         low="next_nps_ci_low", high="next_nps_ci_high", n="next_answers", tickformat=".0f",
                                         text_format="{:.0f}", y_range=(-100, 100)),

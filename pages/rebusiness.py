@@ -29,7 +29,8 @@ st.caption(filters.in_force(chosen, previous))
 st.subheader("Re-business against first-time business")
 split = data.query(metrics.rebusiness_vs_first_time, chosen)
 left, right = st.columns(2)
-by_business = exports.show_chart(charts.business_margin_bars(split), split, "Margin re-business vs first-time", stamp, left, definitions=DEFINED)
+by_business = exports.show_chart(charts.business_margin_bars(split), split, "Margin re-business vs first-time", stamp, left,
+                                 definitions=DEFINED, select_key="business")
 exports.show_table(split.assign(won_amount=split["won_amount"].map(money), margin=split["margin"].map(pct)),
                    "Re-business vs first-time business", stamp, right, definitions=DEFINED, hide_index=True)
 right.caption("n under each bar = projects completed in the period; whiskers are the 95% t-interval of the mean project margin. "

@@ -104,3 +104,20 @@ def test_readme_run_command_serves_the_app():
 def test_requirements_are_pinned():
     lines = [ln for ln in (ROOT / "requirements.txt").read_text().splitlines() if ln and not ln.startswith("#")]
     assert lines and all("==" in ln for ln in lines)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "pages").glob("*.py")), ids=lambda p: p.name)
+def test_every_drill_down_reads_a_chart_drawn_to_be_clicked(path):
+    """``drill.rows_behind(event, ...)`` only lists rows when ``event`` is the click a chart
+    returns, which ``exports.show_chart`` does only with ``select_key``; without it the bar
+    is silently inert (tests/test_browser.py clicks one for real)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    clickable = {
+        target.id
+        for node in ast.walk(tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+        and getattr(node.value.func, "attr", None) == "show_chart" and any(k.arg == "select_key" for k in node.value.keywords)
+        for target in node.targets if isinstance(target, ast.Name)
+    }
+    drilled = [node.args[0].id for node in ast.walk(tree)
+               if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "rows_behind"]
+    assert set(drilled) <= clickable, f"{path.name}: {sorted(set(drilled) - clickable)} drawn without select_key"
