@@ -7,7 +7,9 @@ stands, with no list here to keep in step. Each call runs on a plain read-only c
 are rebuilt from the function's signature: a ``Period`` parameter gets the Overview's default
 period (the last 12 months of data) and no other filter, literal arguments in the page are used
 as written, everything else (a widget's value) keeps the function's default. A call inside a
-helper function the page calls twice is timed once. ``EXTRA_QUERIES`` adds calls a page makes another way.
+helper function the page calls twice is timed once; one inside a lambda runs on a click (a
+drill-down's rows, ui/drill.py), not on the first view, and is not timed. ``EXTRA_QUERIES`` adds
+calls a page makes another way.
 """
 
 from __future__ import annotations
@@ -80,7 +82,9 @@ def calls_of(page: Path) -> list[Call]:
     tree = ast.parse(page.read_text(encoding="utf-8"))
     modules = _imported_modules(tree)
     calls = [Call(m, f, k) for m, f, k in EXTRA_QUERIES.get(page.stem, [])]
-    for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call)), key=lambda n: (n.lineno, n.col_offset)):
+    on_click = {id(n) for lam in ast.walk(tree) if isinstance(lam, ast.Lambda) for n in ast.walk(lam.body)}
+    for node in sorted((n for n in ast.walk(tree) if isinstance(n, ast.Call) and id(n) not in on_click),
+                       key=lambda n: (n.lineno, n.col_offset)):
         target = node.func
         if not (isinstance(target, ast.Attribute) and target.attr == "query" and node.args):
             continue

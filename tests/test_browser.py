@@ -317,6 +317,30 @@ def test_a_click_on_a_bar_lists_the_rows_behind_it_and_a_row_opens_its_account(p
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
+# A drillable chart of each page: (title of the page in app.py, starts with; chart title; heading of the rows behind its first bar).
+DRILLS = [
+    ("overview", "Re-business within 12 months of an NPS answer", "answers behind the bar"),
+    ("satisfaction", "Re-business within 12 months", "answers behind the bar"),
+    ("delivery", "Win rate: delivery against other sources", "Deals from"),
+    ("escalations", "Escalations per active project by severity", "Escalations of severity"),
+    ("re-business", "Delivered margin per project", "projects completed in the period"),
+]
+
+
+@pytest.mark.parametrize("title_start, chart, listed", DRILLS, ids=[d[0] for d in DRILLS])
+def test_a_click_on_the_first_bar_of_each_pages_drillable_chart_lists_its_rows(page, app_url, title_start, chart, listed):
+    page.goto(f"{app_url}/{page_path(title_start)}?period=All+time")
+    expect_script_done(page)
+    figure = page.get_by_test_id("stPlotlyChart").filter(has_text=chart).first
+    figure.scroll_into_view_if_needed()
+    bar = figure.locator(".barlayer .point").first
+    expect(bar).to_be_visible(timeout=RENDER_MS)
+    box = bar.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8)
+    expect(page.get_by_text(re.compile(rf"{re.escape(listed)}.*: [0-9,]+ rows\.")).first).to_be_visible(timeout=RENDER_MS)
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
 def test_the_sidebar_filters_stay_in_the_url_and_the_widgets_from_page_to_page(page, browser, app_url):
     # Another session's page switches first: Streamlit's own menu then lost them (issue 6).
     other = browser.new_page()
