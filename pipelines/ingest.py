@@ -108,11 +108,13 @@ def ingest(
         for result in skipped:
             progress(result.summary())
         todo = [(s, lay) for s, lay in prepared if (s.sha256, lay.digest) not in loaded_before]
-        if not todo and not missing_columns:  # nothing new: keep the current build (and every reader's cache)
-            return skipped
         if missing_columns:
             progress(f"{db.name} was built by an earlier version: adding "
                      + ", ".join(f"{table}.{column}" for table, column in missing_columns))
+        if not todo:  # nothing new: keep the current build (and every reader's cache), upgraded if older
+            if missing_columns:
+                warehouse.upgrade(db, lock_wait)
+            return skipped
         results = skipped
         build_id = uuid.uuid4().hex
         reports: list[tuple[str, object]] = []
