@@ -138,26 +138,12 @@ _CHOSEN = "winwin_filters"
 def shared_sidebar() -> None:
     """Draw the filters from app.py, before the page runs.
 
-    Widgets made in the entry script are shared by every page: they keep their values and
-    their URL parameters on a page switch. A widget made inside a page's script belongs to
-    that page, and Streamlit drops its URL parameter when the user opens another page.
+    Widgets made in the entry script are the same widgets on every page, so the sidebar does
+    not flicker or lose focus on a page switch; their values come from the URL the menu's
+    links carry (``page_links``).
     """
     if data.has_data():
         st.session_state[_CHOSEN] = sidebar_filters(data.query(metrics.data_date))
-
-
-def carried_parameters() -> list[tuple[str, str]]:
-    """The filters' URL parameters in force (period, its range, the dimensions), as a link
-    carries them to another page; anything page-specific (?account=) stays behind."""
-    keys = ["period", "from", "to", *(key for _, key in DIMENSIONS.values())]
-    return [(key, value) for key in keys for value in st.query_params.get_all(key)]
-
-
-def page_links(menu, pages: list) -> None:
-    """The sidebar menu: a link per page that takes the filters along."""
-    carried = carried_parameters()
-    for page in pages:
-        menu.page_link(page, query_params=carried)
 
 
 def current() -> Filters:
