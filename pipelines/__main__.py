@@ -13,6 +13,10 @@ from pipelines import warehouse
 from pipelines.adapters import IngestError
 
 
+# The sidebar's dimensions as `report` flags -> the metrics Filters field each fills.
+REPORT_DIMENSIONS = {"segment": "segments", "region": "regions", "team": "teams", "rep": "reps", "owner": "owners"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pipelines", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -47,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--from", dest="start", type=date.fromisoformat,
                         help="YYYY-MM-DD (inclusive; default: the Overview's last 12 months of data)")
     report.add_argument("--to", dest="end", type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
+    for flag, dimension in REPORT_DIMENSIONS.items():
+        report.add_argument(f"--{flag}", dest=dimension, action="append", default=[], metavar="VALUE",
+                            help=f"keep only this {flag} (repeat for several), as the app's sidebar does")
 
     commands.add_parser("formats", help="list the known vendor layouts and their required columns")
 
@@ -127,8 +134,9 @@ def run_report(args) -> int:
 
     started = time.perf_counter()
     with warehouse.connect_readonly(existing_warehouse(args.db)) as con:
-        period = metrics.Period(args.start, args.end) if args.start or args.end else None
-        pdf = report.board_pack_pdf(con, period)
+        period = metrics.Period(args.start, args.end) if args.start or args.end else report.default_period(metrics.data_date(con))
+        chosen = {dimension: tuple(getattr(args, dimension)) for dimension in REPORT_DIMENSIONS.values()}
+        pdf = report.board_pack_pdf(con, metrics.Filters(period=period, **chosen))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(pdf)
     print(f"wrote the board pack, {len(pdf):,} bytes, to {args.out} in {time.perf_counter() - started:.1f} s")

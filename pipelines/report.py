@@ -27,9 +27,15 @@ from ui.format import delta, money, money_delta, number, pct
 
 # Debian's package installs it here; other systems may call it one of the other names.
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
-# Flags for a headless chromium that must not call home (as in tests/test_browser.py).
+# Flags for a headless chromium that must not call home (as in tests/test_browser.py). Scripts,
+# files and the network are shut by the page's own policy (PAGE_POLICY): print-to-pdf ignores
+# --blink-settings=scriptEnabled=false (checked with chromium 156 here).
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer"]
+# The pack's Content-Security-Policy: its own inline styles and inline SVG, nothing else. A value
+# that slipped past escaping still could not run a script or load a frame, an image or a font,
+# from a file:// path or a network address.
+PAGE_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 # Printing the pack takes ~3 s here; a loaded machine may take many times that.
 PRINT_TIMEOUT_S = 120
 # Months of answers followed into the period on the Overview's satisfaction -> re-business chart.
@@ -220,7 +226,8 @@ def board_pack_html(con, period) -> str:
             f"<section><h1>{escape(section.title)}</h1>"
             f"<p>{escape(section.why)}</p>{section.body}{drawn}<p class='note'>{escape(section.note)}</p></section>"
         )
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Win-Win board pack · {escape(stamp)}</title>
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{PAGE_POLICY}"><title>Win-Win board pack · {escape(stamp)}</title>
 <style>
 @page {{ size: A4 landscape; margin: 14mm 12mm;
   @top-left {{ content: "Win-Win board pack · {_css_string(stamp)}"; font: 9pt sans-serif; color: #555; }}
@@ -240,7 +247,10 @@ table.kpis td.def {{ font-size: 8pt; color: #555; white-space: normal; }}
 
 
 def _css_string(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Text as the inside of a CSS string: every character but letters, digits and spaces as a
+    CSS hex escape, so no value (an account owner from a CRM export) can end the string, the
+    rule or the <style> element it is printed in."""
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):x} " for ch in text)
 
 
 def chromium() -> str:

@@ -59,3 +59,56 @@ def test_a_pack_for_a_missing_warehouse_exits_2_naming_it(tmp_path, capsys):
 def test_the_charts_the_pack_draws_import_no_streamlit():
     """pipelines/report.py draws with ui/charts.py, so that module must stay plotly-only."""
     assert "streamlit" not in imported_modules(ROOT / "ui" / "charts.py")
+
+
+# --- Hostile values (issue 17): an export's text is data, never markup the printer runs ---------
+
+HOSTILE_OWNER = "Zed</style><iframe src=file:///etc/passwd></iframe><style>"
+SECRET = "root:x:0:0"  # the first line of /etc/passwd on every Linux
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory):
+    """The fixture world whose account owner 'Bo Owner' is an HTML payload, as a CRM may hold it."""
+    import shutil
+
+    from pipelines.ingest import ingest
+    from tests.conftest import WORLD
+
+    folder = tmp_path_factory.mktemp("hostile")
+    shutil.copytree(WORLD, folder / "world")
+    accounts = folder / "world" / "salesforce_accounts.csv"
+    accounts.write_text(accounts.read_text(encoding="utf-8").replace('"Bo Owner"', f'"{HOSTILE_OWNER}"'), encoding="utf-8")
+    ingest([folder / "world"], db=folder / "warehouse.duckdb")
+    return folder / "warehouse.duckdb"
+
+
+def test_a_hostile_owner_filter_cannot_leave_the_packs_style_sheet(hostile_db):
+    from pipelines import metrics, report, warehouse
+
+    con = warehouse.connect_readonly(hostile_db)
+    try:
+        html = report.board_pack_html(con, metrics.Filters(owners=(HOSTILE_OWNER,)))
+    finally:
+        con.close()
+    style = html.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert "Zed" in style and "<" not in style and "<iframe" not in html
+
+
+def test_a_hostile_owner_filter_prints_no_file_of_the_server_into_the_pack(hostile_db, tmp_path):
+    out = tmp_path / "pack.pdf"
+    assert main(["report", "--db", str(hostile_db), "--owner", HOSTILE_OWNER, "--out", str(out)]) == 0
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(out).pages)
+    assert "Zed" in text and SECRET not in text
+
+
+def test_the_printer_runs_no_script_and_opens_no_file_even_in_markup_that_slipped_through():
+    """Defence in depth: were a value ever printed unescaped, chromium runs with scripts off and
+    the page's policy refuses frames, so neither runs nor reads anything."""
+    from pipelines import report
+
+    html = (f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{report.PAGE_POLICY}">'
+            "</head><body><p>visible</p><script>document.write('SCRIPT-RAN')</script>"
+            "<iframe src='file:///etc/passwd'></iframe><img src='http://127.0.0.1:9/x.png'></body></html>")
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(__import__("io").BytesIO(report.print_pdf(html))).pages)
+    assert "visible" in text and "SCRIPT-RAN" not in text and SECRET not in text
