@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime
 import difflib
 import hashlib
 import io
@@ -22,6 +21,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from pipelines import workbook
 from pipelines.warehouse import CANONICAL_COLUMNS, CANONICAL_VALUES, NATURAL_KEYS
 
 SOURCES_DIR = Path(__file__).parent / "sources"
@@ -317,39 +317,19 @@ def prepare(path: Path, workdir: Path, sheet: str | None = None) -> SourceFile:
     delimiter = max(DELIMITERS, key=unquoted.count)
     csv.field_size_limit(MAX_LINE_BYTES)  # a long comment in the first lines is data (default: 128 KB)
     head = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+    widest = max(map(len, head), default=0)
+    if widest > workbook.MAX_COLUMNS:  # each column costs memory per row read: 20,000 took 2.4 GiB for 8 MB
+        raise IngestError(f"{path.name}: {widest:,} columns; Win-Win reads exports of up to "
+                          f"{workbook.MAX_COLUMNS:,} columns. Export only the columns the layout needs")
     return SourceFile(path, csv_path, sha, encoding, delimiter, head)
 
 
 def _xlsx_to_csv(path: Path, workdir: Path, sheet: str | None) -> Path:
-    """Write the sheet that holds the data as UTF-8 CSV (python-calamine: no network needed)."""
-    from python_calamine import CalamineWorkbook
-
+    """Write the sheet that holds the data as UTF-8 CSV, in a child process with a memory ceiling."""
     try:
-        book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types per format
-        raise IngestError(f"{path.name}: cannot read the workbook: {exc}") from exc
-    names = book.sheet_names
-    if sheet is not None and sheet not in names:
-        raise IngestError(f"{path.name}: no sheet {sheet!r}; sheets are {names}")
-    candidates = [sheet] if sheet else names
-    rows = max((book.get_sheet_by_name(n).to_python() for n in candidates), key=len)
-    out = workdir / f"{path.stem}.xlsx.csv"
-    with open(out, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh)
-        for row in rows:
-            writer.writerow(["" if v is None else _cell_text(v) for v in row])
-    return out
-
-
-def _cell_text(value) -> str:
-    """A cell as text: dates in ISO (every date column also accepts ISO), whole numbers bare."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime.datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    return str(value)
+        return workbook.to_csv(path, workdir / f"{path.stem}.xlsx.csv", sheet)
+    except workbook.WorkbookError as exc:
+        raise IngestError(f"{path.name}: {exc}") from exc
 
 
 def header_of(source: SourceFile, layout: Layout) -> list[str]:
