@@ -53,6 +53,7 @@ CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
         "stage": "VARCHAR", "is_won": "BOOLEAN", "is_closed": "BOOLEAN",
         "created_date": "DATE", "close_date": "DATE", "amount": "DECIMAL(18,2)",
         "lead_source": "VARCHAR", "referred_by": "VARCHAR", "deal_type": "VARCHAR",
+        "deal_reference": "VARCHAR",  # the deal's own number other systems quote; optional
     },
     "fct_project": {
         "project_id": "VARCHAR", "opportunity_id": "VARCHAR", "account_id": "VARCHAR",
@@ -74,6 +75,7 @@ CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
         "response_id": "VARCHAR", "account_id": "VARCHAR", "contact": "VARCHAR",
         "responded_at": "TIMESTAMP", "survey_type": "VARCHAR", "score": "INTEGER",
         "comment": "VARCHAR",
+        "project_id": "VARCHAR",  # the project the answer is about, when the survey carries it; optional
     },
 }
 NATURAL_KEYS = {table: next(iter(columns)) for table, columns in CANONICAL_COLUMNS.items()}
