@@ -4,8 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, exports, filters, format
-from ui.format import money, number, pct
+from pipelines.reporting import charts
+from ui import data, exports, filters
+from pipelines.reporting.formats import money, number, pct
 
 # The choice that shows the list rather than one account (also the URL value ?account=All+accounts).
 ALL_ACCOUNTS = "All accounts"
@@ -105,4 +106,4 @@ else:
     st.caption(f"{len(timeline):,} events, oldest first: deals (close date, else created), project starts and ends, "
                "escalations, activities and survey answers.")
 
-format.definitions(*DEFINED)
+exports.definitions(*DEFINED)

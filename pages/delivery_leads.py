@@ -3,8 +3,9 @@
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, drill, exports, filters, format
-from ui.format import delta, money, money_delta, number, pct
+from pipelines.reporting import charts
+from ui import data, drill, exports, filters
+from pipelines.reporting.formats import delta, money, money_delta, number, pct
 
 # The metrics this page shows: its Definitions expander and every export explain them.
 DEFINED = ("delivery_vs_other", "delivery_leads", "delivered_margin")
@@ -74,4 +75,4 @@ exports.show_chart(charts.group_lines(quarters, "quarter", "win_rate", "source",
 exports.show_chart(charts.group_lines(quarters, "quarter", "net_sales", "source", "Net sales by quarter", "won amount (CRM currency)",
                                       charts.SOURCE_COLOURS), quarters, "Net sales by quarter and source", stamp, right, definitions=DEFINED)
 
-format.definitions(*DEFINED)
+exports.definitions(*DEFINED)

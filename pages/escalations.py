@@ -3,8 +3,9 @@
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, drill, exports, filters, format
-from ui.format import delta, number, pct
+from pipelines.reporting import charts
+from ui import data, drill, exports, filters
+from pipelines.reporting.formats import delta, number, pct
 
 # The metrics this page shows: its Definitions expander and every export explain them.
 DEFINED = ("escalations", "escalation_rate", "escalation_aftermath")
@@ -68,4 +69,4 @@ st.caption(f"Escalations opened {filters.describe(opened.period)}, so that their
 drill.rows_behind(followed, after, lambda bar: data.query(metrics.escalations_behind, opened, "sales_involved", bool(bar["sales_involved"])),
                   lambda bar: f"Escalations with {bar['involvement']}, opened {filters.describe(opened.period)}", stamp, "aftermath")
 
-format.definitions(*DEFINED)
+exports.definitions(*DEFINED)

@@ -4,8 +4,9 @@ deal was sold show in how it was delivered and how the client felt afterwards?""
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, drill, exports, filters, format
-from ui.format import delta, money, money_delta, pct
+from pipelines.reporting import charts
+from ui import data, drill, exports, filters
+from pipelines.reporting.formats import delta, money, money_delta, pct
 
 # The metrics this page shows: its Definitions expander and every export explain them.
 DEFINED = ("rebusiness_rate", "rebusiness_margin", "rebusiness_vs_first_time", "sold_vs_delivered", "sales_governance")
@@ -77,4 +78,4 @@ exports.show_table(governance, f"Sales governance by {per}", stamp, definitions=
 st.caption("Sort by a column to compare. A rep's team is the one most of their deals name (the CRM's owner role or "
            f"team); reps whose deals name none are under \"{metrics.NO_TEAM}\".")
 
-format.definitions(*DEFINED)
+exports.definitions(*DEFINED)

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from pipelines import metrics
-from ui import charts, data, drill, exports, filters, format
-from ui.format import money, pct
+from pipelines.reporting import charts
+from ui import data, drill, exports, filters
+from pipelines.reporting.formats import money, pct
 
 # The metrics this page shows: its Definitions expander and every export explain them.
 DEFINED = ("satisfaction_outcome", "score_regression", "win_win", "earned_growth", "rebusiness_rate", "delivered_margin")
@@ -91,4 +92,4 @@ if len(latest):
     st.caption(f"{row['quarter']}: NRR {pct(row['nrr'])}, referred new business {money(row['referred_new'])}, "
                f"earned growth rate {pct(row['earned_growth_rate'])} of {money(row['prior_amount'])} won the year before.")
 
-format.definitions(*DEFINED)
+exports.definitions(*DEFINED)

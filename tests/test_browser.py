@@ -26,11 +26,12 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
 from benchmarks.cold_start import CHROMIUM, CHROMIUM_ARGS, answers_health, free_port, stop, streamlit_command
-from pipelines import metrics, report, warehouse
-from pipelines.export_files import slug
+from pipelines import metrics, warehouse
+from pipelines.reporting import board_pack
+from pipelines.reporting.files import slug
 from pipelines.metrics import Period, period_ending
 from tests.conftest import ROOT
-from ui.format import money, number, pct
+from pipelines.reporting.formats import money, number, pct
 
 # Server start is ~3 s; allow for a loaded CI machine.
 SERVER_START_S = 30
@@ -407,8 +408,8 @@ def test_the_board_pack_downloads_as_a_pdf_stamped_on_every_page(page, app_url, 
     file = download(page, button, timeout=BOARD_PACK_MS)
     with warehouse.connect_readonly(demo_db) as con:
         data_date = metrics.data_date(con)
-    stamp = report.stamp_of(period_ending(data_date, 12), data_date)
-    assert file.suggested_filename == report.board_pack_name(period_ending(data_date, 12), data_date)
+    stamp = board_pack.stamp_of(period_ending(data_date, 12), data_date)
+    assert file.suggested_filename == board_pack.board_pack_name(period_ending(data_date, 12), data_date)
     pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(file.path()).pages]
     assert len(pages) >= 4 and all(f"Win-Win board pack · {stamp}" in text for text in pages)
     assert f"Won amount {KPIS['Won amount'](cli_kpis['Last 12 months'])}" in pages[0]

@@ -8,7 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from pipelines.export import defuse, spreadsheet_safe_csv
+from pipelines.reporting.spreadsheet import defuse, spreadsheet_safe_csv
 
 
 @pytest.mark.parametrize(

@@ -15,13 +15,13 @@ import pyarrow.parquet as pq
 import pytest
 from python_calamine import CalamineWorkbook
 
-from pipelines import export_files
-from pipelines.export_files import (IMAGE_WIDTH, PARQUET_ABOUT_KEY, PNG_SCALE, about_text, csv_bytes,
-                                    definitions_used, file_name, html_bytes, image_bytes, parquet_bytes,
-                                    xlsx_bytes)
+from pipelines.reporting import charts
+from pipelines.reporting import files as export_files
+from pipelines.reporting.files import (IMAGE_WIDTH, PARQUET_ABOUT_KEY, PNG_SCALE, about_text, csv_bytes,
+                                      definitions_used, file_name, html_bytes, image_bytes, parquet_bytes,
+                                      xlsx_bytes)
 from pipelines.metrics import DEFINITIONS
 from tests.conftest import run_app
-from ui import charts
 
 STAMP = "01 Nov 2025 – 31 Oct 2026 · data up to 31 Oct 2026"
 # The account names of the bad input corpus's tests/bad_inputs/formula_cells.csv, then a tab

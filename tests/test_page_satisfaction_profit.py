@@ -50,7 +50,7 @@ def test_a_filter_changes_the_win_win_matrix(monkeypatch, world_db):
 def test_a_large_regression_draws_a_fixed_sample_and_says_so_while_the_line_uses_every_point():
     import pandas as pd
 
-    from ui import charts
+    from pipelines.reporting import charts
 
     points = pd.DataFrame({"score": [i % 11 for i in range(5_000)], "amount": [float(i) for i in range(5_000)],
                            "nps_category": ["promoter"] * 5_000})
@@ -70,7 +70,7 @@ def test_a_large_regression_draws_a_fixed_sample_and_says_so_while_the_line_uses
 def test_a_crowded_win_win_matrix_draws_the_largest_accounts_and_says_so():
     import pandas as pd
 
-    from ui import charts
+    from pipelines.reporting import charts
 
     accounts = pd.DataFrame({"account_id": [f"A{i}" for i in range(2_500)], "account_name": [f"Account {i}" for i in range(2_500)],
                              "nps": [float(i % 200 - 100) for i in range(2_500)], "margin": [0.3] * 2_500,

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipelines import warehouse
+from pipelines.reporting.formats import MISSING
 from tests.conftest import ROOT, run_app
 
 
@@ -66,7 +67,7 @@ def test_overview_on_the_demo_warehouse(monkeypatch, demo_db):
     assert not at.exception
     shown = metrics_shown(at)
     assert set(shown) >= {"NPS", "CSAT", "Won amount", "Re-business rate", "Delivered margin", "Escalations"}
-    assert all(value != "–" for value in shown.values())
+    assert all(value != MISSING for value in shown.values())
     assert any("NPS answers with a complete 12-month window" in c.value for c in at.caption)
 
 

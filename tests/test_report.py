@@ -57,8 +57,8 @@ def test_a_pack_for_a_missing_warehouse_exits_2_naming_it(tmp_path, capsys):
 
 
 def test_the_charts_the_pack_draws_import_no_streamlit():
-    """pipelines/report.py draws with ui/charts.py, so that module must stay plotly-only."""
-    assert "streamlit" not in imported_modules(ROOT / "ui" / "charts.py")
+    """The pack draws with reporting/charts.py, so that module must stay plotly-only."""
+    assert "streamlit" not in imported_modules(ROOT / "pipelines" / "reporting" / "charts.py")
 
 
 # --- Hostile values (issue 17): an export's text is data, never markup the printer runs ---------
@@ -84,11 +84,12 @@ def hostile_db(tmp_path_factory):
 
 
 def test_a_hostile_owner_filter_cannot_leave_the_packs_style_sheet(hostile_db):
-    from pipelines import metrics, report, warehouse
+    from pipelines import metrics, warehouse
+    from pipelines.reporting import board_pack
 
     con = warehouse.connect_readonly(hostile_db)
     try:
-        html = report.board_pack_html(con, metrics.Filters(owners=(HOSTILE_OWNER,)))
+        html = board_pack.board_pack_html(con, metrics.Filters(owners=(HOSTILE_OWNER,)))
     finally:
         con.close()
     style = html.split("<style>", 1)[1].split("</style>", 1)[0]
@@ -105,10 +106,10 @@ def test_a_hostile_owner_filter_prints_no_file_of_the_server_into_the_pack(hosti
 def test_the_printer_runs_no_script_and_opens_no_file_even_in_markup_that_slipped_through():
     """Defence in depth: were a value ever printed unescaped, chromium runs with scripts off and
     the page's policy refuses frames, so neither runs nor reads anything."""
-    from pipelines import report
+    from pipelines.reporting import board_pack
 
-    html = (f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{report.PAGE_POLICY}">'
+    html = (f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{board_pack.PAGE_POLICY}">'
             "</head><body><p>visible</p><script>document.write('SCRIPT-RAN')</script>"
             "<iframe src='file:///etc/passwd'></iframe><img src='http://127.0.0.1:9/x.png'></body></html>")
-    text = " ".join(page.extract_text() for page in pypdf.PdfReader(__import__("io").BytesIO(report.print_pdf(html))).pages)
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(__import__("io").BytesIO(board_pack.print_pdf(html))).pages)
     assert "visible" in text and "SCRIPT-RAN" not in text and SECRET not in text

@@ -6,8 +6,8 @@ filters and data date in force (``stamp``, one line of text) and the metric defi
 behind it. Under each chart an "Export" menu offers PNG, SVG, HTML, CSV (+ its note), XLSX
 and Parquet; every file is made only when its button is clicked (Streamlit's deferred
 download: a callable ``data``), so a page costs no image rendering until someone asks.
-The formats and their stamps are ``pipelines/export_files.py``'s; the board pack is
-``pipelines/report.py``'s.
+The formats and their stamps are ``pipelines/reporting/files.py``'s; the board pack is
+``pipelines/reporting/board_pack.py``'s.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pipelines import export_files, metrics, report, warehouse
-from pipelines.export_files import MIME, definitions_used
+from pipelines import metrics, warehouse
+from pipelines.reporting import board_pack, files
+from pipelines.reporting.files import MIME, definitions_used
 from ui import data
 
 
 def file_stem(name: str) -> str:
     """A chart's title as a file name: "Re-business within 12 months" -> "re-business-within-12-months"."""
-    return export_files.slug(name) or "export"
+    return files.slug(name) or "export"
 
 
 def show_chart(figure: go.Figure, table: pd.DataFrame, name: str, stamp: str, container=None, *,
@@ -40,9 +41,9 @@ def show_chart(figure: go.Figure, table: pd.DataFrame, name: str, stamp: str, co
     used = definitions_used(table, definitions)
     menu = place.popover("Export", icon=":material/download:", help=f"{name} · {stamp}")
     _offer(menu, name, stamp, {
-        "png": ("Chart (PNG)", lambda: export_files.image_bytes(figure, stamp, "png")),
-        "svg": ("Chart (SVG)", lambda: export_files.image_bytes(figure, stamp, "svg")),
-        "html": ("Interactive chart (HTML)", lambda: export_files.html_bytes(figure, name, stamp, used)),
+        "png": ("Chart (PNG)", lambda: files.image_bytes(figure, stamp, "png")),
+        "svg": ("Chart (SVG)", lambda: files.image_bytes(figure, stamp, "svg")),
+        "html": ("Interactive chart (HTML)", lambda: files.html_bytes(figure, name, stamp, used)),
         **_table_files(table, name, stamp, used),
     })
     return event if select_key else None
@@ -61,19 +62,19 @@ def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, de
 
 def _table_files(table: pd.DataFrame, name: str, stamp: str, used: dict[str, str]) -> dict:
     return {
-        "csv": ("Data (CSV)", lambda: export_files.csv_bytes(table)),
+        "csv": ("Data (CSV)", lambda: files.csv_bytes(table)),
         "txt": ("About the CSV: filters, date, definitions (TXT)",
-                lambda: export_files.about_text(name, stamp, used, len(table))),
-        "xlsx": ("Data + About sheet (XLSX)", lambda: export_files.xlsx_bytes(table, name, stamp, used)),
-        "parquet": ("Data (Parquet)", lambda: export_files.parquet_bytes(table, name, stamp, used)),
+                lambda: files.about_text(name, stamp, used, len(table))),
+        "xlsx": ("Data + About sheet (XLSX)", lambda: files.xlsx_bytes(table, name, stamp, used)),
+        "parquet": ("Data (Parquet)", lambda: files.parquet_bytes(table, name, stamp, used)),
     }
 
 
-def _offer(menu, name: str, stamp: str, files: dict[str, tuple[str, Callable[[], bytes]]]) -> None:
+def _offer(menu, name: str, stamp: str, offered: dict[str, tuple[str, Callable[[], bytes]]]) -> None:
     """One download button per format; ``on_click="ignore"``: downloading does not rerun the page."""
-    for extension, (label, make) in files.items():
+    for extension, (label, make) in offered.items():
         menu.download_button(
-            label, make, export_files.file_name(name, stamp, "about.txt" if extension == "txt" else extension),
+            label, make, files.file_name(name, stamp, "about.txt" if extension == "txt" else extension),
             MIME[extension], key=f"{extension}-{file_stem(name)}", on_click="ignore", width="stretch",
         )
 
@@ -86,11 +87,18 @@ def board_pack_button(period, container=None) -> None:
 
     def make() -> bytes:
         with warehouse.connect_readonly(db) as con:
-            return report.board_pack_pdf(con, period)
+            return board_pack.board_pack_pdf(con, period)
 
-    name = report.board_pack_name(period, data.query(metrics.data_date))
+    name = board_pack.board_pack_name(period, data.query(metrics.data_date))
     (container or st).download_button(
         "Board pack (PDF)", make, name, MIME["pdf"], key="board-pack", on_click="ignore",
         icon=":material/picture_as_pdf:", help="The Overview's KPIs and key charts for this period, "
         "filters and data date on every page (takes a few seconds).",
     )
+
+
+def definitions(*names: str) -> None:
+    """The page's metric definitions, word for word from pipelines.metrics, in an expander."""
+    with st.expander("Definitions"):
+        for name in names:
+            st.markdown(f"**{name}** — {metrics.DEFINITIONS[name]}")

@@ -14,21 +14,24 @@ from datetime import date
 
 import streamlit as st
 
-from pipelines import metrics, report
+from pipelines import metrics
 from pipelines.metrics import Filters, Period, period_ending
+from pipelines.reporting import board_pack
+from pipelines.reporting.kpis import DEFAULT_MONTHS
 from ui import data
 
 # Preset -> whole months back from the data date (None: special case below). The labels are
 # the URL values too (?period=All+time).
+# The first preset is the default period, the one the board pack prints too (reporting.kpis).
+DEFAULT_PERIOD = f"Last {DEFAULT_MONTHS} months"
 PERIODS = {
-    "Last 12 months": 12,
+    DEFAULT_PERIOD: DEFAULT_MONTHS,
     "Last 6 months": 6,
     "Last 3 months": 3,
     "Year to date": None,
     "All time": None,
     "Custom range": None,
 }
-DEFAULT_PERIOD = "Last 12 months"
 # The dimension filters: Filters field -> (sidebar label, URL key).
 DIMENSIONS = {
     "segments": ("Segment", "segment"),
@@ -173,12 +176,12 @@ def in_force(chosen: Filters, previous: Filters | None) -> str:
 def describe(period: Period | Filters) -> str:
     """The period, and any dimension filters, as one line (captions, export stamps and the
     board pack say it the same way)."""
-    return report.describe(period)
+    return board_pack.describe(period)
 
 
 def stamp(filters: Filters, data_date: date) -> str:
     """What an export is stamped with: the filters in force and the data date."""
-    return report.stamp_of(filters, data_date)
+    return board_pack.stamp_of(filters, data_date)
 
 
 def open_account(name: str) -> None:

@@ -1,8 +1,8 @@
 """The board pack: the Overview's KPIs and the key charts as one PDF, filters and data date on every page.
 
 Built outside Streamlit (``python -m pipelines report`` and the app's button call the same
-``board_pack_pdf``), from the same metrics and the same chart functions as the pages
-(``ui.charts`` imports only plotly, so the pack looks like the screen). Pages are an HTML
+``board_pack_pdf``), from the same metrics, the same KPI table (``reporting.kpis``) and the same
+chart functions (``reporting.charts``) as the pages, so the pack looks like the screen. Pages are an HTML
 document printed by the Debian chromium that kaleido already needs for chart images: charts
 go in as SVG (vector: sharp when zoomed or printed), the page margins repeat the stamp and the
 page number on every page, and nothing is fetched from the network.
@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 from pathlib import Path
-from typing import Callable
 
 from pipelines import metrics
-from pipelines.export_files import file_name, image_bytes
-from pipelines.metrics import Period
-from ui import charts
-from ui.format import delta, money, money_delta, number, pct
+from pipelines.reporting import charts
+from pipelines.reporting.files import file_name, image_bytes
+from pipelines.reporting.kpis import KPIS, default_period
 
 # Debian's package installs it here; other systems may call it one of the other names.
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -47,46 +45,6 @@ DIMENSIONS = {"segments": "segment", "regions": "region", "teams": "delivery tea
               "owners": "account owner", "accounts": "account"}
 # Height on an A4 landscape page (210 mm less 28 mm of margins) left for charts under the heading.
 CHART_AREA_MM = 135
-# The Overview's default period: the last 12 whole months of data (ui/filters.py's first preset).
-DEFAULT_MONTHS = 12
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """One headline figure as the Overview shows it: label, value, change against the previous period."""
-
-    label: str
-    definition: str
-    read: Callable[[dict], float | None]
-    show: Callable[[float | None], str]
-    change: Callable[[float | None, float | None], str | None]
-
-
-def _path(*keys):
-    def read(figures: dict):
-        value = figures
-        for key in keys:
-            value = (value or {}).get(key)
-        return value
-    return read
-
-
-def _points(now, before):
-    return delta(now, before, 100, " pts")
-
-
-# The Overview's eight KPIs, in its order, formatted as it formats them (pages/overview.py).
-KPIS = [
-    Kpi("NPS", "nps", _path("nps"), number, lambda now, before: delta(now, before, unit=" pts")),
-    Kpi("CSAT", "csat_pct", _path("csat_pct"), pct, _points),
-    Kpi("Won amount", "won_amount", _path("won_amount"), money, money_delta),
-    Kpi("Re-business rate", "rebusiness_rate", _path("rebusiness_rate"), pct, _points),
-    Kpi("Delivered margin", "delivered_margin", _path("delivered_margin"), pct, _points),
-    Kpi("Re-business margin", "rebusiness_margin", _path("rebusiness_margin"), pct, _points),
-    Kpi("Delivery-lead net sales", "delivery_leads", _path("delivery_leads", "net_sales"), money, money_delta),
-    Kpi("Escalations", "escalations", _path("escalations", "count"), number,
-        lambda now, before: delta(now, before, digits=0)),
-]
 
 
 @dataclass
@@ -98,11 +56,6 @@ class Section:
     charts: list = field(default_factory=list)
     note: str = ""
     body: str = ""  # extra HTML (the KPI table)
-
-
-def default_period(data_date: date | None) -> Period:
-    """What the Overview opens on: the last 12 months of data (all time when there is no data)."""
-    return metrics.period_ending(data_date, DEFAULT_MONTHS) if data_date else Period()
 
 
 def describe(filters) -> str:
@@ -135,9 +88,9 @@ def sections(con, period) -> list[Section]:
     now = metrics.kpis(con, period)
     before = metrics.kpis(con, previous) if previous else {}
     rows = "".join(
-        f"<tr><th>{escape(k.label)}</th><td>{escape(k.show(k.read(now)))}</td>"
-        f"<td>{escape(k.show(k.read(before)) if previous else '')}</td>"
-        f"<td>{escape(k.change(k.read(now), k.read(before)) or '') if previous else ''}</td>"
+        f"<tr><th>{escape(k.label)}</th><td>{escape(k.value(now))}</td>"
+        f"<td>{escape(k.value(before)) if previous else ''}</td>"
+        f"<td>{escape(k.delta(now, before) or '') if previous else ''}</td>"
         f"<td class='def'>{escape(metrics.DEFINITIONS[k.definition])}</td></tr>"
         for k in KPIS
     )

@@ -14,7 +14,7 @@ when in its file name. How each format carries that:
 - Parquet: the About text in the file's key-value metadata (``winwin.about``).
 
 Text cells a spreadsheet would run as a formula are neutralised: CSV through
-``pipelines.export.spreadsheet_safe_csv`` (an apostrophe); XLSX cells are written as typed
+``reporting.spreadsheet.spreadsheet_safe_csv`` (an apostrophe); XLSX cells are written as typed
 strings, never formulas, with Excel's own "quote prefix" cell style (what Excel stores when
 you type ``'=1``), so the value stays the exact text and editing the cell does not run it.
 
@@ -36,7 +36,7 @@ from typing import Iterable
 import pandas as pd
 import plotly.graph_objects as go
 
-from pipelines.export import FORMULA_STARTS, spreadsheet_safe_csv
+from pipelines.reporting.spreadsheet import FORMULA_STARTS, spreadsheet_safe_csv
 from pipelines.metrics import DEFINITIONS
 
 # Exported charts are drawn this wide whatever the screen column was: a slide's content area
@@ -117,7 +117,7 @@ def about_text(name: str, stamp: str, definitions: dict[str, str], rows: int | N
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """The table as spreadsheet-safe CSV (pipelines.export), header on line 1."""
+    """The table as spreadsheet-safe CSV (reporting.spreadsheet), header on line 1."""
     return spreadsheet_safe_csv(table)
 
 
