@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines import warehouse
-from pipelines.adapters import IngestError
+from pipelines.errors import IngestError
 
 
 # The sidebar's dimensions as `report` flags -> the metrics Filters field each fills.

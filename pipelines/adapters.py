@@ -13,8 +13,10 @@ import csv
 import difflib
 import hashlib
 import io
+import os
 import re
 import tempfile
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,9 +24,17 @@ import duckdb
 import yaml
 
 from pipelines import workbook
+from pipelines.errors import IngestError  # noqa: F401  (re-exported: older imports read it from here)
 from pipelines.warehouse import CANONICAL_COLUMNS, CANONICAL_VALUES, NATURAL_KEYS
 
 SOURCES_DIR = Path(__file__).parent / "sources"
+# A firm's saved layouts (the mapping assistant's drafts, the Data page's "Save layout"):
+# recognised like the bundled ones, and preferred to them. WINWIN_LAYOUTS names another folder.
+SAVED_LAYOUTS_DIR = Path(__file__).resolve().parent.parent / "data" / "layouts"
+
+
+def saved_layouts_dir() -> Path:
+    return Path(os.environ.get("WINWIN_LAYOUTS") or SAVED_LAYOUTS_DIR)
 
 # How many leading bytes are enough to find the encoding, delimiter and header lines.
 SNIFF_BYTES = 256 * 1024
@@ -47,8 +57,17 @@ ISO8601_FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%
 EPOCH = "epoch"
 # Always tried after a mapping's own formats: a spreadsheet's date cells arrive as ISO text.
 SPREADSHEET_DATE_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
-# What a mapping's `lookup:` can resolve: the file names the account, dim_account gives its id.
-LOOKUPS = {"account_name"}
+# What a mapping's `lookup:` can resolve, per canonical column: the file quotes a name or a
+# number another system gives the record, and the warehouse gives its id.
+#   account_name:      the account of that name (dim_account)
+#   deal_reference:    the deal whose own number (fct_opportunity.deal_reference) it is; a value
+#                      that is already a deal id is kept (PSA tools quote "Deal Number" / "Project Code")
+#   project_reference: the project of that id, else the project of the deal with that number or id
+LOOKUPS = {
+    "account_id": ("account_name",),
+    "opportunity_id": ("deal_reference",),
+    "project_id": ("project_reference",),
+}
 
 MAPPING_HELP = """\
 A mapping file is YAML; save it as my_layout.yaml and run
@@ -71,10 +90,6 @@ A list under `from` takes the first non-empty of those columns (with `join: true
 joined by a space: first and last name); map keys ignore case; `format` may be a list too
 (also: iso8601, epoch for Unix seconds); number_format is one of "1,234.50", "1.234,50",
 "1 234,50"."""
-
-
-class IngestError(Exception):
-    """A file was rejected whole; the message names the file, the problem and what was expected."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +120,7 @@ class Layout:
     constants: dict = field(default_factory=dict)
     path: Path | None = None
     digest: str = ""  # sha256 of the mapping file: a changed mapping loads a loaded file anew
+    users: bool = False  # the firm's own (saved or --mapping): preferred to a bundled layout
 
     @property
     def source_columns(self) -> list[str]:
@@ -146,8 +162,10 @@ def parse_layout(path: Path) -> Layout:
         if "from" not in rule:
             raise IngestError(f"{path}: column {name}: say which file column it comes from with 'from'")
         lookup = rule.get("lookup")
-        if lookup is not None and (lookup not in LOOKUPS or name != "account_id"):
-            raise IngestError(f"{path}: column {name}: lookup is only for account_id, one of {sorted(LOOKUPS)}")
+        if lookup is not None and (lookup not in LOOKUPS.get(name, ()) or name == NATURAL_KEYS[table]):
+            allowed = "; ".join(f"{column}: {', '.join(kinds)}" for column, kinds in LOOKUPS.items())
+            raise IngestError(f"{path}: column {name}: lookup {lookup!r} is not available here; lookups are {allowed}"
+                              " (never on the table's own key)")
         join = bool(rule.get("join", False))
         if join and col_type != "text":
             raise IngestError(f"{path}: column {name}: join is for text columns (names)")
@@ -174,6 +192,12 @@ def parse_layout(path: Path) -> Layout:
     key = NATURAL_KEYS[table]
     if key not in {c.name for c in columns}:
         raise IngestError(f"{path}: {table} rows are identified by {key!r}; map it under 'columns'")
+    if table == "fct_survey_response" and not {"account_id", "contact", "project_id"} & {c.name for c in columns}:
+        raise IngestError(
+            f"{path}: a survey answer needs its account: map account_id (an id, or a company name with "
+            "'lookup: account_name'), contact (the respondent's e-mail, matched to the CRM contacts or "
+            "the e-mail's domain) or project_id (with 'lookup: project_reference')"
+        )
     return Layout(
         name=Path(path).stem,
         title=spec.get("title", Path(path).stem),
@@ -205,9 +229,16 @@ def _as_tuple(value) -> tuple[str, ...]:
 
 
 def load_layouts(extra: list[Path] | None = None) -> dict[str, Layout]:
-    """The bundled layouts plus any user mapping files (which win on a name clash)."""
-    paths = sorted(SOURCES_DIR.glob("*.yaml")) + [Path(p) for p in (extra or [])]
-    return {layout.name: layout for layout in map(parse_layout, paths)}
+    """The bundled layouts, the saved ones (``saved_layouts_dir``) and any mapping files given;
+    the later win on a name clash, and the firm's own are preferred when several match a file."""
+    layouts = {layout.name: layout for layout in map(parse_layout, sorted(SOURCES_DIR.glob("*.yaml")))}
+    saved = saved_layouts_dir()
+    users = (sorted(saved.glob("*.yaml")) + sorted(saved.glob("*.yml")) if saved.is_dir() else []) + [
+        Path(p) for p in (extra or [])]
+    for path in users:
+        layout = parse_layout(path)
+        layouts[layout.name] = dataclasses.replace(layout, users=True)
+    return layouts
 
 
 # --- Reading files -------------------------------------------------------------------------
@@ -346,7 +377,7 @@ def detect_layout(source: SourceFile, layouts: dict[str, Layout]) -> Layout:
         if set(layout.required) <= set(header_of(source, layout))
     ]
     if matches:
-        return max(matches, key=lambda lay: (len(lay.required), lay.header_rows))
+        return max(matches, key=lambda lay: (lay.users, len(lay.required), lay.header_rows))
     raise IngestError(unknown_layout_message(source, layouts))
 
 
@@ -454,6 +485,12 @@ def staging_sql(layout: Layout, header: list[str]) -> tuple[str, list]:
         typed.append(f"{_cast(col, raw, params)} AS {col.name}")
         if col.type != "text" or col.value_map:
             raws.append(f"{raw} AS raw_{col.name}")
+        if col.lookup and col.lookup != "account_name":  # a name with no account: "no matching account"
+            unparsed.append(
+                f"CASE WHEN raw_{col.name} IS NOT NULL AND {col.name} IS NULL THEN raw_{col.name} END"
+                f" AS {col.name}__unresolved"
+            )
+            raws.append(f"{raw} AS raw_{col.name}")
         if col.type != "text" and not col.value_map:
             unparsed.append(
                 f"CASE WHEN raw_{col.name} IS NOT NULL AND {col.name} IS NULL THEN raw_{col.name} END"
@@ -462,6 +499,11 @@ def staging_sql(layout: Layout, header: list[str]) -> tuple[str, list]:
     for name, value in layout.constants.items():
         params.append(value)
         typed.append(f"? AS {name}")
+    mapped = {col.name for col in layout.columns} | set(layout.constants)
+    if layout.table == "fct_survey_response":
+        # Always there, so an answer can find its account by e-mail or project when the file has none.
+        typed.extend(f"CAST(NULL AS VARCHAR) AS {name}" for name in ("account_id", "contact", "project_id")
+                     if name not in mapped)
     inner = ",\n    ".join(typed + raws)
     outer = ",\n  ".join(["typed.*"] + unparsed)
     return f"SELECT {outer}\nFROM (\n  SELECT {inner}\n  FROM land\n) AS typed", params
@@ -488,9 +530,16 @@ def _cast(col: ColumnSpec, raw: str, params: list) -> str:
             params.append(col.default)
             mapped = f"CASE WHEN {raw} IS NULL THEN NULL ELSE COALESCE({mapped}, ?) END"
         return f"CAST({mapped} AS BOOLEAN)" if col.type == "boolean" else mapped
-    if col.lookup:
+    if col.lookup == "account_name":
         # The file names the account; its id is the one dim_account holds under that name.
         return f"(SELECT min(a.account_id) FROM dim_account AS a WHERE lower(a.account_name) = lower({raw}))"
+    if col.lookup == "deal_reference":
+        return (f"COALESCE((SELECT min(o.opportunity_id) FROM fct_opportunity AS o WHERE o.deal_reference = {raw}),"
+                f" (SELECT min(o.opportunity_id) FROM fct_opportunity AS o WHERE o.opportunity_id = {raw}))")
+    if col.lookup == "project_reference":
+        return (f"COALESCE((SELECT min(p.project_id) FROM fct_project AS p WHERE p.project_id = {raw}),"
+                f" (SELECT min(p.project_id) FROM fct_project AS p JOIN fct_opportunity AS o"
+                f" ON o.opportunity_id = p.opportunity_id WHERE o.deal_reference = {raw} OR o.opportunity_id = {raw}))")
     if col.type == "text":
         return raw
     if col.type in {"date", "timestamp"}:

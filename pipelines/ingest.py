@@ -21,7 +21,8 @@ import duckdb
 import pandas as pd
 
 from pipelines import adapters, validation, warehouse
-from pipelines.adapters import IngestError, Layout, SourceFile
+from pipelines.adapters import Layout, SourceFile
+from pipelines.errors import IngestError
 
 Progress = Callable[[str], None]
 DATA_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
@@ -263,7 +264,12 @@ def quarantine_rows(con, failed: pd.DataFrame, header: list[str], source: Source
 def match_accounts_by_email(con: duckdb.DuckDBPyConnection) -> None:
     """Responses with only an email get an account: the CRM contact's with that exact email
     first (a consultant's gmail, a parent company's domain), else the account whose website has
-    the email's domain. Answers matched by neither are quarantined as "no matching account"."""
+    the email's domain; an answer about a project, that project's account. Answers matched by
+    none are quarantined as "no matching account"."""
+    con.execute(
+        """UPDATE staged SET account_id = p.account_id FROM fct_project AS p
+        WHERE staged.account_id IS NULL AND staged.project_id = p.project_id AND p.account_id IS NOT NULL"""
+    )
     con.execute(
         """UPDATE staged SET account_id = m.account_id
         FROM (

@@ -176,6 +176,10 @@ def checks_for(table: str, columns: list[str], looked_up: frozenset[str] = froze
                 Check(E.ExpectColumnValuesToBeBetween(column=column, max_value=latest), column, f"{column} in the future")
             )
     for column in columns:
+        if column.endswith("__unresolved"):  # a deal number or project reference no record carries
+            name = column.removesuffix("__unresolved")
+            checks.append(Check(E.ExpectColumnValuesToBeNull(column=column, severity="warning"), name,
+                                f"{name} names no record loaded", reads=(column,)))
         if column.endswith("__unparsed"):
             name = column.removesuffix("__unparsed")
             checks.append(Check(E.ExpectColumnValuesToBeNull(column=column), name, f"unreadable {name}", reads=(column,)))

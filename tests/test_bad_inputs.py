@@ -14,7 +14,7 @@ import pytest
 
 from pipelines import status, warehouse
 from pipelines.adapters import IngestError
-from pipelines.export import spreadsheet_safe_csv
+from pipelines.reporting.spreadsheet import spreadsheet_safe_csv
 from pipelines.ingest import ingest
 from tests.conftest import WORLD
 

@@ -384,3 +384,63 @@ def test_a_failed_upgrade_leaves_the_old_file_as_it_was(db, tmp_path):
         ingest([WORLD / "salesforce_opportunities.csv"], db=db, progress=fail_late)
     assert digest(db) == before
     assert "mapping_sha256" not in columns_of(db, "load_log")
+
+
+# --- Keys across systems (tests/fixtures/keys) ---------------------------------------------
+KEYS = Path(__file__).parent / "fixtures" / "keys"
+
+
+@pytest.fixture(scope="module")
+def keys_db(tmp_path_factory) -> Path:
+    """The world, two deals carrying a Deal Number, a PSA export quoting it and a survey naming
+    companies and projects, loaded in one run (several --mapping files)."""
+    db = tmp_path_factory.mktemp("keys") / "warehouse.duckdb"
+    ingest([WORLD], db=db, data_docs=False)
+    ingest([KEYS], db=db, mappings=[KEYS / "psa_projects.yaml", KEYS / "company_survey.yaml"], data_docs=False)
+    return db
+
+
+def test_a_deal_carries_its_own_number(keys_db, reader):
+    rows = reader(keys_db).execute(
+        "SELECT opportunity_id, deal_reference FROM fct_opportunity WHERE deal_reference IS NOT NULL ORDER BY 1").fetchall()
+    assert rows == [("0065g00000OPP101AAA", "D-2025-101"), ("0065g00000OPP102AAA", "D-2025-102")]
+
+
+def test_a_project_finds_its_deal_by_the_deal_number(keys_db, reader):
+    rows = dict(reader(keys_db).execute(
+        "SELECT project_id, opportunity_id FROM fct_project WHERE project_id LIKE 'P-0001%'").fetchall())
+    # by number, by number, a deal id quoted as it is, an unknown number: loaded without a deal
+    assert rows == {"P-000101": "0065g00000OPP101AAA", "P-000102": "0065g00000OPP102AAA",
+                    "P-000103": "0065g00000OPP001AAA", "P-000104": None}
+
+
+def test_an_unknown_deal_number_warns_and_the_project_loads(keys_db, reader):
+    warned = reader(keys_db).execute(
+        """SELECT unexpected_count, sample FROM validation_result
+        WHERE source_file = 'psa_projects.csv' AND column_name = 'opportunity_id' AND action = 'warning'""").fetchall()
+    assert warned == [(1, "D-2099-999")]
+
+
+def test_a_survey_without_account_ids_finds_accounts_by_name_and_project(keys_db, reader):
+    con = reader(keys_db)
+    rows = dict(con.execute(
+        "SELECT response_id, (account_id, project_id) FROM fct_survey_response WHERE response_id LIKE 'S-%'").fetchall())
+    assert rows == {
+        "S-1": ("0015g00000ACME01AAA", "P-000101"),
+        "S-2": ("0015g00000BETA01AAA", "P-000102"),  # the name in another case; the project by its deal number
+        "S-3": ("0015g00000GAMM01AAA", None),
+        "S-4": ("0015g00000BETA01AAA", "P-000102"),  # no company: the project's account
+    }
+    assert con.execute("SELECT source_row, reason FROM quarantine WHERE source_file = 'company_survey.csv'").fetchall() == [
+        (5, "no matching account")]
+
+
+def test_a_survey_mapping_with_no_way_to_its_account_is_refused_clearly(tmp_path):
+    mapping = tmp_path / "scores_only.yaml"
+    mapping.write_text("table: fct_survey_response\ncolumns:\n  response_id: Id\n  score: {from: Score, type: integer}\n"
+                       "constants: {survey_type: nps}\n")
+    export = tmp_path / "scores.csv"
+    export.write_text("Id,Score\n1,9\n")
+    with pytest.raises(IngestError, match="a survey answer needs its account: map account_id"):
+        ingest([export], db=tmp_path / "w.duckdb", mappings=[mapping])
+    assert not (tmp_path / "w.duckdb").exists()
