@@ -12,7 +12,7 @@ import duckdb
 
 MARTS_DIR = Path(__file__).parent / "models" / "marts"
 # Each mart may read the canonical tables and the marts listed before it.
-MART_ORDER = ["mart_data_date", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome"]
+MART_ORDER = ["mart_latest_event", "mart_data_date", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome"]
 
 
 def sql_of(name: str) -> str:

@@ -9,16 +9,6 @@ import pandas as pd
 
 from pipelines import warehouse
 
-# The date that says how recent a table's data is: the latest event it records (as in
-# mart_data_date; a project's latest start or completion). Dimensions have none.
-EVENT_DATES = {
-    "fct_opportunity": "CASE WHEN is_closed THEN close_date END",
-    "fct_project": "COALESCE(actual_end_date, start_date)",
-    "fct_escalation": "CAST(opened_at AS DATE)",
-    "fct_activity": "activity_date",
-    "fct_survey_response": "CAST(responded_at AS DATE)",
-}
-
 
 def status(db: Path) -> dict:
     """``report`` of a warehouse file, or ``exists: False`` when there is none yet."""
@@ -49,19 +39,15 @@ def report(con) -> dict:
 
 
 def freshness(con) -> list[dict]:
-    """Per source layout: files loaded, when the latest was loaded, and the latest event its rows record."""
-    latest_event = " UNION ALL ".join(
-        f"""SELECT f.layout, max({expression}) AS event_date FROM {table} AS t
-            JOIN (SELECT DISTINCT file_sha256, layout FROM load_log) AS f ON f.file_sha256 = t.file_sha256
-            GROUP BY f.layout"""
-        for table, expression in EVENT_DATES.items()
-    )
+    """Per source layout: files loaded, when the latest was loaded, and the latest event its rows
+    record (mart_latest_event, the definition mart_data_date reads too)."""
     return _records(
         con,
-        f"""SELECT l.layout, l.table_name, count(DISTINCT l.file_sha256) AS files, max(l.loaded_at) AS last_loaded_at,
-                   arg_max(l.file_name, l.loaded_at) AS last_file, max(e.event_date) AS latest_event_date
-            FROM load_log AS l LEFT JOIN ({latest_event}) AS e ON e.layout = l.layout
-            GROUP BY l.layout, l.table_name ORDER BY last_loaded_at DESC, l.layout""",
+        """SELECT l.layout, l.table_name, count(DISTINCT l.file_sha256) AS files, max(l.loaded_at) AS last_loaded_at,
+                  arg_max(l.file_name, l.loaded_at) AS last_file, max(e.event_date) AS latest_event_date
+           FROM load_log AS l
+           LEFT JOIN mart_latest_event AS e ON e.file_sha256 = l.file_sha256 AND e.table_name = l.table_name
+           GROUP BY l.layout, l.table_name ORDER BY last_loaded_at DESC, l.layout""",
     )
 
 

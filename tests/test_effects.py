@@ -22,7 +22,7 @@ def test_promoters_rebuy_more_than_detractors_with_separate_intervals(con):
 
 
 def test_delivery_leads_win_more_often_and_at_a_higher_margin(con):
-    sources = metrics.lead_source_performance(con).set_index("lead_source")
+    sources = metrics.delivery_vs_other_sources(con).set_index("source")
     delivery = sources.loc["delivery"]
     others = sources.drop(index="delivery")
     others_win_rate = others["won"].sum() / others["closed"].sum()
@@ -39,7 +39,7 @@ def test_projects_whose_seller_sent_no_status_reports_slip_and_overrun_more(con)
 
 
 def test_escalations_with_sales_involved_resolve_faster(con):
-    split = metrics.escalation_resolution(con).set_index("sales_involved")
+    split = metrics.escalation_aftermath(con).set_index("sales_involved")
     assert split.loc[True, "median_hours_to_resolve"] < 0.7 * split.loc[False, "median_hours_to_resolve"]
 
 
@@ -48,12 +48,12 @@ def test_the_readme_reports_what_the_metrics_recover(con):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     link = metrics.rebusiness_by_nps_category(con, months=12).set_index("category")
     p, q, d = link.loc["promoter"], link.loc["passive"], link.loc["detractor"]
-    sources = metrics.lead_source_performance(con).set_index("lead_source")
+    sources = metrics.delivery_vs_other_sources(con).set_index("source")
     delivery, others = sources.loc["delivery"], sources.drop(index="delivery")
     kpis = metrics.kpis(con)
     split = metrics.sold_vs_delivered_by_status_reports(con).set_index("seller_sent_status_reports")
     without, with_ = split.loc[False], split.loc[True]
-    escalations = metrics.escalation_resolution(con).set_index("sales_involved")
+    escalations = metrics.escalation_aftermath(con).set_index("sales_involved")
     expected = [
         f"promoters {p.rate:.1%} (95% CI {p.ci_low:.1%}–{p.ci_high:.1%}, n = {p.n:,.0f} answers), passives "
         f"{q.rate:.1%}, detractors {d.rate:.1%} ({d.ci_low:.1%}–{d.ci_high:.1%}, n = {d.n:,.0f})",

@@ -118,19 +118,6 @@ def test_sold_vs_delivered_splits_by_seller_status_reports(con):
     assert frame.loc[False, "mean_slip_days"] == pytest.approx(20 / 3)
 
 
-def test_lead_source_win_rates(con):
-    frame = metrics.lead_source_performance(con).set_index("lead_source")
-    assert frame.loc["delivery", ["deals", "closed", "won"]].tolist() == [3, 2, 1]
-    assert frame.loc["delivery", "win_rate"] == 0.5
-    assert frame.loc["sales", "margin"] == pytest.approx(0.25)
-
-
-def test_escalation_resolution_by_sales_involvement(con):
-    frame = metrics.escalation_resolution(con).set_index("sales_involved")
-    assert frame.loc[True, "median_hours_to_resolve"] == 48
-    assert frame.loc[False, "median_hours_to_resolve"] == 120
-
-
 @pytest.mark.parametrize(
     "end,months,start,last",
     [

@@ -73,8 +73,7 @@ def test_every_metric_query_transpiles_to_spark(world_db, reader):
         for months in metrics.OUTCOME_WINDOWS:
             metrics.rebusiness_by_nps_category(con, scope, months=months)
             metrics.outcome_by_group(con, scope, months, "csat_band")
-        for metric in (metrics.lead_source_performance, metrics.sold_vs_delivered_by_status_reports,
-                       metrics.escalation_resolution, metrics.monthly_trend, metrics.outcome_by_group,
+        for metric in (metrics.sold_vs_delivered_by_status_reports, metrics.monthly_trend, metrics.outcome_by_group,
                        metrics.score_regression, metrics.win_win_accounts, metrics.earned_growth,
                        metrics.delivery_vs_other_sources, metrics.delivery_leads_by, metrics.lead_sources_by_quarter,
                        metrics.escalation_breakdown, metrics.escalation_aftermath, metrics.rebusiness_vs_first_time,

@@ -2,10 +2,31 @@
 -- 3, 6 and 12 months after the answer, its amount and its delivered revenue and cost.
 -- window_complete_Nm is false when the window runs past the data date: those answers cannot
 -- show their outcome yet and are left out of the satisfaction -> profit link.
+-- The satisfaction thresholds live here and nowhere else (DOMAIN.md): an NPS answer's nps_points
+-- are +1 (promoter, 9-10), 0 (passive, 7-8) or -1 (detractor, 0-6), so NPS = 100 * avg(nps_points);
+-- a CSAT answer's csat_points are 1 when it scores 4-5, so CSAT = avg(csat_points). is_low_score
+-- marks a detractor or a CSAT 1-2.
 WITH answers AS (
   SELECT
-    r.response_id, r.account_id, r.responded_at, r.survey_type, r.score,
-    CAST(r.responded_at AS DATE) AS answer_date
+    r.response_id, r.account_id, r.project_id, r.responded_at, r.survey_type, r.score, r.comment,
+    CAST(r.responded_at AS DATE) AS answer_date,
+    CASE
+      WHEN r.survey_type <> 'nps' THEN NULL
+      WHEN r.score >= 9 THEN 1
+      WHEN r.score >= 7 THEN 0
+      ELSE -1
+    END AS nps_points,
+    CASE
+      WHEN r.survey_type <> 'csat' THEN NULL
+      WHEN r.score >= 4 THEN 1
+      ELSE 0
+    END AS csat_points,
+    CASE
+      WHEN r.survey_type <> 'csat' THEN NULL
+      WHEN r.score >= 4 THEN 'satisfied (4-5)'
+      WHEN r.score = 3 THEN 'neutral (3)'
+      ELSE 'dissatisfied (1-2)'
+    END AS csat_band
   FROM fct_survey_response AS r
 ),
 follow_up AS (
@@ -42,19 +63,12 @@ outcome AS (
   GROUP BY response_id
 )
 SELECT
-  a.response_id, a.account_id, a.responded_at, a.answer_date, a.survey_type, a.score,
-  CASE
-    WHEN a.survey_type <> 'nps' THEN NULL
-    WHEN a.score >= 9 THEN 'promoter'
-    WHEN a.score >= 7 THEN 'passive'
-    ELSE 'detractor'
-  END AS nps_category,
-  CASE
-    WHEN a.survey_type <> 'csat' THEN NULL
-    WHEN a.score >= 4 THEN 'satisfied (4-5)'
-    WHEN a.score = 3 THEN 'neutral (3)'
-    ELSE 'dissatisfied (1-2)'
-  END AS csat_band,
+  a.response_id, a.account_id, a.project_id, a.responded_at, a.answer_date, a.survey_type, a.score, a.comment,
+  a.nps_points,
+  CASE a.nps_points WHEN 1 THEN 'promoter' WHEN 0 THEN 'passive' WHEN -1 THEN 'detractor' END AS nps_category,
+  a.csat_points,
+  a.csat_band,
+  COALESCE(a.nps_points = -1, a.csat_band = 'dissatisfied (1-2)') AS is_low_score,
   a.answer_date + INTERVAL 3 MONTH <= d.data_date AS window_complete_3m,
   a.answer_date + INTERVAL 6 MONTH <= d.data_date AS window_complete_6m,
   a.answer_date + INTERVAL 12 MONTH <= d.data_date AS window_complete_12m,

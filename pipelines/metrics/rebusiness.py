@@ -1,0 +1,188 @@
+"""Re-business and margin: re-business against first-time business, sold vs delivered (per
+sales rep, and by whether the seller sent status reports), sales governance; the projects
+behind each bar."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from pipelines.metrics.definitions import define
+from pipelines.metrics.filters import Filters, Period, named
+from pipelines.metrics.satisfaction import check_measure, satisfaction_of
+from pipelines.metrics.statistics import mean_interval, mean_intervals
+
+define("rebusiness_vs_first_time", (
+    "Re-business (the account had won before) against first-time business: deals won in the period, "
+    "and the delivered margin of their projects completed in the period (pooled, and the mean project "
+    "margin with its 95% t-interval)."
+))
+
+
+def rebusiness_vs_first_time(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Re-business against first-time business: deals won and amount (by close date in the
+    period) and the delivered margin of their projects completed in the period, with the
+    t 95% interval of the mean project margin."""
+    filters = Filters.of(filters)
+    where, params = filters.within("deal", "close_date")
+    deals = con.execute(
+        f"""SELECT is_rebusiness, count(*) AS won_deals, CAST(sum(amount) AS DOUBLE) AS won_amount
+            FROM mart_opportunity WHERE is_won AND {where}
+            GROUP BY 1""",
+        params,
+    ).df()
+    where, params = filters.within("project", "actual_end_date")
+    projects = con.execute(
+        f"""SELECT COALESCE(is_rebusiness, FALSE) AS is_rebusiness, margin, CAST(revenue AS DOUBLE) AS revenue,
+                   CAST(profit AS DOUBLE) AS profit
+            FROM mart_project WHERE is_delivered AND {where}""",
+        params,
+    ).df()
+    rows = []
+    for flag, label in ((True, "re-business"), (False, "first-time business")):
+        deal = deals[deals["is_rebusiness"] == flag]
+        mine = projects[projects["is_rebusiness"] == flag]
+        mean, low, high = mean_interval(mine["margin"])
+        rows.append({"business": label, "won_deals": int(deal["won_deals"].sum()), "won_amount": float(deal["won_amount"].sum()),
+                     "projects": len(mine), "margin": mine["profit"].sum() / mine["revenue"].sum() if mine["revenue"].sum() else math.nan,
+                     "mean_project_margin": mean, "ci_low": low, "ci_high": high})
+    return pd.DataFrame(rows)
+
+
+define("sold_vs_delivered", (
+    "Projects completed in the period, by the sales rep who sold them: mean budget variance (actual "
+    "/ budget cost - 1, over the projects with a budget) and schedule slip (days late), each with a 95% "
+    "t-interval, and the satisfaction (NPS or CSAT) of the account's answers within 6 months after those "
+    "projects ended."
+))
+# How long after a project ends the account's answers count as "the satisfaction that followed".
+FOLLOWED_MONTHS = 6
+
+
+def sold_vs_delivered_by_rep(con, filters: Filters | Period = Filters(), measure: str = "nps") -> pd.DataFrame:
+    """Per sales rep, the projects they sold that completed in the period: mean budget variance
+    (n_budget projects with a budget; NaN when none has one, never 0) and schedule slip (t 95%),
+    delivered margin, and the satisfaction of the account's ``measure`` answers within 6 months
+    after those projects ended (satisfaction_after; also named nps_after or csat_after)."""
+    check_measure(measure)
+    filters = Filters.of(filters)
+    where, params = filters.within("project", "actual_end_date")
+    projects = con.execute(
+        f"""SELECT project_id, account_id, COALESCE(sold_by, 'unknown') AS sold_by, budget_variance, schedule_slip_days,
+                   CAST(revenue AS DOUBLE) AS revenue, CAST(profit AS DOUBLE) AS profit
+            FROM mart_project WHERE is_delivered AND {where}""",
+        params,
+    ).df()
+    answers = con.execute(
+        f"""SELECT DISTINCT COALESCE(p.sold_by, 'unknown') AS sold_by, r.response_id, r.nps_points, r.csat_points
+            FROM mart_project AS p JOIN mart_response_outcome AS r
+              ON r.account_id = p.account_id AND r.survey_type = ?
+             AND r.answer_date > p.actual_end_date AND r.answer_date <= p.actual_end_date + INTERVAL {FOLLOWED_MONTHS} MONTH
+            WHERE p.project_id IN (SELECT project_id FROM mart_project
+                                   WHERE is_delivered AND {where})""",
+        [measure] + params,
+    ).df()
+    reps = projects.groupby("sold_by")
+    variance, variance_low, variance_high = mean_intervals(reps["budget_variance"])
+    slip, slip_low, slip_high = mean_intervals(reps["schedule_slip_days"])
+    money = reps[["revenue", "profit"]].sum()
+    followed = answers.assign(promoter=answers["nps_points"] == 1, detractor=answers["nps_points"] == -1,
+                              satisfied=answers["csat_points"] == 1).groupby("sold_by").agg(
+        answers_after=("response_id", "size"), promoters_after=("promoter", "sum"), detractors_after=("detractor", "sum"),
+        satisfied_after=("satisfied", "sum"))
+    frame = pd.DataFrame({"n": reps.size(), "n_budget": reps["budget_variance"].count(),
+                          "budget_variance": variance, "variance_ci_low": variance_low, "variance_ci_high": variance_high,
+                          "slip_days": slip, "slip_ci_low": slip_low, "slip_ci_high": slip_high,
+                          "margin": money["profit"] / money["revenue"].where(money["revenue"] != 0)})
+    frame = frame.join(followed).fillna({name: 0 for name in followed.columns}).astype({name: int for name in followed.columns})
+    frame = frame.rename_axis("sales_rep").reset_index()
+    counts = frame[["answers_after", "promoters_after", "detractors_after", "satisfied_after"]]
+    scored = satisfaction_of(counts.set_axis(["answers", "promoters", "detractors", "satisfied"], axis=1), measure)
+    for suffix in ("", "_ci_low", "_ci_high"):
+        frame[f"satisfaction_after{suffix}"] = frame[f"{measure}_after{suffix}"] = scored[f"satisfaction{suffix}"]
+    return frame.sort_values("n", ascending=False, ignore_index=True)
+
+
+def sold_vs_delivered_by_status_reports(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
+    """Completed projects split by whether their seller sent status reports: slip and overrun."""
+    where, params = Filters.of(filters).within("project", "actual_end_date")
+    return con.execute(
+        f"""SELECT seller_sent_status_reports, count(*) AS projects,
+                  avg(schedule_slip_days) AS mean_slip_days,
+                  avg(budget_variance) AS mean_budget_variance,
+                  sum(profit) / NULLIF(sum(revenue), 0) AS margin
+           FROM mart_project WHERE is_delivered AND {where}
+           GROUP BY 1 ORDER BY 1""",
+        params,
+    ).df()
+
+
+define("sales_governance", (
+    "Per sales rep (or sales team: the sum of its reps) in the period: status reports sent, joint "
+    "engagements with delivery, sales meetings with delivery staff present, and escalations with sales "
+    "involved on the accounts they sold to. A rep's team is the one most of their deals name."
+))
+# The team of a rep whose deals name none (a CRM export without the owner's team or role).
+NO_TEAM = "no team recorded"
+
+
+def sales_governance(con, filters: Filters | Period = Filters(), by: str = "rep") -> pd.DataFrame:
+    """Per sales rep (or per sales team: the reps' sums) in the period: status reports sent,
+    joint engagements, sales meetings with delivery staff present, and escalations with sales
+    involved on the accounts they sold to. A rep's team is the one most of their deals name."""
+    filters = Filters.of(filters)
+    where, params = filters.within("account", "activity_date")
+    activities = con.execute(
+        f"""SELECT sales_participant AS sales_rep,
+                   sum(CASE WHEN activity_type = 'status_report' THEN 1 ELSE 0 END) AS status_reports,
+                   sum(CASE WHEN activity_type = 'joint_engagement' THEN 1 ELSE 0 END) AS joint_engagements,
+                   sum(CASE WHEN activity_type = 'sales_meeting' AND delivery_participant IS NOT NULL THEN 1 ELSE 0 END)
+                     AS meetings_with_delivery
+            FROM fct_activity
+            WHERE sales_participant IS NOT NULL AND {where}
+            GROUP BY 1""",
+        params,
+    ).df()
+    where, params = filters.within("escalation", "CAST(opened_at AS DATE)")
+    escalations = con.execute(
+        f"""SELECT o.owner AS sales_rep, count(DISTINCT e.escalation_id) AS escalations_with_sales
+            FROM mart_escalation AS e JOIN fct_opportunity AS o ON o.account_id = e.account_id
+            WHERE e.sales_involved AND e.escalation_id IN (
+                    SELECT escalation_id FROM mart_escalation
+                    WHERE {where})
+            GROUP BY 1""",
+        params,
+    ).df()
+    frame = activities.merge(escalations, on="sales_rep", how="outer")
+    if filters.reps:
+        frame = frame[frame["sales_rep"].isin(filters.reps)]
+    counts = ["status_reports", "joint_engagements", "meetings_with_delivery", "escalations_with_sales"]
+    frame[counts] = frame[counts].fillna(0).astype(int)
+    if by == "team":
+        teams = con.execute("SELECT owner AS sales_rep, mode(sales_team) AS sales_team FROM fct_opportunity "
+                            "WHERE sales_team IS NOT NULL GROUP BY owner").df()
+        frame = (frame.merge(teams, on="sales_rep", how="left").fillna({"sales_team": NO_TEAM})
+                 .groupby("sales_team", as_index=False).agg(reps=("sales_rep", "count"), **{c: (c, "sum") for c in counts}))
+    return frame.sort_values("status_reports", ascending=False, ignore_index=True)
+
+
+# Project groupings that drill: re-business or not (rebusiness_vs_first_time), the rep who sold it (sold_vs_delivered_by_rep).
+_PROJECT_DRILLS = {"business": "CASE WHEN COALESCE(is_rebusiness, FALSE) THEN 're-business' ELSE 'first-time business' END",
+                   "sales_rep": "COALESCE(sold_by, 'unknown')"}
+
+
+def projects_behind(con, filters: Filters | Period, by: str, group: str) -> pd.DataFrame:
+    """Drill-down: the projects completed in the period behind one bar of ``rebusiness_vs_first_time``
+    (by "business") or ``sold_vs_delivered_by_rep`` (by "sales_rep"), latest first."""
+    filters = Filters.of(filters)
+    where, params = filters.within("project", "actual_end_date")
+    frame = con.execute(
+        f"""SELECT project_id, account_id, sold_by AS sales_rep, delivery_team, delivery_manager, actual_end_date,
+                   CAST(revenue AS DOUBLE) AS revenue, margin, budget_variance, schedule_slip_days
+            FROM mart_project
+            WHERE {_PROJECT_DRILLS[by]} = ? AND is_delivered AND {where}
+            ORDER BY actual_end_date DESC, project_id""",
+        [group] + params,
+    ).df()
+    return named(con, frame)

@@ -1,0 +1,116 @@
+"""Intervals and fits every metric reports its uncertainty with (statsmodels' and scipy's, not
+hand-written formulas), and the verdict an interval decides."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+CONFIDENCE = 0.95
+# Below this many answers in a group a comparison is "too few answers to tell", whatever its interval.
+MIN_ANSWERS = 10
+
+
+def _normal_quantile(confidence: float) -> float:
+    """The z of a two-sided ``confidence`` interval (1.96 for 95%), from scipy."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
+def wilson_interval(successes, trials, confidence: float = CONFIDENCE):
+    """Wilson score interval (statsmodels); better than the normal one near 0 and 1 and small n."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    return proportion_confint(np.asarray(successes, dtype=float), np.asarray(trials, dtype=float),
+                              alpha=1 - confidence, method="wilson")
+
+
+def nps_interval(promoters, detractors, answers, confidence: float = CONFIDENCE):
+    """NPS and its normal-approximation interval, on the -100..100 scale.
+
+    Each answer scores +1 (promoter), 0 or -1 (detractor); NPS is 100 x their mean, so its
+    variance is (share promoters + share detractors - (NPS/100)^2) / n.
+    """
+    promoters, detractors, answers = (pd.Series(x, dtype=float) for x in (promoters, detractors, answers))
+    answers = answers.where(answers > 0)
+    score = (promoters - detractors) / answers
+    spread = _normal_quantile(confidence) * ((promoters + detractors) / answers - score**2).clip(lower=0).pow(0.5) / answers.pow(0.5)
+    return 100 * score, 100 * (score - spread).clip(lower=-1), 100 * (score + spread).clip(upper=1)
+
+
+def with_intervals(frame: pd.DataFrame, successes: str, trials: str) -> pd.DataFrame:
+    """``frame`` with rate = successes / trials and its Wilson interval (NaN where no trials)."""
+    frame = frame.copy()
+    frame["rate"] = frame[successes] / frame[trials].where(frame[trials] > 0)
+    low, high = wilson_interval(frame[successes].to_numpy(), frame[trials].clip(lower=1).to_numpy())
+    frame["ci_low"], frame["ci_high"] = low, high
+    frame.loc[frame[trials] == 0, ["rate", "ci_low", "ci_high"]] = float("nan")
+    return frame
+
+
+def t_interval(mean, std, n, confidence: float = CONFIDENCE):
+    """Bounds of the t-interval of a mean from its sample's standard deviation (ddof 1) and size,
+    for one sample or per group (Series): NaN below two values, the mean itself when all are
+    equal. Equal to statsmodels' ``DescrStatsW.tconfint_mean`` (a test holds them to 1e-12)."""
+    from scipy.stats import t
+
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half_width = t.ppf(0.5 + confidence / 2, np.where(n >= 2, n - 1, np.nan)) * np.asarray(std, dtype=float) / np.sqrt(n)
+    return mean - half_width, mean + half_width
+
+
+def mean_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and its t-interval; NaN bounds below two values."""
+    values = pd.Series(values, dtype=float).dropna()
+    low, high = t_interval(values.mean(), values.std(), len(values), confidence)
+    return (values.mean(), low, high)
+
+
+def mean_intervals(values) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """``mean_interval`` of each group of a grouped Series at once: means, lows, highs."""
+    stats = values.agg(["mean", "std", "count"])
+    low, high = t_interval(stats["mean"], stats["std"], stats["count"])
+    return stats["mean"], low, high
+
+
+def difference_interval(a, b, confidence: float = CONFIDENCE) -> dict:
+    """Mean of ``a`` minus mean of ``b`` with its Welch t-interval (statsmodels), and both n."""
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    a, b = (pd.Series(x, dtype=float).dropna() for x in (a, b))
+    result = {"effect": None, "ci_low": None, "ci_high": None, "n_a": len(a), "n_b": len(b)}
+    if len(a) < 2 or len(b) < 2:
+        return result
+    low, high = CompareMeans(DescrStatsW(a.to_numpy()), DescrStatsW(b.to_numpy())).tconfint_diff(
+        alpha=1 - confidence, usevar="unequal")
+    effect = float(a.mean() - b.mean())
+    return result | {"effect": effect, "ci_low": float(low) if low == low else effect,
+                     "ci_high": float(high) if high == high else effect}
+
+
+def verdict(difference: dict, lower: str = "clearly lower", higher: str = "clearly higher") -> str:
+    """What an interval of a difference lets one say: ``lower``/``higher`` when it excludes 0,
+    "no clear difference" when it spans 0, "too few answers to tell" below MIN_ANSWERS a side."""
+    if difference.get("effect") is None or min(difference["n_a"], difference["n_b"]) < MIN_ANSWERS:
+        return "too few answers to tell"
+    if difference["ci_high"] < 0:
+        return lower
+    if difference["ci_low"] > 0:
+        return higher
+    return "no clear difference"
+
+
+def linear_fit(x, y, confidence: float = CONFIDENCE) -> dict:
+    """Ordinary least squares of y on x (statsmodels): slope, its interval, intercept, R², p, n."""
+    import statsmodels.api as sm
+
+    points = pd.DataFrame({"x": x, "y": y}, dtype=float).dropna()
+    empty = {"n": len(points), "slope": None, "ci_low": None, "ci_high": None, "intercept": None, "r2": None, "p_value": None}
+    if len(points) < 3 or points["x"].nunique() < 2:
+        return empty
+    fit = sm.OLS(points["y"], sm.add_constant(points["x"])).fit()
+    low, high = fit.conf_int(alpha=1 - confidence).loc["x"]
+    return {"n": len(points), "slope": float(fit.params["x"]), "ci_low": float(low), "ci_high": float(high),
+            "intercept": float(fit.params["const"]), "r2": float(fit.rsquared), "p_value": float(fit.pvalues["x"])}

@@ -1,0 +1,92 @@
+"""The marts' own output: one row per key, and money that reconciles with the canonical tables
+they are built from (on the hand-made world and on the demo world)."""
+
+from __future__ import annotations
+
+import pytest
+
+# Mart -> its key columns and the canonical table that holds one row per key (None: no such table).
+KEYS = {
+    "mart_opportunity": (["opportunity_id"], "fct_opportunity"),
+    "mart_project": (["project_id"], "fct_project"),
+    "mart_escalation": (["escalation_id"], "fct_escalation"),
+    "mart_response_outcome": (["response_id"], "fct_survey_response"),
+    "mart_latest_event": (["table_name", "file_sha256"], None),
+}
+
+
+@pytest.fixture(params=["world_db", "demo_db"])
+def con(request, reader):
+    return reader(request.getfixturevalue(request.param))
+
+
+def scalar(con, sql: str):
+    return con.execute(sql).fetchone()[0]
+
+
+@pytest.mark.parametrize("mart", KEYS)
+def test_one_row_per_key(con, mart):
+    keys, canonical = KEYS[mart]
+    columns = ", ".join(keys)
+    assert scalar(con, f"SELECT count(*) FROM (SELECT {columns} FROM {mart} GROUP BY {columns} HAVING count(*) > 1)") == 0
+    if canonical:
+        assert scalar(con, f"SELECT count(*) FROM {mart}") == scalar(con, f"SELECT count(*) FROM {canonical}")
+
+
+def test_data_date_is_one_row(con):
+    assert scalar(con, "SELECT count(*) FROM mart_data_date") == 1
+
+
+def test_won_amount_reconciles_with_the_deals_loaded(con):
+    assert scalar(con, "SELECT sum(amount) FROM mart_opportunity WHERE is_won") == \
+        scalar(con, "SELECT sum(amount) FROM fct_opportunity WHERE is_won")
+
+
+def test_project_money_reconciles_and_profit_is_revenue_less_cost(con):
+    mart = con.execute("SELECT sum(revenue), sum(actual_cost), sum(profit) FROM mart_project WHERE actual_cost IS NOT NULL").fetchone()
+    canonical = con.execute("SELECT sum(revenue), sum(actual_cost) FROM fct_project WHERE actual_cost IS NOT NULL").fetchone()
+    assert mart[:2] == canonical
+    assert mart[2] == canonical[0] - canonical[1]
+
+
+def test_delivered_money_on_deals_reconciles_with_completed_projects(con):
+    mart = con.execute("SELECT sum(delivered_revenue), sum(delivered_cost) FROM mart_opportunity").fetchone()
+    canonical = con.execute(
+        """SELECT sum(p.revenue), sum(p.actual_cost) FROM fct_project AS p
+           WHERE p.actual_end_date IS NOT NULL AND p.opportunity_id IN (SELECT opportunity_id FROM fct_opportunity)""").fetchone()
+    assert mart == canonical
+
+
+def test_rebusiness_amount_followed_reconciles_with_the_deals(con):
+    # each answer's 12-month re-business amount is the sum of its account's re-business deals in the window
+    assert scalar(con, "SELECT sum(amount_12m) FROM mart_response_outcome") == scalar(
+        con, """SELECT COALESCE(sum(o.amount), 0) FROM fct_survey_response AS r
+                JOIN mart_opportunity AS o ON o.account_id = r.account_id AND o.is_rebusiness
+                 AND o.close_date > CAST(r.responded_at AS DATE)
+                 AND o.close_date <= CAST(r.responded_at AS DATE) + INTERVAL 12 MONTH""")
+
+
+def test_every_answer_has_points_of_its_own_measure_only(con):
+    assert scalar(con, """SELECT count(*) FROM mart_response_outcome
+                          WHERE (survey_type = 'nps') <> (nps_points IS NOT NULL)
+                             OR (survey_type = 'csat') <> (csat_points IS NOT NULL)""") == 0
+
+
+def test_nps_points_give_the_hand_computed_nps(world_db, reader):
+    # tests/test_metrics.py: promoters 3, detractors 2 of 6 NPS answers -> 100 / 6
+    assert scalar(reader(world_db), "SELECT 100 * avg(nps_points) FROM mart_response_outcome") == pytest.approx(100 / 6)
+
+
+def test_delivery_outcome_of_the_world_by_hand(world_db, reader):
+    # P1 ended 10 days late and over budget (70k > 60k); P2 on time and under; P3 30 days late and
+    # over; P4 early and under; P5 still running. ESC-1 and ESC-2 name P3, ESC-3 P1.
+    frame = reader(world_db).execute(
+        "SELECT project_id, delivery_outcome, escalations, is_delivery_lead FROM mart_project ORDER BY 1").fetchall()
+    assert frame == [("P-000001", "late or over budget", 1, True), ("P-000002", "on time and on budget", 0, False),
+                     ("P-000003", "late or over budget", 2, False), ("P-000004", "on time and on budget", 0, False),
+                     ("P-000005", None, 0, False)]
+
+
+def test_data_date_is_the_latest_client_event(con):
+    assert scalar(con, "SELECT data_date FROM mart_data_date") == scalar(
+        con, "SELECT max(event_date) FROM mart_latest_event WHERE table_name <> 'fct_project'")
