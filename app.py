@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from ui import filters
+from ui import auth, filters
 from ui.bootstrap import ensure_warehouse
 
 st.set_page_config(page_title="Win-Win", page_icon=":material/handshake:", layout="wide")
+# Who is at the browser, before anything is read or built: an unknown visitor sees no data.
+visitor = auth.gate()
 # Navigation first: it replaces Streamlit's automatic pages/ menu even while the demo builds.
 PAGES = [
     st.Page("pages/overview.py", title="Overview", icon=":material/insights:", default=True),
@@ -14,8 +16,9 @@ PAGES = [
     st.Page("pages/escalations.py", title="Escalations", icon=":material/warning:"),
     st.Page("pages/rebusiness.py", title="Re-business & margin", icon=":material/repeat:"),
     st.Page("pages/accounts.py", title="Accounts", icon=":material/groups:"),
-    st.Page("pages/data.py", title="Data", icon=":material/database:"),
 ]
+if visitor.can("data"):  # the loaded files and quarantined rows hold every account's records
+    PAGES.append(st.Page("pages/data.py", title="Data", icon=":material/database:"))
 # Our own menu, not Streamlit's (hidden): each link carries the filters' URL parameters, so a
 # page switch keeps them even when the browser has not yet reported every widget's value.
 page = st.navigation(PAGES, position="hidden")

@@ -12,12 +12,13 @@ from pipelines import status, warehouse
 from pipelines.adapters import IngestError
 from pipelines.export import spreadsheet_safe_csv
 from pipelines.ingest import DATA_SUFFIXES, ingest_uploads
-from ui import data
+from ui import auth, data
 
 # A second upload while an ingest runs waits this long for the writer lock, then says why.
 UPLOAD_LOCK_WAIT_SECONDS = 30
 
 st.title("Data")
+auth.require("data", "the Data page (it lists every account's loaded files and quarantined records)")
 st.caption(
     "Every input row is either loaded or quarantined with its reason. Check here what a figure "
     "rests on before you quote it."
@@ -33,15 +34,18 @@ def zipped(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
-with st.expander("Load exports", expanded=data.build_key() is None, icon=":material/upload:"):
+with st.expander("Load exports", expanded=data.build_key() is None and auth.can("load"), icon=":material/upload:"):
+    may_load = auth.can("load")
+    if not may_load:
+        st.info("Loading exports is for the loader and admin roles.", icon=":material/lock:")
     limit_mb = st.get_option("server.maxUploadSize")
     uploads = st.file_uploader(
         f"CSV or XLSX exports, up to {limit_mb:,} MB each", type=sorted(s.lstrip(".") for s in DATA_SUFFIXES),
-        accept_multiple_files=True, key="uploads",
+        accept_multiple_files=True, key="uploads", disabled=not may_load,
         help="Loaded exactly as `python -m pipelines ingest` loads them: recognised by their header, "
         "validated, then swapped in as one new build. A rejected file changes nothing.",
     )
-    if uploads and st.button(f"Load {len(uploads)} file(s)", type="primary"):
+    if uploads and may_load and st.button(f"Load {len(uploads)} file(s)", type="primary"):
         results, rejected = [], None
         with st.status(f"Loading {len(uploads)} file(s)…", expanded=True) as progress:
             try:

@@ -12,7 +12,8 @@ from typing import Callable
 
 import streamlit as st
 
-from pipelines import metrics, warehouse
+from pipelines import access, metrics, warehouse
+from ui import auth
 
 
 def db_path() -> Path:
@@ -23,25 +24,37 @@ def build_key() -> tuple[int, int] | None:
     return warehouse.build_key(db_path())
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _connection(path: str, key: tuple[int, int]):
-    return warehouse.connect_readonly(Path(path))
+def scope() -> access.Access | None:
+    """The visitor's access when it limits the rows they see (a team lead), else None."""
+    visitor = auth.visitor()
+    return visitor if visitor.scoped else None
+
+
+def connect(path: Path, scoped: access.Access | None):
+    """A read-only connection to the build at ``path``, limited to ``scoped``'s accounts if given."""
+    return access.connect_scoped(path, scoped) if scoped else warehouse.connect_readonly(path)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _connection(path: str, key: tuple[int, int], scoped: access.Access | None):
+    return connect(Path(path), scoped)
 
 
 def cursor():
-    """A cursor on the current build (each query gets its own: connections are not thread-safe)."""
-    return warehouse.reader_cursor(_connection(str(db_path()), build_key()))
+    """A cursor on the current build as the visitor may see it (each query gets its own:
+    connections are not thread-safe)."""
+    return warehouse.reader_cursor(_connection(str(db_path()), build_key(), scope()))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _cached(module: str, name: str, key, args: tuple, kwargs: tuple):
+def _cached(module: str, name: str, key, scoped, args: tuple, kwargs: tuple):
     return getattr(importlib.import_module(module), name)(cursor(), *args, **dict(kwargs))
 
 
 def query(function: Callable, *args, **kwargs):
     """Call a pipelines function that reads a connection (metrics, status), on the current build,
-    cached per build and arguments."""
-    return _cached(function.__module__, function.__name__, build_key(), args, tuple(sorted(kwargs.items())))
+    cached per build, visitor's scope and arguments (one team lead's figures never serve another)."""
+    return _cached(function.__module__, function.__name__, build_key(), scope(), args, tuple(sorted(kwargs.items())))
 
 
 def has_data() -> bool:
