@@ -22,3 +22,15 @@ def test_a_csv_of_twenty_thousand_columns_is_refused_before_it_is_read(tmp_path,
     assert main(["ingest", "--db", str(tmp_path / "w.duckdb"), str(wide)]) == 2
     assert "wide.csv: 20,000 columns; Win-Win reads exports of up to 2,000 columns" in capsys.readouterr().err
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_sql_in_a_mapping_files_constants_key_is_refused_not_run(tmp_path):
+    """`constants: {"1 AS x; DROP TABLE dim_account; --": y}` was pasted into the staging SQL."""
+    import pytest
+
+    from pipelines.adapters import IngestError, parse_layout
+
+    mapping = tmp_path / "evil.yaml"
+    mapping.write_text('table: dim_account\ncolumns: {account_id: Id}\nconstants: {"segment FROM land; DROP TABLE x; --": a}\n')
+    with pytest.raises(IngestError, match="constants: dim_account has no column"):
+        parse_layout(mapping)
