@@ -187,6 +187,9 @@ def parse_layout(path: Path) -> Layout:
         )
     constants = dict(spec.get("constants", {}))
     for name, value in constants.items():
+        if name not in CANONICAL_COLUMNS[table]:  # a key becomes a column name in the staging SQL
+            raise IngestError(f"{path}: constants: {table} has no column {str(name)[:80]!r}; "
+                              f"its columns are {CANONICAL_COLUMNS[table]}")
         _check_vocabulary(path, table, name, [value])
     detect = spec.get("detect", {})
     key = NATURAL_KEYS[table]
