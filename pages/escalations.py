@@ -11,8 +11,10 @@ from pipelines.reporting.formats import delta, number, pct
 DEFINED = ("escalations", "escalation_rate", "escalation_aftermath")
 
 st.title("Escalations")
-st.caption("Escalations arrive after the deal is booked: how many there are per active project, how fast they are "
-           "resolved, and whether sales being involved changes what the client does next.")
+st.caption(
+    "Escalations arrive after the deal is booked: how many there are per active project, how fast they are "
+    "resolved, and whether sales being involved changes what the client does next."
+)
 
 chosen, data_date, stamp, previous = filters.page_filters()
 
@@ -23,11 +25,22 @@ projects_before = data.query(metrics.active_projects, previous) if previous else
 rate = now["count"] / projects if projects else None
 rate_before = before["count"] / projects_before if projects_before else None
 row = st.columns(4)
-row[0].metric("Escalations", number(now["count"]), delta(now["count"], before.get("count"), digits=0), delta_color="inverse")
-row[1].metric("Per active project", number(rate, 2), delta(rate, rate_before, digits=2), delta_color="inverse",
-              help=f"{projects:,} projects active in the period. " + metrics.DEFINITIONS["escalation_rate"])
-row[2].metric("Median hours to resolve", number(now["median_hours_to_resolve"]),
-              delta(now["median_hours_to_resolve"], before.get("median_hours_to_resolve"), digits=0), delta_color="inverse")
+row[0].metric(
+    "Escalations", number(now["count"]), delta(now["count"], before.get("count"), digits=0), delta_color="inverse"
+)
+row[1].metric(
+    "Per active project",
+    number(rate, 2),
+    delta(rate, rate_before, digits=2),
+    delta_color="inverse",
+    help=f"{projects:,} projects active in the period. " + metrics.DEFINITIONS["escalation_rate"],
+)
+row[2].metric(
+    "Median hours to resolve",
+    number(now["median_hours_to_resolve"]),
+    delta(now["median_hours_to_resolve"], before.get("median_hours_to_resolve"), digits=0),
+    delta_color="inverse",
+)
 share = now["with_sales_involved"] / now["count"] if now["count"] else None
 share_before = before["with_sales_involved"] / before["count"] if before.get("count") else None
 row[3].metric("With sales involved", pct(share), delta(share, share_before, 100, " pts"))
@@ -38,17 +51,57 @@ for by in ("severity", "category"):
     table = data.query(metrics.escalation_breakdown, chosen, by)
     count, share_chart = st.columns(2)
     clicked = exports.show_chart(
-        charts.interval_bars(table, by, "per_active_project", f"Escalations per active project by {by}", "escalations / active project",
-                             low="per_active_project", high="per_active_project", n="escalations", tickformat=".2f",
-                             text_format="{:.2f}", y_range=None),
-        table, f"Escalations per active project by {by}", stamp, count, definitions=DEFINED, select_key=f"per-project-{by}")
-    exports.show_chart(charts.interval_bars(table, by, "sales_share", f"Share with sales involved by {by}", "escalations with sales involved",
-                                            low="sales_ci_low", high="sales_ci_high", n="escalations"),
-                       table, f"Sales involved by {by}", stamp, share_chart, definitions=DEFINED)
-    drill.rows_behind(clicked, table, lambda bar: data.query(metrics.escalations_behind, chosen, by, bar[by]),
-                      lambda bar: f"Escalations of {by} {bar[by]} opened in the period", stamp, f"per-project-{by}")
-    exports.show_table(table[[by, "escalations", "still_open", "median_hours_to_resolve", "per_active_project", "sales_share"]],
-                       f"Escalations by {by}", stamp, definitions=DEFINED, hide_index=True)
+        charts.interval_bars(
+            table,
+            by,
+            "per_active_project",
+            f"Escalations per active project by {by}",
+            "escalations / active project",
+            low="per_active_project",
+            high="per_active_project",
+            n="escalations",
+            tickformat=".2f",
+            text_format="{:.2f}",
+            y_range=None,
+        ),
+        table,
+        f"Escalations per active project by {by}",
+        stamp,
+        count,
+        definitions=DEFINED,
+        select_key=f"per-project-{by}",
+    )
+    exports.show_chart(
+        charts.interval_bars(
+            table,
+            by,
+            "sales_share",
+            f"Share with sales involved by {by}",
+            "escalations with sales involved",
+            low="sales_ci_low",
+            high="sales_ci_high",
+            n="escalations",
+        ),
+        table,
+        f"Sales involved by {by}",
+        stamp,
+        share_chart,
+        definitions=DEFINED,
+    )
+    drill.rows_behind(
+        clicked,
+        table,
+        lambda bar: data.query(metrics.escalations_behind, chosen, by, bar[by]),
+        lambda bar: f"Escalations of {by} {bar[by]} opened in the period",
+        stamp,
+        f"per-project-{by}",
+    )
+    exports.show_table(
+        table[[by, "escalations", "still_open", "median_hours_to_resolve", "per_active_project", "sales_share"]],
+        f"Escalations by {by}",
+        stamp,
+        definitions=DEFINED,
+    )
     st.caption("Click a bar of escalations per project to list them.")
 
 st.subheader("What followed: with and without sales involved")
@@ -56,17 +109,49 @@ st.subheader("What followed: with and without sales involved")
 opened = metrics.answers_followed_into(chosen, metrics.AFTERMATH_MONTHS)
 after = charts.with_involvement(data.query(metrics.escalation_aftermath, opened))
 left, right = st.columns(2)
-followed = exports.show_chart(charts.aftermath_rebusiness_bars(after), after, "Re-business after escalations", stamp, left,
-                              definitions=DEFINED, select_key="aftermath")
-exports.show_chart(charts.interval_bars(after, "involvement", "next_nps", "NPS of the account's next answer", "NPS (−100..100)", charts.INVOLVEMENT_COLOURS,
-                                        low="next_nps_ci_low", high="next_nps_ci_high", n="next_answers", tickformat=".0f",
-                                        text_format="{:.0f}", y_range=(-100, 100)),
-                   after, "Next NPS after escalations", stamp, right, definitions=DEFINED)
-st.caption(f"Escalations opened {filters.describe(opened.period)}, so that their next 12 months fall in the period. "
-           "n under each bar: escalations whose 12 months are complete (re-business) and escalations followed by an NPS "
-           f"answer within 12 months (next NPS); whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed. "
-           "Click a re-business bar to list its escalations.")
-drill.rows_behind(followed, after, lambda bar: data.query(metrics.escalations_behind, opened, "sales_involved", bool(bar["sales_involved"])),
-                  lambda bar: f"Escalations with {bar['involvement']}, opened {filters.describe(opened.period)}", stamp, "aftermath")
+followed = exports.show_chart(
+    charts.aftermath_rebusiness_bars(after),
+    after,
+    "Re-business after escalations",
+    stamp,
+    left,
+    definitions=DEFINED,
+    select_key="aftermath",
+)
+exports.show_chart(
+    charts.interval_bars(
+        after,
+        "involvement",
+        "next_nps",
+        "NPS of the account's next answer",
+        "NPS (−100..100)",
+        charts.INVOLVEMENT_COLOURS,
+        low="next_nps_ci_low",
+        high="next_nps_ci_high",
+        n="next_answers",
+        tickformat=".0f",
+        text_format="{:.0f}",
+        y_range=(-100, 100),
+    ),
+    after,
+    "Next NPS after escalations",
+    stamp,
+    right,
+    definitions=DEFINED,
+)
+st.caption(
+    f"Escalations opened {filters.describe(opened.period)}, so that their next 12 months fall in the period. "
+    "n under each bar: escalations whose 12 months are complete (re-business) and escalations followed by an NPS "
+    f"answer within 12 months (next NPS); whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed. "
+    "Click a re-business bar to list its escalations."
+)
+drill.rows_behind(
+    followed,
+    after,
+    lambda bar: data.query(metrics.escalations_behind, opened, "sales_involved", bool(bar["sales_involved"])),
+    lambda bar: f"Escalations with {bar['involvement']}, opened {filters.describe(opened.period)}",
+    stamp,
+    "aftermath",
+)
 
 exports.definitions(*DEFINED)

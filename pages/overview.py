@@ -15,22 +15,29 @@ now = data.query(metrics.kpis, chosen)
 before = data.query(metrics.kpis, previous) if previous else None
 
 st.caption(f"{filters.in_force(chosen, previous)} · data up to {data_date:%d %b %Y}")
-# The board pack's KPI table, tile for tile (reporting.kpis): four a row.
-for first in range(0, len(KPIS), 4):
-    for place, kpi in zip(st.columns(4), KPIS[first:first + 4]):
-        place.metric(kpi.label, kpi.value(now), kpi.delta(now, before), help=kpi.help(now),
-                     delta_color="inverse" if kpi.lower_is_better else "normal")
+exports.show_kpis(KPIS, now, before)  # the board pack's KPI table, tile for tile
 
 st.subheader("Does satisfaction bring the next deal?")
 answered = metrics.answers_followed_into(chosen, board_pack.LINK_MONTHS)
 link = data.query(metrics.rebusiness_by_nps_category, answered, months=board_pack.LINK_MONTHS)
-clicked = exports.show_chart(charts.nps_link_bars(link), link, "Re-business within 12 months of an NPS answer", stamp,
-                             select_key="link_bars")
-drill.rows_behind(clicked, link, lambda bar: data.query(metrics.answers_behind, answered, 12, "nps_category", bar["category"]),
-                  lambda bar: f"The {bar['category']} answers behind the bar", stamp, "link_bars")
+clicked = exports.show_chart(
+    charts.nps_link_bars(link), link, "Re-business within 12 months of an NPS answer", stamp, select_key="link_bars"
+)
+drill.rows_behind(
+    clicked,
+    link,
+    lambda bar: data.query(metrics.answers_behind, answered, 12, "nps_category", bar["category"]),
+    lambda bar: f"The {bar['category']} answers behind the bar",
+    stamp,
+    "link_bars",
+)
 st.caption(
     f"n = {link['n'].sum():,} NPS answers with a complete 12-month window"
-    + (f", given {filters.describe(answered.period)} so that their next 12 months fall in the period" if answered.period.start else "")
+    + (
+        f", given {filters.describe(answered.period)} so that their next 12 months fall in the period"
+        if answered.period.start
+        else ""
+    )
     + f"; whiskers are 95% Wilson intervals; "
     f"groups under {charts.SMALL_N} answers are greyed. Answers from one account are not independent: "
     "read the intervals as a lower bound on the uncertainty. Click a bar to list its answers."
@@ -40,7 +47,9 @@ st.subheader("Monthly trend")
 trend = data.query(metrics.monthly_trend, chosen)
 left, middle, right = st.columns(3)
 nps_chart, won_chart, margin_chart = charts.monthly_trend_lines(trend)
-exports.show_chart(nps_chart, trend[["month", "nps", "nps_ci_low", "nps_ci_high", "nps_answers"]], "Monthly NPS", stamp, left)
+exports.show_chart(
+    nps_chart, trend[["month", "nps", "nps_ci_low", "nps_ci_high", "nps_answers"]], "Monthly NPS", stamp, left
+)
 exports.show_chart(won_chart, trend[["month", "won_amount", "rebusiness_rate"]], "Monthly won amount", stamp, middle)
 exports.show_chart(margin_chart, trend[["month", "delivered_margin"]], "Monthly delivered margin", stamp, right)
 

@@ -6,76 +6,143 @@ import streamlit as st
 from pipelines import metrics
 from pipelines.reporting import charts
 from ui import data, drill, exports, filters
-from pipelines.reporting.formats import delta, money, money_delta, pct
+from pipelines.reporting.kpis import BY_KEY
 
 # The metrics this page shows: its Definitions expander and every export explain them.
 DEFINED = ("rebusiness_rate", "rebusiness_margin", "rebusiness_vs_first_time", "sold_vs_delivered", "sales_governance")
 
 st.title("Re-business & margin")
-st.caption("Sales sells what delivery must deliver: re-business against first-time business, each sales rep's "
-           "projects against budget and plan and the satisfaction that followed, and the governance behind them.")
+st.caption(
+    "Sales sells what delivery must deliver: re-business against first-time business, each sales rep's "
+    "projects against budget and plan and the satisfaction that followed, and the governance behind them."
+)
 
 chosen, data_date, stamp, previous = filters.page_filters()
 
 now = data.query(metrics.kpis, chosen)
-before = data.query(metrics.kpis, previous) if previous else {}
-row = st.columns(3)
-row[0].metric("Re-business rate", pct(now["rebusiness_rate"]), delta(now["rebusiness_rate"], before.get("rebusiness_rate"), 100, " pts"),
-              help=metrics.DEFINITIONS["rebusiness_rate"])
-row[1].metric("Re-business margin", pct(now["rebusiness_margin"]), delta(now["rebusiness_margin"], before.get("rebusiness_margin"), 100, " pts"),
-              help=metrics.DEFINITIONS["rebusiness_margin"])
-row[2].metric("Won amount", money(now["won_amount"]), money_delta(now["won_amount"], before.get("won_amount")))
+before = data.query(metrics.kpis, previous) if previous else None
+exports.show_kpis([BY_KEY[key] for key in ("rebusiness_rate", "rebusiness_margin", "won_amount")], now, before, 3)
 st.caption(filters.in_force(chosen, previous))
 
 st.subheader("Re-business against first-time business")
 split = data.query(metrics.rebusiness_vs_first_time, chosen)
 left, right = st.columns(2)
-by_business = exports.show_chart(charts.business_margin_bars(split), split, "Margin re-business vs first-time", stamp, left,
-                                 definitions=DEFINED, select_key="business")
-exports.show_table(split.assign(won_amount=split["won_amount"].map(money), margin=split["margin"].map(pct)),
-                   "Re-business vs first-time business", stamp, right, definitions=DEFINED, hide_index=True)
-right.caption("n under each bar = projects completed in the period; whiskers are the 95% t-interval of the mean project margin. "
-              "Click a bar to list its projects.")
-drill.rows_behind(by_business, split, lambda bar: data.query(metrics.projects_behind, chosen, "business", bar["business"]),
-                  lambda bar: f"{bar['business'].capitalize()} projects completed in the period", stamp, "business")
+by_business = exports.show_chart(
+    charts.business_margin_bars(split),
+    split,
+    "Margin re-business vs first-time",
+    stamp,
+    left,
+    definitions=DEFINED,
+    select_key="business",
+)
+exports.show_table(
+    split,
+    "Re-business vs first-time business",
+    stamp,
+    right,
+    definitions=DEFINED,
+)
+right.caption(
+    "n under each bar = projects completed in the period; whiskers are the 95% t-interval of the mean project margin. "
+    "Click a bar to list its projects."
+)
+drill.rows_behind(
+    by_business,
+    split,
+    lambda bar: data.query(metrics.projects_behind, chosen, "business", bar["business"]),
+    lambda bar: f"{bar['business'].capitalize()} projects completed in the period",
+    stamp,
+    "business",
+)
 
 st.subheader("Sold vs delivered, by the sales rep who sold it")
 reps = data.query(metrics.sold_vs_delivered_by_rep, chosen)
 charted = reps.head(charts.MAX_BARS)  # the reps with the most projects; the table below lists every one
 left, right = st.columns(2)
-by_rep = exports.show_chart(charts.interval_bars(charted, "sales_rep", "budget_variance", "Budget variance of the projects each rep sold",
-                                                 "actual / budget cost − 1", low="variance_ci_low", high="variance_ci_high",
-                                                 text_format="{:+.1%}", y_range=None),
-                            reps, "Budget variance by sales rep", stamp, left, definitions=DEFINED, select_key="variance-rep")
-exports.show_chart(charts.interval_bars(charted, "sales_rep", "nps_after", f"NPS within {metrics.FOLLOWED_MONTHS} months after those projects",
-                                        "NPS (−100..100)", low="nps_after_ci_low", high="nps_after_ci_high", n="answers_after",
-                                        tickformat=".0f", text_format="{:.0f}", y_range=(-100, 100)),
-                   reps, "NPS after projects by sales rep", stamp, right, definitions=DEFINED)
-exports.show_table(reps, "Sold vs delivered by sales rep", stamp, definitions=DEFINED, hide_index=True, column_config={
-    "budget_variance": st.column_config.NumberColumn("budget variance", format="percent"),
-    "slip_days": st.column_config.NumberColumn("mean slip (days)", format="%.1f"),
-    "margin": st.column_config.NumberColumn("margin", format="percent"),
-    "nps_after": st.column_config.NumberColumn("NPS after", format="%.0f"),
-})
-st.caption(f"n = projects completed in the period (variance, slip) and NPS answers after them (NPS); whiskers are 95% "
-           f"intervals; reps under {charts.SMALL_N} are greyed. Click a budget-variance bar to list that rep's projects."
-           + (f" The charts show the {len(charted)} reps with the most projects of {len(reps):,}; the table lists all." if len(charted) < len(reps) else ""))
-drill.rows_behind(by_rep, charted, lambda bar: data.query(metrics.projects_behind, chosen, "sales_rep", bar["sales_rep"]),
-                  lambda bar: f"Projects sold by {bar['sales_rep']}, completed in the period", stamp, "variance-rep")
+by_rep = exports.show_chart(
+    charts.interval_bars(
+        charted,
+        "sales_rep",
+        "budget_variance",
+        "Budget variance of the projects each rep sold",
+        "actual / budget cost − 1",
+        low="variance_ci_low",
+        high="variance_ci_high",
+        text_format="{:+.1%}",
+        y_range=None,
+    ),
+    reps,
+    "Budget variance by sales rep",
+    stamp,
+    left,
+    definitions=DEFINED,
+    select_key="variance-rep",
+)
+exports.show_chart(
+    charts.interval_bars(
+        charted,
+        "sales_rep",
+        "nps_after",
+        f"NPS within {metrics.FOLLOWED_MONTHS} months after those projects",
+        "NPS (−100..100)",
+        low="nps_after_ci_low",
+        high="nps_after_ci_high",
+        n="answers_after",
+        tickformat=".0f",
+        text_format="{:.0f}",
+        y_range=(-100, 100),
+    ),
+    reps,
+    "NPS after projects by sales rep",
+    stamp,
+    right,
+    definitions=DEFINED,
+)
+exports.show_table(
+    reps,
+    "Sold vs delivered by sales rep",
+    stamp,
+    definitions=DEFINED,
+)
+st.caption(
+    f"n = projects completed in the period (variance, slip) and NPS answers after them (NPS); whiskers are 95% "
+    f"intervals; reps under {charts.SMALL_N} are greyed. Click a budget-variance bar to list that rep's projects."
+    + (
+        f" The charts show the {len(charted)} reps with the most projects of {len(reps):,}; the table lists all."
+        if len(charted) < len(reps)
+        else ""
+    )
+)
+drill.rows_behind(
+    by_rep,
+    charted,
+    lambda bar: data.query(metrics.projects_behind, chosen, "sales_rep", bar["sales_rep"]),
+    lambda bar: f"Projects sold by {bar['sales_rep']}, completed in the period",
+    stamp,
+    "variance-rep",
+)
 
 split_reports = data.query(metrics.sold_vs_delivered_by_status_reports, chosen)
 if len(split_reports) == 2:
     by_reports = split_reports.set_index("seller_sent_status_reports")
     sent, silent = by_reports.loc[True], by_reports.loc[False]
-    st.caption(f"Projects whose seller sent status reports slipped {sent['mean_slip_days']:.0f} days on average and ran "
-               f"{sent['mean_budget_variance']:+.1%} over budget (n = {int(sent['projects']):,}); without: {silent['mean_slip_days']:.0f} days, "
-               f"{silent['mean_budget_variance']:+.1%} (n = {int(silent['projects']):,}).")
+    st.caption(
+        f"Projects whose seller sent status reports slipped {sent['mean_slip_days']:.0f} days on average and ran "
+        f"{sent['mean_budget_variance']:+.1%} over budget (n = {int(sent['projects']):,}); "
+        f"without: {silent['mean_slip_days']:.0f} days, "
+        f"{silent['mean_budget_variance']:+.1%} (n = {int(silent['projects']):,})."
+    )
 
 st.subheader("Sales governance")
-per = st.segmented_control("Per sales", ["rep", "team"], default="rep", key="governance_by", bind="query-params", required=True)
+per = st.segmented_control(
+    "Per sales", ["rep", "team"], default="rep", key="governance_by", bind="query-params", required=True
+)
 governance = data.query(metrics.sales_governance, chosen, per)
-exports.show_table(governance, f"Sales governance by {per}", stamp, definitions=DEFINED, hide_index=True)
-st.caption("Sort by a column to compare. A rep's team is the one most of their deals name (the CRM's owner role or "
-           f"team); reps whose deals name none are under \"{metrics.NO_TEAM}\".")
+exports.show_table(governance, f"Sales governance by {per}", stamp, definitions=DEFINED)
+st.caption(
+    "Sort by a column to compare. A rep's team is the one most of their deals name (the CRM's owner role or "
+    f'team); reps whose deals name none are under "{metrics.NO_TEAM}".'
+)
 
 exports.definitions(*DEFINED)

@@ -5,91 +5,226 @@ import streamlit as st
 from pipelines import metrics
 from pipelines.reporting import charts
 from ui import data, drill, exports, filters
-from pipelines.reporting.formats import money, pct
+from pipelines.reporting.formats import currency_unit, money, pct
 
 # The metrics this page shows: its Definitions expander and every export explain them.
-DEFINED = ("satisfaction_outcome", "score_regression", "win_win", "earned_growth", "rebusiness_rate", "delivered_margin")
+DEFINED = (
+    "satisfaction_outcome",
+    "score_regression",
+    "win_win",
+    "earned_growth",
+    "rebusiness_rate",
+    "delivered_margin",
+)
 
 st.title("Satisfaction → Profit")
-st.caption("There is no business like re-business: this page puts figures, with their n and 95% intervals, "
-           "on what each survey answer was followed by on the same account.")
+st.caption(
+    "There is no business like re-business: this page puts figures, with their n and 95% intervals, "
+    "on what each survey answer was followed by on the same account."
+)
 
 chosen, data_date, stamp, _ = filters.page_filters()
-months = st.radio("Months after the answer", list(metrics.OUTCOME_WINDOWS), index=len(metrics.OUTCOME_WINDOWS) - 1,
-                  horizontal=True, key="months", bind="query-params",
-                  help="How long after each answer to look for the account's re-business.")
+months = st.radio(
+    "Months after the answer",
+    list(metrics.OUTCOME_WINDOWS),
+    index=len(metrics.OUTCOME_WINDOWS) - 1,
+    horizontal=True,
+    key="months",
+    bind="query-params",
+    help="How long after each answer to look for the account's re-business.",
+)
 answered = metrics.answers_followed_into(chosen, months)
-st.caption(f"Answers given {filters.describe(answered.period)}, so that their next {months} months fall in the period "
-           f"({filters.describe(chosen.period)}); only answers whose {months}-month window is complete count.")
+st.caption(
+    f"Answers given {filters.describe(answered.period)}, so that their next {months} months fall in the period "
+    f"({filters.describe(chosen.period)}); only answers whose {months}-month window is complete count."
+)
 
 
 def outcome_charts(by: str, colours: dict | None, label: str) -> None:
     table = data.query(metrics.outcome_by_group, answered, months, by)
     rate, amount, margin = st.columns(3)
-    clicked = exports.show_chart(charts.interval_bars(table, "group", "rate", f"Re-business within {months} months", "answers followed by re-business", colours),
-                                 table, f"Re-business rate by {label} ({months} m)", stamp, rate, definitions=DEFINED, select_key=f"rate-{by}")
-    exports.show_chart(charts.interval_bars(table, "group", "amount", "Re-business amount per answer", "mean won amount (CRM currency)", colours,
-                                            low="amount_ci_low", high="amount_ci_high", tickformat=",.0f", text_format="{:,.0f}", y_range=None),
-                       table, f"Re-business amount by {label} ({months} m)", stamp, amount, definitions=DEFINED)
-    exports.show_chart(charts.interval_bars(table, "group", "margin", "Delivered margin of that re-business", "mean delivered margin", colours,
-                                            low="margin_ci_low", high="margin_ci_high", n="n_margin", text_format="{:.1%}", y_range=None),
-                       table, f"Re-business margin by {label} ({months} m)", stamp, margin, definitions=DEFINED)
-    st.caption(f"n = {table['n'].sum():,} answers ({table['n_margin'].sum():,} with delivered re-business for the margin); "
-               f"whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed. Click a re-business bar to list its answers.")
-    drill.rows_behind(clicked, table, lambda bar: data.query(metrics.answers_behind, answered, months, by, bar["group"]),
-                      lambda bar: f"The {bar['group']} answers behind the bar ({months} m)", stamp, f"rate-{by}")
+    clicked = exports.show_chart(
+        charts.interval_bars(
+            table, "group", "rate", f"Re-business within {months} months", "answers followed by re-business", colours
+        ),
+        table,
+        f"Re-business rate by {label} ({months} m)",
+        stamp,
+        rate,
+        definitions=DEFINED,
+        select_key=f"rate-{by}",
+    )
+    exports.show_chart(
+        charts.money_bars(
+            table,
+            "group",
+            "amount",
+            "Re-business amount per answer",
+            "mean won amount",
+            colours,
+            low="amount_ci_low",
+            high="amount_ci_high",
+        ),
+        table,
+        f"Re-business amount by {label} ({months} m)",
+        stamp,
+        amount,
+        definitions=DEFINED,
+    )
+    exports.show_chart(
+        charts.interval_bars(
+            table,
+            "group",
+            "margin",
+            "Delivered margin of that re-business",
+            "mean delivered margin",
+            colours,
+            low="margin_ci_low",
+            high="margin_ci_high",
+            n="n_margin",
+            text_format="{:.1%}",
+            y_range=None,
+        ),
+        table,
+        f"Re-business margin by {label} ({months} m)",
+        stamp,
+        margin,
+        definitions=DEFINED,
+    )
+    st.caption(
+        f"n = {table['n'].sum():,} answers ({table['n_margin'].sum():,} with delivered re-business for the margin); "
+        f"whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed. "
+        "Click a re-business bar to list its answers."
+    )
+    drill.rows_behind(
+        clicked,
+        table,
+        lambda bar: data.query(metrics.answers_behind, answered, months, by, bar["group"]),
+        lambda bar: f"The {bar['group']} answers behind the bar ({months} m)",
+        stamp,
+        f"rate-{by}",
+    )
 
 
 st.subheader("By NPS category")
 outcome_charts("nps_category", charts.NPS_COLOURS, "NPS category")
 st.subheader("By CSAT band")
-outcome_charts("csat_band", {"satisfied (4-5)": charts.NPS_COLOURS["promoter"], "neutral (3)": charts.NPS_COLOURS["passive"],
-                             "dissatisfied (1-2)": charts.NPS_COLOURS["detractor"]}, "CSAT band")
+outcome_charts(
+    "csat_band",
+    {
+        "satisfied (4-5)": charts.NPS_COLOURS["promoter"],
+        "neutral (3)": charts.NPS_COLOURS["passive"],
+        "dissatisfied (1-2)": charts.NPS_COLOURS["detractor"],
+    },
+    "CSAT band",
+)
 
 st.subheader("How much does one NPS point bring?")
 left, right = st.columns(2)
-for place, outcome, tickformat in ((left, "amount", None), (right, "margin", ".0%")):
+# The amount's line stops where it would fall below 0 (no deal is worth less than nothing).
+for place, outcome, tickformat, floor in ((left, "amount", None, 0.0), (right, "margin", ".0%", None)):
     fit = data.query(metrics.score_regression, answered, months, outcome)
     title = f"{metrics.REGRESSION_OUTCOMES[outcome].capitalize()} on NPS score"
-    exports.show_chart(charts.regression_scatter(fit["points"], "score", outcome, fit, title, "NPS score (0-10)",
-                                                 metrics.REGRESSION_OUTCOMES[outcome], tickformat),
-                       fit["points"], f"{title} ({months} m)", stamp, place, definitions=DEFINED)
+    unit = f" ({currency_unit()})" if outcome == "amount" else ""
+    exports.show_chart(
+        charts.regression_scatter(
+            fit["points"],
+            "score",
+            outcome,
+            fit,
+            title,
+            "NPS score (0-10)",
+            metrics.REGRESSION_OUTCOMES[outcome] + unit,
+            tickformat,
+            floor=floor,
+        ),
+        fit["points"],
+        f"{title} ({months} m)",
+        stamp,
+        place,
+        definitions=DEFINED,
+    )
     if fit["slope"] is None:
         place.caption(f"n = {fit['n']:,}: too few answers for a regression.")
     else:
-        show = (lambda v: f"{v:+.2%}") if outcome == "margin" else (lambda v: f"{v:+,.0f}")
-        place.caption(f"Slope {show(fit['slope'])} per score point (95% CI {show(fit['ci_low'])} to {show(fit['ci_high'])}), "
-                      f"R² = {fit['r2']:.3f}, n = {fit['n']:,} answers.")
+        show = (lambda v: f"{v:+.2%}") if outcome == "margin" else (lambda v: ("+" if v >= 0 else "-") + money(abs(v)))
+        place.caption(
+            f"Slope {show(fit['slope'])} per score point (95% CI {show(fit['ci_low'])} to {show(fit['ci_high'])}), "
+            f"R² = {fit['r2']:.3f}, n = {fit['n']:,} answers."
+        )
 
 st.subheader("Win-win matrix")
 settings = st.columns(2)
-nps_cut = settings[0].number_input("NPS threshold (customer wins at or above)", -100.0, 100.0, metrics.WIN_WIN_NPS_THRESHOLD,
-                                   step=5.0, key="nps_cut", bind="query-params")
-margin_cut = settings[1].number_input("Margin threshold (business wins at or above)", -1.0, 1.0, metrics.WIN_WIN_MARGIN_THRESHOLD,
-                                      step=0.01, format="%.2f", key="margin_cut", bind="query-params")
+nps_cut = settings[0].number_input(
+    "NPS threshold (customer wins at or above)",
+    -100.0,
+    100.0,
+    metrics.WIN_WIN_NPS_THRESHOLD,
+    step=5.0,
+    key="nps_cut",
+    bind="query-params",
+)
+# Typed in %, as the matrix's margin axis reads.
+margin_cut = settings[1].number_input(
+    "Margin threshold in % (business wins at or above)",
+    -100.0,
+    100.0,
+    100 * metrics.WIN_WIN_MARGIN_THRESHOLD,
+    step=1.0,
+    format="%.0f",
+    key="margin_cut_pct",
+    bind="query-params",
+) / 100
 accounts = data.query(metrics.win_win_accounts, chosen, nps_cut, margin_cut)
 shares = metrics.quadrant_shares(accounts)
 matrix, share = st.columns([2, 1])
-clicked = exports.show_chart(charts.win_win_matrix(accounts, nps_cut, margin_cut), accounts, "Win-win matrix", stamp, matrix,
-                             definitions=DEFINED, select_key="win_win_points")
+clicked = exports.show_chart(
+    charts.win_win_matrix(accounts, nps_cut, margin_cut),
+    accounts,
+    "Win-win matrix",
+    stamp,
+    matrix,
+    definitions=DEFINED,
+    select_key="win_win_points",
+)
 if clicked and clicked.selection.points:  # a click on an account opens its page
     point = clicked.selection.points[0]
     filters.open_account(accounts.loc[accounts["account_id"] == point["customdata"][0], "account_name"].iloc[0])
-exports.show_table(shares.assign(revenue=shares["revenue"].map(money), revenue_share=shares["revenue_share"].map(pct)),
-                   "Win-win quadrants", stamp, share, definitions=DEFINED, hide_index=True)
-share.caption(f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period. "
-              "Click an account in the matrix to open it.")
+exports.show_table(shares, "Win-win quadrants", stamp, share, definitions=DEFINED)
+share.caption(
+    f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period. "
+    "Click an account in the matrix to open it."
+)
 
 st.subheader("Earned growth")
 growth = data.query(metrics.earned_growth, chosen)
-long = growth.melt(id_vars="quarter", value_vars=["nrr", "earned_growth_rate"], var_name="measure", value_name="value")
-exports.show_chart(charts.group_lines(long, "quarter", "value", "measure", "Net revenue retention and earned growth rate",
-                                      "share of the year before's won amount", {"nrr": charts.LINE, "earned_growth_rate": charts.NPS_COLOURS["promoter"]}, ".0%"),
-                   growth, "Earned growth by quarter", stamp, definitions=DEFINED)
+# The legend names the measures in words.
+MEASURES = {"nrr": "net revenue retention", "earned_growth_rate": "earned growth rate"}
+long = growth.rename(columns=MEASURES).melt(
+    id_vars="quarter", value_vars=list(MEASURES.values()), var_name="measure", value_name="value"
+)
+exports.show_chart(
+    charts.group_lines(
+        long,
+        "quarter",
+        "value",
+        "measure",
+        "Net revenue retention and earned growth rate",
+        "share of the year before's won amount",
+        {MEASURES["nrr"]: charts.LINE, MEASURES["earned_growth_rate"]: charts.NPS_COLOURS["promoter"]},
+        ".0%",
+    ),
+    growth,
+    "Earned growth by quarter",
+    stamp,
+    definitions=DEFINED,
+)
 latest = growth.dropna(subset=["nrr"]).tail(1)
 if len(latest):
     row = latest.iloc[0]
-    st.caption(f"{row['quarter']}: NRR {pct(row['nrr'])}, referred new business {money(row['referred_new'])}, "
-               f"earned growth rate {pct(row['earned_growth_rate'])} of {money(row['prior_amount'])} won the year before.")
+    st.caption(
+        f"{row['quarter']}: NRR {pct(row['nrr'])}, referred new business {money(row['referred_new'])}, "
+        f"earned growth rate {pct(row['earned_growth_rate'])} of {money(row['prior_amount'])} won the year before."
+    )
 
 exports.definitions(*DEFINED)

@@ -29,9 +29,10 @@ from benchmarks.cold_start import CHROMIUM, CHROMIUM_ARGS, answers_health, free_
 from pipelines import metrics, warehouse
 from pipelines.reporting import board_pack
 from pipelines.reporting.files import slug
-from pipelines.metrics import Period, period_ending
+from pipelines.reporting.kpis import KPIS as HEADLINE
+from pipelines.reporting.kpis import default_period
+from pipelines.metrics import Period
 from tests.conftest import ROOT
-from pipelines.reporting.formats import money, number, pct
 
 # Server start is ~3 s; allow for a loaded CI machine.
 SERVER_START_S = 30
@@ -41,17 +42,9 @@ RENDER_MS = 30_000
 FIRST_START_MS = 90_000
 # The board pack takes ~10 s on a cold server (kaleido's browser starts, chromium prints).
 BOARD_PACK_MS = 120_000
-# The Overview's headline KPIs: label shown -> how the page formats which `metrics --json` figure.
-KPIS = {
-    "NPS": lambda k: number(k["nps"]),
-    "CSAT": lambda k: pct(k["csat_pct"]),
-    "Won amount": lambda k: money(k["won_amount"]),
-    "Re-business rate": lambda k: pct(k["rebusiness_rate"]),
-    "Delivered margin": lambda k: pct(k["delivered_margin"]),
-    "Re-business margin": lambda k: pct(k["rebusiness_margin"]),
-    "Delivery-lead net sales": lambda k: money(k["delivery_leads"]["net_sales"]),
-    "Escalations": lambda k: number(k["escalations"]["count"]),
-}
+# The Overview's headline KPIs: label shown -> how the page writes its `metrics --json` figure
+# (reporting.kpis, the table the tiles and the board pack are drawn from).
+KPIS = {kpi.label: kpi.value for kpi in HEADLINE}
 
 
 @contextmanager
@@ -83,7 +76,7 @@ def streamlit_server(db: Path, demo: bool, log: Path):
 def cli_kpis(demo_db) -> dict[str, dict]:
     """What `metrics --json` computes for the Overview's default period (last 12 months of data) and for all time."""
     with warehouse.connect_readonly(demo_db) as con:
-        last_12 = period_ending(metrics.data_date(con), 12)  # ui/filters.py's default preset
+        last_12 = default_period(metrics.data_date(con))  # the sidebar's default choice
         return {"Last 12 months": metrics.kpis(con, last_12), "All time": metrics.kpis(con, Period())}
 
 
@@ -114,7 +107,9 @@ def page(browser) -> Page:
 
 
 def metric_value(page: Page, label: str):
-    metric = page.get_by_test_id("stMetric").filter(has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True))
+    metric = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
     return metric.get_by_test_id("stMetricValue")
 
 
@@ -215,7 +210,9 @@ def screenshots(tmp_path_factory) -> Path:
     return folder
 
 
-def test_every_page_registered_in_app_py_opens_from_the_sidebar_renders_and_is_screenshotted(page, app_url, screenshots):
+def test_every_page_registered_in_app_py_opens_from_the_sidebar_renders_and_is_screenshotted(
+    page, app_url, screenshots
+):
     pages = registered_pages()
     page.goto(app_url)
     expect_rendered(page)
@@ -223,13 +220,13 @@ def test_every_page_registered_in_app_py_opens_from_the_sidebar_renders_and_is_s
     links = menu_links(page)
     expect(links).to_have_text([re.compile(f"{re.escape(title)}$") for title, _ in pages])
     shots = []
-    for number, (title, path) in enumerate(pages, start=1):
-        links.nth(number - 1).click()
+    for place, (title, path) in enumerate(pages, start=1):
+        links.nth(place - 1).click()
         expect(page).to_have_url(re.compile(rf"^{re.escape(app_url)}/{re.escape(path)}(\?|$)"))
         expect_script_done(page)
         expect(page.get_by_test_id("stMain").get_by_role("heading").first).to_be_visible(timeout=RENDER_MS)
         expect(page.get_by_test_id("stException"), f"{title}: exception").to_have_count(0)
-        shots.append(screenshots / f"{number:02d}-{slug(title) or 'page'}.png")
+        shots.append(screenshots / f"{place:02d}-{slug(title) or 'page'}.png")
         page.screenshot(path=shots[-1], full_page=True)
     assert all(shot.stat().st_size for shot in shots)
 
@@ -250,7 +247,7 @@ def link_labels(con, period: Period) -> list[str]:
 
 def test_choosing_all_time_redraws_the_charts_with_the_all_time_figures(page, app_url, demo_db):
     with warehouse.connect_readonly(demo_db) as con:
-        last_12, all_time = link_labels(con, period_ending(metrics.data_date(con), 12)), link_labels(con, Period())
+        last_12, all_time = link_labels(con, default_period(metrics.data_date(con))), link_labels(con, Period())
     assert last_12 != all_time
     page.goto(app_url)
     expect_rendered(page)
@@ -258,7 +255,8 @@ def test_choosing_all_time_redraws_the_charts_with_the_all_time_figures(page, ap
     choose_period(page, "All time")
     expect(page).to_have_url(re.compile(r"[?&]period=All\+time(&|$)"))
     expect(page.get_by_test_id("stPlotlyChart").first.locator("g.xtick text").first).to_have_text(
-        re.compile(re.escape(all_time[0].split("n=")[1]) + "$"), timeout=RENDER_MS)
+        re.compile(re.escape(all_time[0].split("n=")[1]) + "$"), timeout=RENDER_MS
+    )
     assert rate_bar_labels(page) == all_time
 
 
@@ -307,7 +305,9 @@ def test_a_click_on_a_bar_lists_the_rows_behind_it_and_a_row_opens_its_account(p
     box = bar.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8)
     detractors = int(link.set_index("category").loc["detractor", "n"])
-    expect(page.get_by_text(f"The detractor answers behind the bar: {detractors:,} rows")).to_be_visible(timeout=RENDER_MS)
+    expect(page.get_by_text(f"The detractor answers behind the bar: {detractors:,} rows")).to_be_visible(
+        timeout=RENDER_MS
+    )
     rows = page.get_by_test_id("stDataFrame").first
     expect(rows).to_be_visible()
     grid = rows.bounding_box()
@@ -329,7 +329,9 @@ DRILLS = [
 
 
 @pytest.mark.parametrize("title_start, chart, listed", DRILLS, ids=[d[0] for d in DRILLS])
-def test_a_click_on_the_first_bar_of_each_pages_drillable_chart_lists_its_rows(page, app_url, title_start, chart, listed):
+def test_a_click_on_the_first_bar_of_each_pages_drillable_chart_lists_its_rows(
+    page, app_url, title_start, chart, listed
+):
     page.goto(f"{app_url}/{page_path(title_start)}?period=All+time")
     expect_script_done(page)
     figure = page.get_by_test_id("stPlotlyChart").filter(has_text=chart).first
@@ -338,7 +340,9 @@ def test_a_click_on_the_first_bar_of_each_pages_drillable_chart_lists_its_rows(p
     expect(bar).to_be_visible(timeout=RENDER_MS)
     box = bar.bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8)
-    expect(page.get_by_text(re.compile(rf"{re.escape(listed)}.*: [0-9,]+ rows\.")).first).to_be_visible(timeout=RENDER_MS)
+    expect(page.get_by_text(re.compile(rf"{re.escape(listed)}.*: [0-9,]+ rows\.")).first).to_be_visible(
+        timeout=RENDER_MS
+    )
     expect(page.get_by_test_id("stException")).to_have_count(0)
 
 
@@ -387,7 +391,9 @@ def download(page: Page, button, timeout: int = RENDER_MS):
 def test_a_charts_csv_downloads_with_the_figures_on_screen(page, app_url, demo_db):
     with warehouse.connect_readonly(demo_db) as con:
         data_date = metrics.data_date(con)
-        expected = metrics.rebusiness_by_nps_category(con, metrics.answers_followed_into(period_ending(data_date, 12), 12), months=12)
+        expected = metrics.rebusiness_by_nps_category(
+            con, metrics.answers_followed_into(default_period(data_date), 12), months=12
+        )
     page.goto(app_url)
     expect_rendered(page)
     page.get_by_test_id("stPopover").first.get_by_role("button").click()
@@ -403,13 +409,16 @@ def test_the_board_pack_downloads_as_a_pdf_stamped_on_every_page(page, app_url, 
     expect_rendered(page)
     button = page.get_by_test_id("stSidebar").get_by_role("button", name="Board pack (PDF)")
     if not button.count():
-        pytest.skip("the Overview has no board pack button yet: pages/overview.py must call "
-                    "exports.board_pack_button(...) (see ui/exports.py)")
+        pytest.skip(
+            "the Overview has no board pack button yet: pages/overview.py must call "
+            "exports.board_pack_button(...) (see ui/exports.py)"
+        )
     file = download(page, button, timeout=BOARD_PACK_MS)
     with warehouse.connect_readonly(demo_db) as con:
         data_date = metrics.data_date(con)
-    stamp = board_pack.stamp_of(period_ending(data_date, 12), data_date)
-    assert file.suggested_filename == board_pack.board_pack_name(period_ending(data_date, 12), data_date)
+    default = default_period(data_date)
+    stamp = metrics.Filters.of(default).stamp(data_date)
+    assert file.suggested_filename == board_pack.board_pack_name(default, data_date)
     pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(file.path()).pages]
     assert len(pages) >= 4 and all(f"Win-Win board pack · {stamp}" in text for text in pages)
     assert f"Won amount {KPIS['Won amount'](cli_kpis['Last 12 months'])}" in pages[0]

@@ -17,31 +17,58 @@ from python_calamine import CalamineWorkbook
 
 from pipelines.reporting import charts
 from pipelines.reporting import files as export_files
-from pipelines.reporting.files import (IMAGE_WIDTH, PARQUET_ABOUT_KEY, PNG_SCALE, about_text, csv_bytes,
-                                      definitions_used, file_name, html_bytes, image_bytes, parquet_bytes,
-                                      xlsx_bytes)
+from pipelines.reporting.files import (
+    IMAGE_WIDTH,
+    PARQUET_ABOUT_KEY,
+    PNG_SCALE,
+    about_text,
+    csv_bytes,
+    definitions_used,
+    file_name,
+    html_bytes,
+    image_bytes,
+    parquet_bytes,
+    xlsx_bytes,
+)
 from pipelines.metrics import DEFINITIONS
 from tests.conftest import run_app
 
 STAMP = "01 Nov 2025 – 31 Oct 2026 · data up to 31 Oct 2026"
 # The account names of the bad input corpus's tests/bad_inputs/formula_cells.csv, then a tab
 # and a carriage return start: each would run (or reshape the row) as typed in a spreadsheet.
-FORMULA_NAMES = ['=HYPERLINK("http://evil.example","click")', "+cmd|' /C calc'!A0", "@SUM(A1:A9)", "-2+3",
-                 "\tTabbed", "\rReturned"]
+FORMULA_NAMES = [
+    '=HYPERLINK("http://evil.example","click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(A1:A9)",
+    "-2+3",
+    "\tTabbed",
+    "\rReturned",
+]
 # A table as an account list could export: formula-looking names, plain names, numbers, a gap.
-ACCOUNTS = pd.DataFrame({
-    "account": FORMULA_NAMES + ["Acme Corp", "Zoë & Co"],
-    "won_amount": [1200.5, -300.0, 0.0, 7.0, 1.0, 2.0, 15000.0, None],
-    "deals": [1, 2, 3, 4, 5, 6, 7, 8],
-})
+ACCOUNTS = pd.DataFrame(
+    {
+        "account": FORMULA_NAMES + ["Acme Corp", "Zoë & Co"],
+        "won_amount": [1200.5, -300.0, 0.0, 7.0, 1.0, 2.0, 15000.0, None],
+        "deals": [1, 2, 3, 4, 5, 6, 7, 8],
+    }
+)
 
 
 @pytest.fixture(scope="module")
 def link_figure():
     """The Overview's satisfaction -> re-business bars, on figures of the demo's size."""
-    link = pd.DataFrame({"category": ["promoter", "passive", "detractor"], "n": [520, 531, 338],
-                         "rate": [0.88, 0.64, 0.36], "ci_low": [0.85, 0.60, 0.31], "ci_high": [0.91, 0.68, 0.41]})
-    return charts.rate_bars(link, "category", "Re-business within 12 months of an NPS answer", "answers", charts.NPS_COLOURS)
+    link = pd.DataFrame(
+        {
+            "category": ["promoter", "passive", "detractor"],
+            "n": [520, 531, 338],
+            "rate": [0.88, 0.64, 0.36],
+            "ci_low": [0.85, 0.60, 0.31],
+            "ci_high": [0.91, 0.68, 0.41],
+        }
+    )
+    return charts.rate_bars(
+        link, "category", "Re-business within 12 months of an NPS answer", "answers", charts.NPS_COLOURS
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +82,11 @@ def test_file_names_say_what_and_when():
 
 def test_definitions_are_those_named_plus_those_of_metric_columns():
     used = definitions_used(pd.DataFrame(columns=["month", "won_amount"]), ["nps", "n = answers in the month"])
-    assert used == {"nps": DEFINITIONS["nps"], "n = answers in the month": "n = answers in the month",
-                    "won_amount": DEFINITIONS["won_amount"]}
+    assert used == {
+        "nps": DEFINITIONS["nps"],
+        "n = answers in the month": "n = answers in the month",
+        "won_amount": DEFINITIONS["won_amount"],
+    }
 
 
 def test_an_export_naming_no_metric_carries_every_definition():
@@ -101,14 +131,19 @@ def test_xlsx_has_no_formula_and_quote_prefixes_every_formula_looking_name(xlsx)
         styles = parts.read("xl/styles.xml").decode()
     assert "<f>" not in sheet and "<f " not in sheet  # no cell holds a formula
     cell_formats = re.search(r"<cellXfs[^>]*>(.*?)</cellXfs>", styles, re.S).group(1)
-    quoted = {i for i, xf in enumerate(re.findall(r"<xf [^>]*?(?:/>|>.*?</xf>)", cell_formats, re.S))
-              if 'quotePrefix="1"' in xf}
+    quoted = {
+        i
+        for i, xf in enumerate(re.findall(r"<xf [^>]*?(?:/>|>.*?</xf>)", cell_formats, re.S))
+        if 'quotePrefix="1"' in xf
+    }
     style_of = dict(re.findall(r'<c r="(A\d+)"(?: s="(\d+)")?', sheet))
     assert [int(style_of[f"A{row}"] or 0) in quoted for row in range(2, 10)] == [True] * 6 + [False] * 2
 
 
 def test_xlsx_opens_on_an_about_sheet_with_filters_date_and_definitions(xlsx):
-    about = dict(row[:2] for row in CalamineWorkbook.from_filelike(io.BytesIO(xlsx)).get_sheet_by_name("About").to_python())
+    about = dict(
+        row[:2] for row in CalamineWorkbook.from_filelike(io.BytesIO(xlsx)).get_sheet_by_name("About").to_python()
+    )
     assert about["Filters and data date"] == STAMP
     assert about["Definition: won_amount"] == DEFINITIONS["won_amount"]
     with zipfile.ZipFile(io.BytesIO(xlsx)) as parts:
@@ -145,6 +180,12 @@ def test_every_overview_chart_offers_png_svg_html_csv_xlsx_and_parquet(monkeypat
     at = run_app(monkeypatch, demo_db)
     assert not at.exception
     labels = [button.proto.label for button in at.get("download_button")]
-    for kind in ("Chart (PNG)", "Chart (SVG)", "Interactive chart (HTML)", "Data (CSV)",
-                 "Data + About sheet (XLSX)", "Data (Parquet)"):
+    for kind in (
+        "Chart (PNG)",
+        "Chart (SVG)",
+        "Interactive chart (HTML)",
+        "Data (CSV)",
+        "Data + About sheet (XLSX)",
+        "Data (Parquet)",
+    ):
         assert labels.count(kind) == len(at.get("plotly_chart")), kind

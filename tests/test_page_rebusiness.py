@@ -36,6 +36,6 @@ def test_sales_governance_per_team_from_the_url(monkeypatch, world_db):
     # Sam Seller (Enterprise East): a status report; Rita Rep (Mid-market): a joint workshop
     at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "governance_by": "team"})
     assert not at.exception
-    table = next(frame.value for frame in at.dataframe if "sales_team" in frame.value.columns).set_index("sales_team")
-    assert table.loc["Enterprise East", "status_reports"] == 1
-    assert table.loc["Mid-market", "joint_engagements"] == 1
+    table = next(frame.value for frame in at.dataframe if "Sales team" in frame.value.columns).set_index("Sales team")
+    assert table.loc["Enterprise East", "Status reports"] == 1
+    assert table.loc["Mid-market", "Joint engagements"] == 1

@@ -15,7 +15,6 @@ def demo_page(demo_db):
         yield open_page(monkeypatch, demo_db, PAGE)
 
 
-
 def test_promoters_rebuy_more_than_detractors_with_separate_intervals(demo_page):
     assert not demo_page.exception
     rate = bars(demo_page, "Re-business within 12 months")
@@ -25,7 +24,9 @@ def test_promoters_rebuy_more_than_detractors_with_separate_intervals(demo_page)
 
 
 def test_the_regression_reports_slope_interval_r2_and_n(demo_page):
-    fit = next(c.value for c in demo_page.caption if c.value.startswith("Slope +") and "," in c.value.split("per")[0])
+    # the amount's slope, in the short money style ("Slope +12.3k per score point")
+    fit = next(c.value for c in demo_page.caption
+               if c.value.startswith("Slope +") and "%" not in c.value.split("per")[0])
     assert "95% CI" in fit and "R² =" in fit and "n = " in fit
 
 
@@ -52,8 +53,13 @@ def test_a_large_regression_draws_a_fixed_sample_and_says_so_while_the_line_uses
 
     from pipelines.reporting import charts
 
-    points = pd.DataFrame({"score": [i % 11 for i in range(5_000)], "amount": [float(i) for i in range(5_000)],
-                           "nps_category": ["promoter"] * 5_000})
+    points = pd.DataFrame(
+        {
+            "score": [i % 11 for i in range(5_000)],
+            "amount": [float(i) for i in range(5_000)],
+            "nps_category": ["promoter"] * 5_000,
+        }
+    )
     fit = {"slope": 2.0, "intercept": 1.0}
     figure = charts.regression_scatter(points, "score", "amount", fit, "Amount on score", "score", "amount")
     markers = [trace for trace in figure.data if trace.mode == "markers"]
@@ -72,9 +78,16 @@ def test_a_crowded_win_win_matrix_draws_the_largest_accounts_and_says_so():
 
     from pipelines.reporting import charts
 
-    accounts = pd.DataFrame({"account_id": [f"A{i}" for i in range(2_500)], "account_name": [f"Account {i}" for i in range(2_500)],
-                             "nps": [float(i % 200 - 100) for i in range(2_500)], "margin": [0.3] * 2_500,
-                             "revenue": [float(i) for i in range(2_500)], "quadrant": ["win-win"] * 2_500})
+    accounts = pd.DataFrame(
+        {
+            "account_id": [f"A{i}" for i in range(2_500)],
+            "account_name": [f"Account {i}" for i in range(2_500)],
+            "nps": [float(i % 200 - 100) for i in range(2_500)],
+            "margin": [0.3] * 2_500,
+            "revenue": [float(i) for i in range(2_500)],
+            "quadrant": ["win-win"] * 2_500,
+        }
+    )
     figure = charts.win_win_matrix(accounts, 0, 0.3)
     drawn = [account for trace in figure.data for account in trace.customdata[:, 0]]
     assert len(drawn) == charts.MAX_POINTS_DRAWN and "A0" not in drawn and "A2499" in drawn  # the smallest 500 left out

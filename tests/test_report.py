@@ -16,9 +16,16 @@ from tests.test_structure import imported_modules
 
 # The fixture world's latest dated event (tests/fixtures/world: a survey answer of 30 Jun 2026).
 STAMP = "Win-Win board pack · 01 Jan 2025 – 31 Dec 2025 · data up to 30 Jun 2026"
-PAGES = ["Overview: headline KPIs", "Does satisfaction bring the next deal?", "Monthly trend",
-         "Satisfaction → Profit: the win-win matrix", "Delivery-generated leads", "Escalations: what followed",
-         "Re-business & margin", "Accounts: lowest health"]
+PAGES = [
+    "Overview: headline KPIs",
+    "Does satisfaction bring the next deal?",
+    "Monthly trend",
+    "Satisfaction → Profit: the win-win matrix",
+    "Delivery-generated leads",
+    "Escalations: what followed",
+    "Re-business & margin",
+    "Accounts: lowest health",
+]
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +44,15 @@ def test_every_page_carries_the_filters_the_data_date_and_its_number(pack):
     assert all(STAMP in text and f"page {n} of {len(pack)}" in text for n, text in enumerate(pack, start=1))
 
 
-@pytest.mark.parametrize("line", [
-    "Won amount 290.0k",        # 100k + 50k + 80k + 20k + 40k won in 2025
-    "Re-business rate 31.0%",   # (50k + 40k) re-business / 290k
-    "Re-business margin 46.0%",  # P2: (50k - 27k) / 50k
-    "NPS 17",                   # 3 promoters - 2 detractors of 6 answers = 16.7
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Won amount 290.0k",  # 100k + 50k + 80k + 20k + 40k won in 2025
+        "Re-business rate 31.0%",  # (50k + 40k) re-business / 290k
+        "Re-business margin 46.0%",  # P2: (50k - 27k) / 50k
+        "NPS 17",  # 3 promoters - 2 detractors of 6 answers = 16.7
+    ],
+)
 def test_the_first_page_shows_the_hand_computed_kpis(pack, line):
     assert line in pack[0]
 
@@ -78,7 +88,9 @@ def hostile_db(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hostile")
     shutil.copytree(WORLD, folder / "world")
     accounts = folder / "world" / "salesforce_accounts.csv"
-    accounts.write_text(accounts.read_text(encoding="utf-8").replace('"Bo Owner"', f'"{HOSTILE_OWNER}"'), encoding="utf-8")
+    accounts.write_text(
+        accounts.read_text(encoding="utf-8").replace('"Bo Owner"', f'"{HOSTILE_OWNER}"'), encoding="utf-8"
+    )
     ingest([folder / "world"], db=folder / "warehouse.duckdb")
     return folder / "warehouse.duckdb"
 
@@ -108,8 +120,12 @@ def test_the_printer_runs_no_script_and_opens_no_file_even_in_markup_that_slippe
     the page's policy refuses frames, so neither runs nor reads anything."""
     from pipelines.reporting import board_pack
 
-    html = (f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{board_pack.PAGE_POLICY}">'
-            "</head><body><p>visible</p><script>document.write('SCRIPT-RAN')</script>"
-            "<iframe src='file:///etc/passwd'></iframe><img src='http://127.0.0.1:9/x.png'></body></html>")
-    text = " ".join(page.extract_text() for page in pypdf.PdfReader(__import__("io").BytesIO(board_pack.print_pdf(html))).pages)
+    html = (
+        f'<!doctype html><html><head><meta http-equiv="Content-Security-Policy" content="{board_pack.PAGE_POLICY}">'
+        "</head><body><p>visible</p><script>document.write('SCRIPT-RAN')</script>"
+        "<iframe src='file:///etc/passwd'></iframe><img src='http://127.0.0.1:9/x.png'></body></html>"
+    )
+    text = " ".join(
+        page.extract_text() for page in pypdf.PdfReader(__import__("io").BytesIO(board_pack.print_pdf(html))).pages
+    )
     assert "visible" in text and "SCRIPT-RAN" not in text and SECRET not in text

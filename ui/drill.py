@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import exports, filters
+from ui.text import plain
 
 
 def clicked_row(event, table: pd.DataFrame) -> pd.Series | None:
@@ -23,8 +24,15 @@ def clicked_row(event, table: pd.DataFrame) -> pd.Series | None:
     return table.iloc[points[0]["point_index"]]
 
 
-def rows_behind(event, table: pd.DataFrame, fetch: Callable[[pd.Series], pd.DataFrame], describe: Callable[[pd.Series], str],
-                stamp: str, key: str, container=None) -> None:
+def rows_behind(
+    event,
+    table: pd.DataFrame,
+    fetch: Callable[[pd.Series], pd.DataFrame],
+    describe: Callable[[pd.Series], str],
+    stamp: str,
+    key: str,
+    container=None,
+) -> None:
     """Under a chart: the rows behind its clicked bar (``fetch(row)``), headed by ``describe(row)``;
     selecting one opens its account (the table's ``account_name``)."""
     row = clicked_row(event, table)
@@ -33,8 +41,9 @@ def rows_behind(event, table: pd.DataFrame, fetch: Callable[[pd.Series], pd.Data
     place = container or st
     rows = fetch(row)
     name = describe(row)
-    place.markdown(f"**{name}**: {len(rows):,} rows. Select one to open its account; double-click the chart to close.")
-    picked = exports.show_table(rows, name, stamp, place, hide_index=True, on_select="rerun", selection_mode="single-row",
+    place.markdown(f"**{plain(name)}**: {len(rows):,} rows. Select one to open its account; "
+                   "double-click the chart to close.")
+    picked = exports.show_table(rows, name, stamp, place, on_select="rerun", selection_mode="single-row",
                                 key=f"{key}-rows")
     if picked and picked.selection.rows:
         filters.open_account(rows.iloc[picked.selection.rows[0]]["account_name"])

@@ -18,10 +18,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from pipelines import metrics, warehouse
-from pipelines.reporting import board_pack, files
+from pipelines import metrics
+from pipelines.reporting import board_pack, files, tables
 from pipelines.reporting.files import MIME, definitions_used
-from ui import data
+from pipelines.reporting.kpis import Kpi
+from ui import auth, data
 
 
 def file_stem(name: str) -> str:
@@ -29,8 +30,16 @@ def file_stem(name: str) -> str:
     return files.slug(name) or "export"
 
 
-def show_chart(figure: go.Figure, table: pd.DataFrame, name: str, stamp: str, container=None, *,
-               definitions: Iterable[str] = (), select_key: str | None = None):
+def show_chart(
+    figure: go.Figure,
+    table: pd.DataFrame,
+    name: str,
+    stamp: str,
+    container=None,
+    *,
+    definitions: Iterable[str] = (),
+    select_key: str | None = None,
+):
     """Draw ``figure``; under it, an Export menu: the chart as PNG, SVG or HTML, its ``table``
     as CSV, XLSX or Parquet. ``definitions`` names the metrics (keys of metrics.DEFINITIONS, or
     text) the exports explain; columns named after a metric bring its definition anyway.
@@ -40,42 +49,70 @@ def show_chart(figure: go.Figure, table: pd.DataFrame, name: str, stamp: str, co
     event = place.plotly_chart(figure, width="stretch", **selection)
     used = definitions_used(table, definitions)
     menu = place.popover("Export", icon=":material/download:", help=f"{name} · {stamp}")
-    _offer(menu, name, stamp, {
-        "png": ("Chart (PNG)", lambda: files.image_bytes(figure, stamp, "png")),
-        "svg": ("Chart (SVG)", lambda: files.image_bytes(figure, stamp, "svg")),
-        "html": ("Interactive chart (HTML)", lambda: files.html_bytes(figure, name, stamp, used)),
-        **_table_files(table, name, stamp, used),
-    })
+    _offer(
+        menu,
+        name,
+        stamp,
+        {
+            "png": ("Chart (PNG)", lambda: files.image_bytes(figure, stamp, "png")),
+            "svg": ("Chart (SVG)", lambda: files.image_bytes(figure, stamp, "svg")),
+            "html": ("Interactive chart (HTML)", lambda: files.html_bytes(figure, name, stamp, used)),
+            **_table_files(table, name, stamp, used),
+        },
+    )
     return event if select_key else None
 
 
 def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, definitions: Iterable[str] = (),
-               **dataframe_options):
-    """Show ``table``; under it, an Export menu: CSV (+ its note), XLSX or Parquet. Returns what
-    st.dataframe returns (the row selection, when ``on_select`` is given)."""
+               column_config: dict | None = None, **dataframe_options):
+    """Show ``table`` as people read it (``reporting.tables.readable``: words for column names,
+    formatted cells, "—" for missing, intervals as one column, its key column pinned); under it,
+    an Export menu with the raw figures: CSV (+ its note), XLSX or Parquet. ``column_config`` is
+    keyed by the table's own column names. Returns what st.dataframe returns (the row selection,
+    when ``on_select`` is given)."""
     place = container or st
-    shown = place.dataframe(table, **dataframe_options)
+    shown = tables.readable(table)
+    config = {label: st.column_config.NumberColumn(label, format="localized") for label in shown.counts}
+    if shown.key is not None:
+        config[shown.key] = st.column_config.Column(shown.key, pinned=True)
+    for column, setting in (column_config or {}).items():
+        config[tables.label(column)] = setting
+    drawn = place.dataframe(shown.frame, column_config=config, hide_index=True,
+                            **{k: v for k, v in dataframe_options.items() if k != "hide_index"})
+    if shown.has_missing:
+        place.caption(tables.MISSING_NOTE)
     menu = place.popover("Export", icon=":material/download:", help=f"{name} · {stamp}")
     _offer(menu, name, stamp, _table_files(table, name, stamp, definitions_used(table, definitions)))
-    return shown
+    return drawn
 
 
 def _table_files(table: pd.DataFrame, name: str, stamp: str, used: dict[str, str]) -> dict:
     return {
         "csv": ("Data (CSV)", lambda: files.csv_bytes(table)),
-        "txt": ("About the CSV: filters, date, definitions (TXT)",
-                lambda: files.about_text(name, stamp, used, len(table))),
+        "txt": (
+            "About the CSV: filters, date, definitions (TXT)",
+            lambda: files.about_text(name, stamp, used, len(table)),
+        ),
         "xlsx": ("Data + About sheet (XLSX)", lambda: files.xlsx_bytes(table, name, stamp, used)),
         "parquet": ("Data (Parquet)", lambda: files.parquet_bytes(table, name, stamp, used)),
     }
 
 
 def _offer(menu, name: str, stamp: str, offered: dict[str, tuple[str, Callable[[], bytes]]]) -> None:
-    """One download button per format; ``on_click="ignore"``: downloading does not rerun the page."""
+    """One download button per format; ``on_click="ignore"``: downloading does not rerun the page.
+    None for a role without downloads (a viewer): the files are never made."""
+    if not auth.can("export"):
+        menu.caption("Downloads are not part of your role (viewer).")
+        return
     for extension, (label, make) in offered.items():
         menu.download_button(
-            label, make, files.file_name(name, stamp, "about.txt" if extension == "txt" else extension),
-            MIME[extension], key=f"{extension}-{file_stem(name)}", on_click="ignore", width="stretch",
+            label,
+            make,
+            files.file_name(name, stamp, "about.txt" if extension == "txt" else extension),
+            MIME[extension],
+            key=f"{extension}-{file_stem(name)}",
+            on_click="ignore",
+            width="stretch",
         )
 
 
@@ -83,16 +120,24 @@ def board_pack_button(period, container=None) -> None:
     """One click: the board pack PDF (Overview KPIs and key charts) for ``period`` (a Period or
     the sidebar's metrics Filters), made on click
     from its own read-only connection (the download runs outside the page's script)."""
-    db = data.db_path()
+    if not auth.can("export"):
+        return
+    db, scoped = data.db_path(), data.scope()  # the click runs outside the script: read the scope now
 
     def make() -> bytes:
-        with warehouse.connect_readonly(db) as con:
+        with data.connect(db, scoped) as con:
             return board_pack.board_pack_pdf(con, period)
 
     name = board_pack.board_pack_name(period, data.query(metrics.data_date))
     (container or st).download_button(
-        "Board pack (PDF)", make, name, MIME["pdf"], key="board-pack", on_click="ignore",
-        icon=":material/picture_as_pdf:", help="The Overview's KPIs and key charts for this period, "
+        "Board pack (PDF)",
+        make,
+        name,
+        MIME["pdf"],
+        key="board-pack",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+        help="The Overview's KPIs and key charts for this period, "
         "filters and data date on every page (takes a few seconds).",
     )
 
@@ -102,3 +147,12 @@ def definitions(*names: str) -> None:
     with st.expander("Definitions"):
         for name in names:
             st.markdown(f"**{name}** — {metrics.DEFINITIONS[name]}")
+
+
+def show_kpis(kpis: list[Kpi], now: dict, before: dict | None, per_row: int = 4) -> None:
+    """Headline tiles from ``reporting.kpis`` (``per_row`` a row): value, change against the
+    previous period (red when a lower-is-better figure rises) and what it means on hover."""
+    for first in range(0, len(kpis), per_row):
+        for place, kpi in zip(st.columns(per_row), kpis[first:first + per_row]):
+            place.metric(kpi.label, kpi.value(now), kpi.delta(now, before), help=kpi.help(now),
+                         delta_color="inverse" if kpi.lower_is_better else "normal")

@@ -15,31 +15,18 @@ from datetime import date
 import streamlit as st
 
 from pipelines import metrics
-from pipelines.metrics import Filters, Period, period_ending
-from pipelines.reporting import board_pack
-from pipelines.reporting.kpis import DEFAULT_MONTHS
+from pipelines.metrics import Filters, Period
 from ui import data
+from ui.text import plain
 
-# Preset -> whole months back from the data date (None: special case below). The labels are
-# the URL values too (?period=All+time).
-# The first preset is the default period, the one the board pack prints too (reporting.kpis).
-DEFAULT_PERIOD = f"Last {DEFAULT_MONTHS} months"
-PERIODS = {
-    DEFAULT_PERIOD: DEFAULT_MONTHS,
-    "Last 6 months": 6,
-    "Last 3 months": 3,
-    "Year to date": None,
-    "All time": None,
-    "Custom range": None,
-}
-# The dimension filters: Filters field -> (sidebar label, URL key).
-DIMENSIONS = {
-    "segments": ("Segment", "segment"),
-    "regions": ("Region", "region"),
-    "teams": ("Delivery team", "team"),
-    "reps": ("Sales rep", "rep"),
-    "owners": ("Account owner", "owner"),
-}
+# The sidebar's period choices (the URL values too, ?period=All+time): metrics' presets, then a
+# custom range. The default is metrics.DEFAULT_PERIOD, the board pack's default too.
+PERIODS = [*metrics.PERIOD_CHOICES, "Custom range"]
+DEFAULT_PERIOD = metrics.DEFAULT_PERIOD
+# The dimension filters: Filters field -> (sidebar label, URL key). The label is metrics' one
+# label map (metrics.DIMENSIONS), capitalised.
+URL_KEYS_OF = {"segments": "segment", "regions": "region", "teams": "team", "reps": "rep", "owners": "owner"}
+DIMENSIONS = {field: (metrics.DIMENSIONS[field].capitalize(), key) for field, key in URL_KEYS_OF.items()}
 # Every URL parameter the filters own, in the order a link writes them.
 URL_KEYS = ["period", "from", "to", *(key for _, key in DIMENSIONS.values())]
 
@@ -74,8 +61,14 @@ def to_url() -> None:
         value = st.session_state.get(key)
         if key in ("from", "to") and st.session_state.get("period") != "Custom range":
             value = None
-        written = [] if value in (None, [], DEFAULT_PERIOD) else [
-            item.isoformat() if isinstance(item, date) else item for item in (value if isinstance(value, list) else [value])]
+        written = (
+            []
+            if value in (None, [], DEFAULT_PERIOD)
+            else [
+                item.isoformat() if isinstance(item, date) else item
+                for item in (value if isinstance(value, list) else [value])
+            ]
+        )
         if st.query_params.get_all(key) == written:
             continue
         if written:
@@ -85,14 +78,17 @@ def to_url() -> None:
 
 
 def period_filter(data_date: date) -> Period:
-    """The period chosen in the sidebar; presets end with the data date's month, not today."""
+    """The period chosen in the sidebar; presets count back from the data date, not today."""
     from_url("period", DEFAULT_PERIOD)
     choice = st.sidebar.selectbox(
-        "Period", list(PERIODS), key="period", on_change=to_url,
+        "Period",
+        PERIODS,
+        key="period",
+        on_change=to_url,
         help="Presets count whole months back from the latest data, not from today.",
     )
     if choice == "Custom range":
-        default = period_ending(data_date, 12)
+        default = metrics.period_of(DEFAULT_PERIOD, data_date)
         from_url("from", default.start)
         from_url("to", default.end)
         start = st.sidebar.date_input("From", key="from", on_change=to_url)
@@ -101,11 +97,7 @@ def period_filter(data_date: date) -> Period:
             st.sidebar.warning(f"From is after To: showing {end:%d %b %Y} – {start:%d %b %Y}.")
             start, end = end, start
         return Period(start, end)
-    if choice == "All time":
-        return Period()
-    if choice == "Year to date":
-        return Period(date(data_date.year, 1, 1), period_ending(data_date, 1).end)
-    return period_ending(data_date, PERIODS[choice])
+    return metrics.period_of(choice, data_date)
 
 
 def sidebar_filters(data_date: date) -> Filters:
@@ -116,7 +108,9 @@ def sidebar_filters(data_date: date) -> Filters:
     chosen = {}
     for field, (label, key) in DIMENSIONS.items():
         from_url(key, [], options[field])
-        chosen[field] = tuple(st.sidebar.multiselect(label, options[field], key=key, on_change=to_url, placeholder="all"))
+        chosen[field] = tuple(
+            st.sidebar.multiselect(label, options[field], key=key, on_change=to_url, placeholder="all")
+        )
     to_url()
     return Filters(period=period, **chosen)
 
@@ -169,19 +163,21 @@ def page_filters() -> tuple[Filters, date, str, Filters | None]:
 
 
 def in_force(chosen: Filters, previous: Filters | None) -> str:
-    """The caption under a page's KPIs: the filters, and the period the deltas compare with."""
-    return f"Filters: {describe(chosen)}" + (f" · deltas against {describe(previous.period)}" if previous else "")
+    """The caption under a page's KPIs: the filters, and the period the deltas compare with
+    (markdown-escaped: the filter values are names from the exports)."""
+    against = f" · deltas against {describe(previous.period)}" if previous else ""
+    return plain(f"Filters: {describe(chosen)}{against}")
 
 
 def describe(period: Period | Filters) -> str:
-    """The period, and any dimension filters, as one line (captions, export stamps and the
-    board pack say it the same way)."""
-    return board_pack.describe(period)
+    """The period, and any dimension filters, as one line (``Filters.describe``: captions,
+    export stamps and the board pack say it the same way)."""
+    return metrics.describe(period)
 
 
 def stamp(filters: Filters, data_date: date) -> str:
     """What an export is stamped with: the filters in force and the data date."""
-    return board_pack.stamp_of(filters, data_date)
+    return Filters.of(filters).stamp(data_date)
 
 
 def open_account(name: str) -> None:

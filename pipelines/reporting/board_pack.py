@@ -19,8 +19,10 @@ from html import escape
 from pathlib import Path
 
 from pipelines import metrics
+from pipelines.metrics import Filters
 from pipelines.reporting import charts
 from pipelines.reporting.files import file_name, image_bytes
+from pipelines.reporting.formats import number
 from pipelines.reporting.kpis import KPIS, default_period
 
 # Debian's package installs it here; other systems may call it one of the other names.
@@ -40,9 +42,6 @@ PRINT_TIMEOUT_S = 120
 LINK_MONTHS = 12
 # Accounts listed on the pack's last page: the lowest health scores, one A4 page's worth.
 AT_RISK_ROWS = 12
-# Sidebar dimensions a metrics Filters may carry -> how the stamp names them.
-DIMENSIONS = {"segments": "segment", "regions": "region", "teams": "delivery team", "reps": "sales rep",
-              "owners": "account owner", "accounts": "account"}
 # Height on an A4 landscape page (210 mm less 28 mm of margins) left for charts under the heading.
 CHART_AREA_MM = 135
 
@@ -58,29 +57,6 @@ class Section:
     body: str = ""  # extra HTML (the KPI table)
 
 
-def describe(filters) -> str:
-    """The filters as the sidebar describes them: the period (as ui/filters.describe), then any
-    dimension chosen ("segment: Enterprise"). Takes a Period or a metrics Filters."""
-    period = getattr(filters, "period", filters)
-    if period.start is None and period.end is None:
-        text = "all time"
-    else:
-        start = f"{period.start:%d %b %Y}" if period.start else "the start"
-        end = f"{period.end:%d %b %Y}" if period.end else "the latest data"
-        text = f"{start} – {end}"
-    for dimension, label in DIMENSIONS.items():
-        chosen = getattr(filters, dimension, ())
-        if chosen:
-            text += f" · {label}: {', '.join(map(str, chosen))}"
-    return text
-
-
-def stamp_of(period, data_date: date | None) -> str:
-    """The line every page of the pack carries: filters in force and the data date."""
-    latest = f"data up to {data_date:%d %b %Y}" if data_date else "no data loaded"
-    return f"{describe(period)} · {latest}"
-
-
 def sections(con, period) -> list[Section]:
     """The pack's pages: the Overview's KPIs, its satisfaction -> re-business link and monthly
     trend, then the key chart of each analysis page, drawn as that page draws it."""
@@ -94,7 +70,7 @@ def sections(con, period) -> list[Section]:
         f"<td class='def'>{escape(metrics.DEFINITIONS[k.definition])}</td></tr>"
         for k in KPIS
     )
-    against = (f"This period against the previous period: {describe(previous)}." if previous
+    against = (f"This period against the previous period: {metrics.describe(previous)}." if previous
                else "An open-ended period has no previous period to compare against.")
     table = (f"<table class='kpis'><tr><th></th><th>This period</th><th>Previous period</th><th>Change</th>"
              f"<th>Definition</th></tr>{rows}</table>")
@@ -108,7 +84,7 @@ def sections(con, period) -> list[Section]:
         "Share of NPS answers whose account signed re-business within the next 12 months, by category.",
         [charts.nps_link_bars(link)],
         f"n = {int(link['n'].sum()):,} NPS answers with a complete 12-month window"
-        + (f", given {describe(answered)}" if getattr(answered, "period", answered).start else "")
+        + (f", given {metrics.describe(answered)}" if getattr(answered, "period", answered).start else "")
         + "; whiskers are 95% Wilson intervals; groups under "
         f"{charts.SMALL_N} answers are greyed. {metrics.DEFINITIONS['nps_rebusiness_link']}",
     )
@@ -123,7 +99,8 @@ def sections(con, period) -> list[Section]:
     accounts = metrics.win_win_accounts(con, period)
     matrix = Section(
         "Satisfaction → Profit: the win-win matrix",
-        "Accounts by NPS (customer wins) and delivered margin (business wins); the quadrant thresholds are the page's defaults.",
+        "Accounts by NPS (customer wins) and delivered margin (business wins); "
+        "the quadrant thresholds are the page's defaults.",
         [charts.win_win_matrix(accounts, metrics.WIN_WIN_NPS_THRESHOLD, metrics.WIN_WIN_MARGIN_THRESHOLD)],
         f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period.",
     )
@@ -136,29 +113,35 @@ def sections(con, period) -> list[Section]:
     )
 
     # Escalations opened a window earlier, so that the 12 months after them fall in the period (as the page does).
-    after = charts.with_involvement(metrics.escalation_aftermath(con, metrics.answers_followed_into(period, metrics.AFTERMATH_MONTHS)))
+    opened = metrics.answers_followed_into(period, metrics.AFTERMATH_MONTHS)
+    after = charts.with_involvement(metrics.escalation_aftermath(con, opened))
     escalations = Section(
         "Escalations: what followed", "Re-business within 12 months of an escalation, with and without sales involved.",
         [charts.aftermath_rebusiness_bars(after)],
-        f"{metrics.DEFINITIONS['escalations']} n = escalations whose 12 months are complete; whiskers are 95% Wilson intervals.",
+        f"{metrics.DEFINITIONS['escalations']} n = escalations whose 12 months are complete; "
+        "whiskers are 95% Wilson intervals.",
     )
 
     split = metrics.rebusiness_vs_first_time(con, period)
     margin = Section(
         "Re-business & margin", "Is the next deal with a client more profitable than first-time business?",
         [charts.business_margin_bars(split)],
-        f"{metrics.DEFINITIONS['rebusiness_margin']} Whiskers are t 95% intervals of the mean project margin; n = completed projects.",
+        f"{metrics.DEFINITIONS['rebusiness_margin']} Whiskers are t 95% intervals of the mean project margin; "
+        "n = completed projects.",
     )
 
     health = metrics.account_health(con, period).head(AT_RISK_ROWS)
     listed = "".join(
-        f"<tr><th>{escape(str(row.account_name))}</th><td>{row.health:.0f}</td>"
-        f"<td class='def'>{escape(str(row.pulled_down_by or ''))}</td><td class='def'>{escape(str(row.at_risk_reasons or ''))}</td></tr>"
+        f"<tr><th>{escape(str(row.account_name))}</th><td>{escape(number(row.health))}</td>"
+        f"<td class='def'>{escape(str(row.pulled_down_by or ''))}</td>"
+        f"<td class='def'>{escape(str(row.at_risk_reasons or ''))}</td></tr>"
         for row in health.itertuples()
     )
     at_risk = Section(
-        "Accounts: lowest health", f"The {AT_RISK_ROWS} accounts with the lowest health score (0-100), and what pulled each down.",
-        body=f"<table class='kpis'><tr><th>Account</th><th>Health</th><th>Pulled down by</th><th>At-risk reasons</th></tr>{listed}</table>",
+        "Accounts: lowest health",
+        f"The {AT_RISK_ROWS} accounts with the lowest health score (0-100), and what pulled each down.",
+        body="<table class='kpis'><tr><th>Account</th><th>Health</th><th>Pulled down by</th>"
+        f"<th>At-risk reasons</th></tr>{listed}</table>",
         note=metrics.DEFINITIONS.get("account_health", ""),
     )
     return [overview, satisfaction, monthly, matrix, leads, escalations, margin, at_risk]
@@ -167,12 +150,13 @@ def sections(con, period) -> list[Section]:
 def board_pack_html(con, period) -> str:
     """The pack as one HTML document, one section a page, charts inlined as SVG."""
     data_date = metrics.data_date(con)
-    stamp = stamp_of(period, data_date)
+    stamp = Filters.of(period).stamp(data_date)
     pages = []
     for section in sections(con, period):
         height = CHART_AREA_MM / max(len(section.charts), 1)  # the page's charts share its height
         drawn = "".join(
-            f"<figure><div style='height: {height:.0f}mm'>{image_bytes(figure, stamp, 'svg').decode('utf-8')}</div></figure>"
+            f"<figure><div style='height: {height:.0f}mm'>{image_bytes(figure, stamp, 'svg').decode('utf-8')}"
+            "</div></figure>"
             for figure in section.charts
         )
         pages.append(
@@ -238,5 +222,5 @@ def board_pack_pdf(con, period=None) -> bytes:
 
 def board_pack_name(period, data_date: date | None) -> str:
     """What and when: "board-pack_01-nov-2025-31-oct-2026-data-up-to-31-oct-2026.pdf"."""
-    return file_name("board pack", stamp_of(period, data_date), "pdf")
+    return file_name("board pack", Filters.of(period).stamp(data_date), "pdf")
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
+
+from pipelines.reporting.formats import currency_unit, money
 
 # Colours mean the same on every page.
 NPS_COLOURS = {"promoter": "#2e7d32", "passive": "#9e9e9e", "detractor": "#c62828"}
@@ -19,59 +23,117 @@ MAX_POINTS_DRAWN = 2_000
 MAX_BARS = 30
 
 
+# A category label longer than this, or more groups than LONG_GROUPS, puts the bars on their side:
+# names of reps, teams and accounts then read left to right instead of rotated or cut.
+LONG_LABEL = 14
+LONG_GROUPS = 5
+# Height of one horizontal bar and the room a chart keeps for its title and axis.
+BAR_PX, CHART_FRAME_PX = 30, 130
+# Share of the value axis added beyond the longest whisker, for the value labels drawn there.
+LABEL_ROOM = 0.18
+# Value axes of money and counts: plotly's SI prefixes, the k/M style of formats.short ("1.5M").
+SHORT_TICKS = "~s"
+
+
+def finish(figure: go.Figure) -> go.Figure:
+    """What every chart shares: tick labels never rotated (long categories go on a horizontal
+    axis instead), the same font and hover style."""
+    figure.update_xaxes(tickangle=0, automargin=True)
+    figure.update_yaxes(tickangle=0, automargin=True)
+    figure.update_layout(hoverlabel=dict(namelength=-1))
+    return figure
+
+
+def is_long(categories) -> bool:
+    """Whether these category labels read better on a horizontal bar chart (LONG_LABEL, LONG_GROUPS)."""
+    names = [str(c) for c in categories]
+    return len(names) > LONG_GROUPS or any(len(name) > LONG_LABEL for name in names)
+
+
 def rate_bars(frame: pd.DataFrame, category: str, title: str, y_title: str, colours: dict | None = None) -> go.Figure:
     """Bars of a rate per group with 95% interval whiskers and n under each bar."""
     return interval_bars(frame, category, "rate", title, y_title, colours)
 
 
+def _as_text(text_format: str | Callable[[float], str], value: float) -> str:
+    return text_format(value) if callable(text_format) else text_format.format(value)
+
+
 def interval_bars(frame: pd.DataFrame, category: str, value: str, title: str, y_title: str, colours: dict | None = None,
                   low: str = "ci_low", high: str = "ci_high", n: str = "n", tickformat: str = ".0%",
-                  text_format: str = "{:.0%}", y_range: list | None = (0, 1)) -> go.Figure:
-    """Bars of ``value`` per group with its 95% interval as whiskers and n under each bar;
-    groups under SMALL_N are greyed, not hidden."""
+                  text_format: str | Callable[[float], str] = "{:.0%}", y_range: tuple | None = (0, 1),
+                  horizontal: bool | None = None) -> go.Figure:
+    """Bars of ``value`` per group with its 95% interval as whiskers and n beside each group;
+    groups under SMALL_N are greyed, not hidden.
+
+    Each value is written just beyond its whisker's end, so no whisker crosses a label; long
+    category names (``is_long``) put the bars on their side. The value axis starts at 0 (rates
+    from 0 to 1 when ``y_range`` says so) and leaves room for the labels.
+    """
     colours = colours or {}
-    shown = frame.fillna({value: 0})
-    counts = shown[n].fillna(0).astype(int)
-    bar_colours = [MUTED if k < SMALL_N else colours.get(c, LINE) for c, k in zip(shown[category], counts)]
-    figure = go.Figure(
-        go.Bar(
-            x=[f"{c}<br>n = {k:,}" for c, k in zip(shown[category], counts)],
-            y=shown[value],
-            marker_color=bar_colours,
-            error_y=dict(
-                type="data", symmetric=False,
-                array=(shown[high] - shown[value]).fillna(0).clip(lower=0),
-                arrayminus=(shown[value] - shown[low]).fillna(0).clip(lower=0),
-            ),
-            text=[text_format.format(v) if k else "no data" for v, k in zip(shown[value], counts)],
-            textposition="inside", insidetextanchor="middle",  # clear of the whisker's top
-            hovertemplate="%{x}<br>%{y}<extra></extra>",
-        )
-    )
-    figure.update_layout(
-        title=title, yaxis_title=y_title, yaxis_tickformat=tickformat,
-        margin=dict(t=60, b=40, l=40, r=20), height=380,
-    )
-    if y_range:
-        figure.update_layout(yaxis_range=list(y_range))
-    return figure
+    counts = frame[n].fillna(0).astype(int)
+    values = frame[value].astype(float)
+    horizontal = is_long(frame[category]) if horizontal is None else horizontal
+    joiner = "  ·  n = " if horizontal else "<br>n = "
+    labels = [f"{c}{joiner}{k:,}" for c, k in zip(frame[category], counts)]
+    bar_colours = [MUTED if k < SMALL_N else colours.get(c, LINE) for c, k in zip(frame[category], counts)]
+    upper = frame[high].astype(float).fillna(values).clip(lower=values.fillna(0))
+    lower = frame[low].astype(float).fillna(values).clip(upper=values.fillna(0))
+    # The whisker's far end from 0: the label goes just past it.
+    tips = upper.where(values.fillna(0) >= 0, lower).fillna(0)
+    texts = [_as_text(text_format, v) if k and pd.notna(v) else "no data" for v, k in zip(values, counts)]
+    error = dict(type="data", symmetric=False, array=(upper - values).fillna(0), arrayminus=(values - lower).fillna(0))
+    plotted = values.fillna(0)
+    if horizontal:
+        bar = go.Bar(x=plotted, y=labels, orientation="h", marker_color=bar_colours, error_x=error,
+                     hovertemplate="%{y}<br>%{x}<extra></extra>")
+        text = go.Scatter(x=tips, y=labels, mode="text", text=texts, cliponaxis=False, hoverinfo="skip",
+                          showlegend=False,
+                          textposition=["middle right" if v >= 0 else "middle left" for v in values.fillna(0)])
+    else:
+        bar = go.Bar(x=labels, y=plotted, marker_color=bar_colours, error_y=error,
+                     hovertemplate="%{x}<br>%{y}<extra></extra>")
+        text = go.Scatter(x=labels, y=tips, mode="text", text=texts, cliponaxis=False, hoverinfo="skip",
+                          showlegend=False,
+                          textposition=["top center" if v >= 0 else "bottom center" for v in values.fillna(0)])
+    figure = go.Figure([bar, text])
+    reach = list(y_range) if y_range else [min(0.0, float(lower.min(skipna=True) or 0)),
+                                           max(0.0, float(upper.max(skipna=True) or 0))]
+    span = (reach[1] - reach[0]) or 1.0
+    reach = [reach[0] - (LABEL_ROOM * span if reach[0] < 0 else 0), reach[1] + LABEL_ROOM * span]
+    value_axis = dict(title=y_title, tickformat=tickformat, range=reach, zeroline=True)
+    if y_range:  # ticks only over the scale itself (0-100%, -100..100), not over the room for labels
+        value_axis.update(tick0=y_range[0], dtick=(y_range[1] - y_range[0]) / 4)
+    if horizontal:
+        figure.update_layout(xaxis=value_axis, yaxis=dict(autorange="reversed"),  # the first group on top
+                             height=max(260, CHART_FRAME_PX + BAR_PX * len(frame)))
+    else:
+        figure.update_layout(yaxis=value_axis, height=380)
+    figure.update_layout(title=title, showlegend=False, margin=dict(t=60, b=40, l=40, r=20))
+    return finish(figure)
 
 
 def monthly_lines(trend: pd.DataFrame, column: str, title: str, y_title: str, tickformat: str | None = None,
-                  band: tuple[str, str] | None = None) -> go.Figure:
-    """A monthly line; ``band`` names the low/high columns of its 95% interval, drawn shaded."""
+                  band: tuple[str, str] | None = None, from_zero: bool = False) -> go.Figure:
+    """A monthly line; ``band`` names the low/high columns of its 95% interval, drawn shaded;
+    ``from_zero``: a rate or an amount, whose axis starts at 0."""
     figure = go.Figure()
     if band:
         low, high = band
-        figure.add_trace(go.Scatter(x=trend["month"], y=trend[high], mode="lines", line_width=0, hoverinfo="skip", showlegend=False))
+        figure.add_trace(go.Scatter(x=trend["month"], y=trend[high], mode="lines", line_width=0, hoverinfo="skip",
+                                    showlegend=False))
         figure.add_trace(go.Scatter(x=trend["month"], y=trend[low], mode="lines", line_width=0, fill="tonexty",
-                                    fillcolor="rgba(21, 101, 192, 0.15)", name="95% interval", hoverinfo="skip", showlegend=False))
+                                    fillcolor="rgba(21, 101, 192, 0.15)", name="95% interval", hoverinfo="skip",
+                                    showlegend=False))
     figure.add_trace(go.Scatter(x=trend["month"], y=trend[column], mode="lines+markers", connectgaps=False,
                                 line_color=LINE, showlegend=False, name=title))
     figure.update_layout(title=title, yaxis_title=y_title, margin=dict(t=50, b=30, l=40, r=20), height=260)
+    figure.update_xaxes(nticks=6)
     if tickformat:
         figure.update_yaxes(tickformat=tickformat)
-    return figure
+    if from_zero:
+        figure.update_yaxes(rangemode="tozero")
+    return finish(figure)
 
 
 # The win-win matrix's quadrants: green and red as for promoters and detractors; the two
@@ -82,27 +144,44 @@ QUADRANT_COLOURS = {"win-win": NPS_COLOURS["promoter"], "customer wins only": LI
 SOURCE_COLOURS = {"delivery": LINE, "other sources": NPS_COLOURS["passive"]}
 
 
+def fitted_range(low: float, high: float, intercept: float, slope: float,
+                 floor: float | None) -> tuple[float, float] | None:
+    """The stretch of x in [low, high] where the fitted line means something: where it stays at
+    or above ``floor`` (an amount is never below 0). None when no stretch is left."""
+    if floor is not None and slope:
+        crossing = (floor - intercept) / slope
+        low, high = (max(low, crossing), high) if slope > 0 else (low, min(high, crossing))
+    elif floor is not None and intercept < floor:
+        return None
+    return (low, high) if low < high else None
+
+
 def regression_scatter(points: pd.DataFrame, x: str, y: str, fit: dict, title: str, x_title: str, y_title: str,
-                       tickformat: str | None = None) -> go.Figure:
+                       tickformat: str | None = None, floor: float | None = None) -> go.Figure:
     """The points behind a regression (coloured by NPS category; a fixed sample of
-    MAX_POINTS_DRAWN when there are more, said in the title) and its line fitted on all of them."""
+    MAX_POINTS_DRAWN when there are more, said in the title) and its line fitted on all of them,
+    drawn only over the scores answered and, given ``floor``, only where it stays above it."""
     figure = go.Figure()
     drawn = points.sample(n=MAX_POINTS_DRAWN, random_state=0) if len(points) > MAX_POINTS_DRAWN else points
-    subtitle = f"{len(drawn):,} of {len(points):,} answers drawn (a fixed sample); the line is fitted on all" \
-        if len(drawn) < len(points) else None
+    subtitle = (f"{len(drawn):,} of {len(points):,} answers drawn (a fixed sample); the line is fitted on all"
+                if len(drawn) < len(points) else None)
     for category, colour in NPS_COLOURS.items():
         chosen = drawn[drawn.get("nps_category", pd.Series(index=drawn.index)) == category]
         figure.add_trace(go.Scatter(x=chosen[x], y=chosen[y], mode="markers", name=category,
                                     marker=dict(color=colour, opacity=0.35, size=6)))
-    if fit.get("slope") is not None:
-        xs = pd.Series([points[x].min(), points[x].max()])
-        figure.add_trace(go.Scatter(x=xs, y=fit["intercept"] + fit["slope"] * xs, mode="lines", name="fit",
+    stretch = None
+    if fit.get("slope") is not None and len(points):
+        stretch = fitted_range(points[x].min(), points[x].max(), fit["intercept"], fit["slope"], floor)
+    if stretch:
+        xs = pd.Series(stretch)
+        figure.add_trace(go.Scatter(x=xs, y=fit["intercept"] + fit["slope"] * xs, mode="lines", name="fitted line",
                                     line=dict(color="#212121", width=2)))
-    figure.update_layout(title=dict(text=title, subtitle=dict(text=subtitle)), xaxis_title=x_title, yaxis_title=y_title,
-                         height=380, margin=dict(t=70, b=40, l=40, r=20))
-    if tickformat:
-        figure.update_yaxes(tickformat=tickformat)
-    return figure
+    figure.update_layout(title=dict(text=title, subtitle=dict(text=subtitle)), xaxis_title=x_title,
+                         yaxis_title=y_title, height=380, margin=dict(t=70, b=40, l=40, r=20))
+    figure.update_yaxes(tickformat=tickformat or SHORT_TICKS)
+    if floor is not None:
+        figure.update_yaxes(rangemode="tozero")
+    return finish(figure)
 
 
 def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshold: float) -> go.Figure:
@@ -112,13 +191,15 @@ def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshol
     figure = go.Figure()
     everyone = len(accounts)
     accounts = accounts.nlargest(MAX_POINTS_DRAWN, "revenue") if everyone > MAX_POINTS_DRAWN else accounts
-    subtitle = f"the {len(accounts):,} largest of {everyone:,} accounts by revenue drawn" if len(accounts) < everyone else None
+    subtitle = (f"the {len(accounts):,} largest of {everyone:,} accounts by revenue drawn"
+                if len(accounts) < everyone else None)
     largest = accounts["revenue"].max() if len(accounts) else 1
     for quadrant, colour in QUADRANT_COLOURS.items():
         chosen = accounts[accounts["quadrant"] == quadrant]
         figure.add_trace(go.Scatter(
             x=chosen["nps"], y=chosen["margin"], mode="markers", name=quadrant, text=chosen["account_name"],
-            customdata=chosen[["account_id"]], marker=dict(color=colour, size=8 + 30 * (chosen["revenue"] / largest) ** 0.5, opacity=0.7),
+            customdata=chosen[["account_id"]],
+            marker=dict(color=colour, size=8 + 30 * (chosen["revenue"] / largest) ** 0.5, opacity=0.7),
             hovertemplate="%{text}<br>NPS %{x:.0f} · margin %{y:.1%}<extra></extra>"))
     figure.add_vline(x=nps_threshold, line_dash="dash", line_color=MUTED)
     figure.add_hline(y=margin_threshold, line_dash="dash", line_color=MUTED)
@@ -126,12 +207,14 @@ def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshol
                                     subtitle=dict(text=subtitle)),
                          xaxis_title="account NPS in the period (−100..100)", yaxis_title="delivered margin",
                          yaxis_tickformat=".0%", height=440, margin=dict(t=70, b=40, l=40, r=20))
-    return figure
+    return finish(figure)
 
 
 def group_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_title: str, colours: dict,
-                tickformat: str | None = None, low: str | None = None, high: str | None = None) -> go.Figure:
-    """One line per group over ``x`` (quarters), with 95% whiskers when ``low``/``high`` are given."""
+                tickformat: str | None = None, low: str | None = None, high: str | None = None,
+                from_zero: bool = True) -> go.Figure:
+    """One line per group over ``x`` (quarters), with 95% whiskers when ``low``/``high`` are
+    given; the groups' values are the legend's names, so they should read as words."""
     figure = go.Figure()
     for name, chosen in frame.groupby(group, sort=False):
         error = None
@@ -140,24 +223,29 @@ def group_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_t
                          arrayminus=(chosen[y] - chosen[low]).fillna(0), color=colours.get(name, LINE), thickness=1)
         figure.add_trace(go.Scatter(x=chosen[x], y=chosen[y], mode="lines+markers", name=str(name),
                                     line_color=colours.get(name, LINE), error_y=error))
-    figure.update_layout(title=title, yaxis_title=y_title, height=320, margin=dict(t=50, b=30, l=40, r=20))
-    if tickformat:
-        figure.update_yaxes(tickformat=tickformat)
-    return figure
+    figure.update_layout(title=title, yaxis_title=y_title, height=320, margin=dict(t=50, b=30, l=40, r=20),
+                         legend=dict(orientation="h", y=-0.2))
+    figure.update_xaxes(nticks=8)
+    figure.update_yaxes(tickformat=tickformat or SHORT_TICKS)
+    if from_zero:
+        figure.update_yaxes(rangemode="tozero")
+    return finish(figure)
 
 
 def component_bars(components: dict[str, float], title: str, at_risk_below: float) -> go.Figure:
-    """An account's health components (0-100) as horizontal bars; those at risk in red."""
+    """An account's health components (0-100) as horizontal bars; those at risk in red, each
+    value written outside its bar."""
     names = list(components)
     values = [components[n] for n in names]
-    figure = go.Figure(go.Bar(x=values, y=names, orientation="h", text=[f"{v:.0f}" for v in values],
+    figure = go.Figure(go.Bar(x=values, y=names, orientation="h", textposition="outside", cliponaxis=False,
+                              text=["no data" if pd.isna(v) else f"{v:.0f}" for v in values],
                               marker_color=[NPS_COLOURS["detractor"] if v < at_risk_below else LINE for v in values]))
-    figure.update_layout(title=title, xaxis_range=[0, 100], xaxis_title="component score (0-100)", height=260,
-                         margin=dict(t=50, b=30, l=100, r=20))
-    return figure
+    figure.update_layout(title=title, xaxis_range=[0, 110], xaxis_title="component score (0-100)", height=260,
+                         yaxis=dict(autorange="reversed"), margin=dict(t=50, b=30, l=100, r=20))
+    return finish(figure)
 
 
-# --- The key charts: drawn the same on their page and in the board pack (pipelines/report.py) ----
+# --- The key charts: drawn the same on their page and in the board pack (reporting/board_pack.py) ----
 
 INVOLVEMENT_COLOURS = {"sales involved": NPS_COLOURS["promoter"], "no sales": NPS_COLOURS["passive"]}
 BUSINESS_COLOURS = {"re-business": NPS_COLOURS["promoter"], "first-time business": NPS_COLOURS["passive"]}
@@ -165,14 +253,17 @@ BUSINESS_COLOURS = {"re-business": NPS_COLOURS["promoter"], "first-time business
 
 def nps_link_bars(link: pd.DataFrame) -> go.Figure:
     """The Overview's headline: re-business within 12 months of an NPS answer, by category."""
-    return rate_bars(link, "category", "Re-business within 12 months of an NPS answer", "answers followed by re-business", NPS_COLOURS)
+    return rate_bars(link, "category", "Re-business within 12 months of an NPS answer",
+                     "answers followed by re-business", NPS_COLOURS)
 
 
 def monthly_trend_lines(trend: pd.DataFrame) -> list[go.Figure]:
     """The Overview's monthly trend: NPS with its 95% band, won amount, delivered margin."""
     return [monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")),
-            monthly_lines(trend, "won_amount", "Won amount", "won per month (CRM currency)"),
-            monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%")]
+            monthly_lines(trend, "won_amount", "Won amount", f"won per month ({currency_unit()})", SHORT_TICKS,
+                          from_zero=True),
+            monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%",
+                          from_zero=True)]
 
 
 def source_win_rate_bars(sources: pd.DataFrame) -> go.Figure:
@@ -194,5 +285,12 @@ def aftermath_rebusiness_bars(after: pd.DataFrame) -> go.Figure:
 
 def business_margin_bars(split: pd.DataFrame) -> go.Figure:
     """Mean delivered margin per project, re-business against first-time business."""
-    return interval_bars(split, "business", "mean_project_margin", "Delivered margin per project", "mean project margin",
-                         BUSINESS_COLOURS, n="projects", text_format="{:.1%}", y_range=None)
+    return interval_bars(split, "business", "mean_project_margin", "Delivered margin per project",
+                         "mean project margin", BUSINESS_COLOURS, n="projects", text_format="{:.1%}", y_range=None)
+
+
+def money_bars(frame: pd.DataFrame, category: str, value: str, title: str, what: str, colours: dict | None = None,
+               **interval) -> go.Figure:
+    """``interval_bars`` of an amount: k/M ticks and labels, the currency in the axis title."""
+    return interval_bars(frame, category, value, title, f"{what} ({currency_unit()})", colours,
+                         tickformat=SHORT_TICKS, text_format=money, y_range=None, **interval)

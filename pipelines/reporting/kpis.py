@@ -3,7 +3,6 @@
 Each entry says what the figure is called, which definition explains it, where it sits in
 ``metrics.kpis``'s result, how it is written and how its change against the previous period is
 written; the Overview draws one tile per entry and the pack one row, so the two cannot disagree.
-The default period is here too: what the Overview opens on is what the pack prints by default.
 """
 
 from __future__ import annotations
@@ -16,13 +15,10 @@ from pipelines import metrics
 from pipelines.metrics import Period
 from pipelines.reporting.formats import delta, money, money_delta, number, pct, points
 
-# The Overview's default period and the board pack's: the last 12 whole months of data.
-DEFAULT_MONTHS = 12
-
-
 def default_period(data_date: date | None) -> Period:
-    """What the Overview opens on: the last DEFAULT_MONTHS months of data (all time without data)."""
-    return metrics.period_ending(data_date, DEFAULT_MONTHS) if data_date else Period()
+    """What the Overview opens on and the board pack prints unless told otherwise: the sidebar's
+    default choice (metrics.DEFAULT_PERIOD) on data up to ``data_date``."""
+    return metrics.period_of(metrics.DEFAULT_PERIOD, data_date)
 
 
 def _at(*keys: str) -> Callable[[dict], float | None]:
@@ -81,3 +77,5 @@ KPIS = [
     Kpi("Escalations", "escalations", _at("escalations", "count"), number,
         lambda now, before: delta(now, before, digits=0), lower_is_better=True, detail=_escalations_detail),
 ]
+# The same KPIs by their definition key, for pages that show a few of them ("rebusiness_rate").
+BY_KEY = {kpi.definition: kpi for kpi in KPIS}
