@@ -122,7 +122,12 @@ class WarehouseBusy(Exception):
 
 
 def db_path(path: str | os.PathLike | None = None) -> Path:
-    """``--db`` wins, then ``WINWIN_DB``, then ``data/warehouse.duckdb``."""
+    """``--db`` wins, then ``WINWIN_MARTS`` (a folder of marts Spark built: read through the DuckDB
+    catalog of views pipelines/lakehouse.py keeps there), then ``WINWIN_DB``, then ``data/warehouse.duckdb``."""
+    if not path and os.environ.get("WINWIN_MARTS"):
+        from pipelines import lakehouse
+
+        return lakehouse.catalog(Path(os.environ["WINWIN_MARTS"]))
     return Path(path or os.environ.get("WINWIN_DB") or DEFAULT_DB).resolve()
 
 
