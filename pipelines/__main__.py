@@ -1,4 +1,4 @@
-"""Command line: python -m pipelines demo | ingest | status | metrics | report | formats."""
+"""Command line: python -m pipelines demo | ingest | status | metrics | report | formats | publish | marts."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from pipelines import warehouse
+from pipelines.metrics.filters import PERIOD_CHOICES
 from pipelines.errors import IngestError
 
 
@@ -42,8 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     metrics = commands.add_parser("metrics", help="headline KPIs")
     metrics.add_argument("--db")
     metrics.add_argument("--json", action="store_true")
-    metrics.add_argument("--from", dest="start", type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
+    metrics.add_argument("--from", dest="start", type=date_or_folder,
+                         help="YYYY-MM-DD (inclusive); with --engine spark: the folder of the marts Spark built")
+    metrics.add_argument("--engine", choices=ENGINES, default="duckdb",
+                         help="the engine that built the marts read: duckdb (the warehouse --db) or spark (--from DIR)")
     metrics.add_argument("--to", dest="end", type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
+    metrics.add_argument("--period", choices=list(PERIOD_CHOICES),
+                         help="one of the app's periods, counted back from the data date (default: all time)")
 
     report = commands.add_parser("report", help="the board pack: Overview KPIs and key charts as a PDF")
     report.add_argument("--out", type=Path, required=True, help="the PDF to write")
@@ -57,7 +63,20 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("formats", help="list the known vendor layouts and their required columns")
 
+    publish = commands.add_parser("publish", help="write the warehouse's tables as Parquet, with a manifest, for Spark")
+    publish.add_argument("--db", help="warehouse file (default: $WINWIN_DB or data/warehouse.duckdb)")
+    publish.add_argument("--out", type=Path, required=True, help="folder to write (replaced whole)")
+
+    build_marts = commands.add_parser("marts", help="build the marts from published Parquet on Spark (or DuckDB)")
+    build_marts.add_argument("--engine", choices=ENGINES, default="spark")
+    build_marts.add_argument("--from", dest="source", type=Path, required=True, help="folder `publish` wrote")
+    build_marts.add_argument("--out", type=Path, required=True, help="folder to write the marts into")
+    build_marts.add_argument("--master", default="local[*]",
+                             help="Spark master URL, or a Spark Connect URL sc://host:15002 (default local[*])")
+
     args = parser.parse_args(argv)
+    if args.command == "metrics":
+        read_marts_from(parser, args)
     try:
         return COMMANDS[args.command](args)
     except (IngestError, warehouse.WarehouseBusy) as exc:
@@ -105,18 +124,50 @@ def existing_warehouse(name: str | None) -> Path:
     return db
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def date_or_folder(text: str) -> date | Path:
+    """`metrics --from`: a date, or (with --engine spark) the folder of marts Spark built."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return Path(text)
+
+
+def read_marts_from(parser: argparse.ArgumentParser, args) -> None:
+    """`metrics --engine spark --from DIR` reads the marts Spark built in DIR (pipelines/lakehouse.py)."""
+    if args.engine == "duckdb" and isinstance(args.start, Path):
+        parser.error(f"--from {args.start}: expected a date YYYY-MM-DD (or --engine spark with a marts folder)")
+    if args.engine == "spark":
+        if not isinstance(args.start, Path):
+            parser.error("--engine spark: give the folder of the marts Spark built with --from DIR")
+        from pipelines import lakehouse
+
+        try:
+            args.db, args.start = str(lakehouse.catalog(args.start)), None
+        except (FileNotFoundError, ValueError) as exc:
+            parser.error(str(exc))
+
+
 def run_metrics(args) -> int:
     from pipelines import metrics
 
+    if args.period and (args.start or args.end):
+        raise IngestError("--period and --from/--to choose the period two ways; give one")
     with warehouse.connect_readonly(existing_warehouse(args.db)) as con:
-        period = metrics.Period(args.start, args.end)
+        data_date = metrics.data_date(con)
+        period = metrics.period_of(args.period, data_date) if args.period else metrics.Period(args.start, args.end)
         result = metrics.kpis(con, period)
-        result["data_date"] = metrics.data_date(con)
-        link = metrics.rebusiness_by_nps_category(con, period, months=12)
-        result["rebusiness_12m_by_nps_category"] = {
-            row.category: {"n": int(row.n), "rate": _num(row.rate), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high)}
-            for row in link.itertuples()
-        }
+        result["data_date"] = data_date
+        result["period"] = {"from": period.start, "to": period.end}
+        for measure, key in (("nps", "rebusiness_12m_by_nps_category"), ("csat", "rebusiness_12m_by_csat_band")):
+            link = metrics.rebusiness_by_category(con, period, months=12, measure=measure)
+            result[key] = {
+                row.category: {"n": int(row.n), "rate": _num(row.rate), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high)}
+                for row in link.itertuples()
+            }
+        result["delivery_to_satisfaction"] = metrics.delivery_to_satisfaction_summary(con, period)
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:
@@ -143,6 +194,35 @@ def run_report(args) -> int:
     return 0
 
 
+def run_publish(args) -> int:
+    from pipelines.publish import publish
+
+    started = time.perf_counter()
+    manifest = publish(existing_warehouse(args.db), args.out)
+    rows = sum(table["rows"] for table in manifest["tables"].values())
+    print(f"published build {manifest['build_id']}: {len(manifest['tables'])} tables, {rows:,} rows, "
+          f"to {args.out} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+def run_marts(args) -> int:
+    from pipelines import lakehouse, spark_marts
+
+    started = time.perf_counter()
+    try:
+        if args.engine == "spark":
+            manifest = spark_marts.build(args.source, args.out, master=args.master)
+        else:
+            manifest = spark_marts.build_with_duckdb(args.source, args.out)
+    except (FileNotFoundError, ValueError) as exc:
+        raise IngestError(str(exc)) from None
+    catalog = lakehouse.catalog(args.out)
+    rows = sum(mart["rows"] for mart in manifest["marts"].values())
+    print(f"built {len(manifest['marts'])} marts, {rows:,} rows, on {args.engine} in {time.perf_counter() - started:.1f} s; "
+          f"read them with WINWIN_MARTS={args.out} (DuckDB catalog {catalog})")
+    return 0
+
+
 def run_formats(args) -> int:
     from pipelines.adapters import load_layouts
 
@@ -153,7 +233,7 @@ def run_formats(args) -> int:
 
 
 COMMANDS = {"demo": run_demo, "ingest": run_ingest, "status": run_status, "metrics": run_metrics, "report": run_report,
-            "formats": run_formats}
+            "formats": run_formats, "publish": run_publish, "marts": run_marts}
 
 if __name__ == "__main__":
     sys.exit(main())

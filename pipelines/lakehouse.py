@@ -36,7 +36,8 @@ def catalog(folder: Path) -> Path:
     manifest = folder / spark_marts.MANIFEST
     if not manifest.exists():
         raise FileNotFoundError(
-            f"{folder}: no marts built here; build them with: python -m pipelines marts --engine spark --from DIR --out {folder}")
+            f"{folder}: no marts built here; build them with: "
+            f"python -m pipelines marts --engine spark --from DIR --out {folder}")
     if path.exists() and path.stat().st_mtime_ns >= manifest.stat().st_mtime_ns:
         return path
     built = spark_marts.read_manifest(folder)
@@ -48,7 +49,7 @@ def catalog(folder: Path) -> Path:
     con = duckdb.connect(str(work))
     try:
         for name, (files, columns) in views.items():
-            con.execute(f"CREATE VIEW {name} AS {_typed_select(files, columns)}")
+            con.execute(f"CREATE VIEW {name} AS {publish.typed_select(files, columns)}")
         con.close()
         os.replace(work, path)
     except BaseException:
@@ -56,12 +57,6 @@ def catalog(folder: Path) -> Path:
         work.unlink(missing_ok=True)
         raise
     return path
-
-
-def _typed_select(files: Path, columns: dict[str, str]) -> str:
-    pattern = str(files / "**" / "*.parquet").replace("'", "''")
-    cast = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in columns.items())
-    return f"SELECT {cast} FROM read_parquet('{pattern}', hive_partitioning = false, union_by_name = true)"
 
 
 @functools.cache

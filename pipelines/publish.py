@@ -115,11 +115,19 @@ def _write_table(con, name: str, columns: dict[str, str], work: Path) -> dict:
 def read_manifest(folder: Path) -> dict:
     path = Path(folder) / MANIFEST
     if not path.exists():
-        raise FileNotFoundError(f"{folder}: no {MANIFEST}; publish a warehouse first: python -m pipelines publish --db W --out DIR")
+        raise FileNotFoundError(
+            f"{folder}: no {MANIFEST}; publish a warehouse first: python -m pipelines publish --db W --out {folder}")
     manifest = json.loads(path.read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{path}: format {manifest.get('format')!r}, this version reads {FORMAT!r}")
     return manifest
+
+
+def typed_select(folder: Path, columns: dict[str, str]) -> str:
+    """DuckDB SQL reading a table's Parquet files in ``folder`` with each column cast to ``columns``'
+    type (the ``year=`` folders are read as files, not as a column)."""
+    cast = ", ".join(f'CAST("{name}" AS {kind}) AS "{name}"' for name, kind in columns.items())
+    return f"SELECT {cast} FROM read_parquet('{_quoted(folder / '**' / '*.parquet')}', hive_partitioning = false)"
 
 
 def _quoted(path: Path) -> str:

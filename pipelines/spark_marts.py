@@ -144,10 +144,42 @@ def build(source: Path, out: Path, master: str = DEFAULT_MASTER, spark=None) -> 
     finally:
         if own_session:
             spark.stop()
-    _write_manifest(out, manifest)
-    for stale in out.glob("build-*"):
-        if stale.name != folder.name:
-            shutil.rmtree(stale, ignore_errors=True)
+    _finish(out, manifest, folder)
+    return manifest
+
+
+def build_with_duckdb(source: Path, out: Path) -> dict:
+    """The same marts built by DuckDB from the same publication, written the same way: what the
+    Spark build is measured against (benchmarks/spark.py), and a build that needs no Java."""
+    import duckdb
+
+    source, out = Path(source).resolve(), Path(out).resolve()
+    started = time.perf_counter()
+    published = publish.read_manifest(source)
+    build_id = uuid.uuid4().hex
+    folder = out / f"build-{build_id[:12]}"
+    con = duckdb.connect(":memory:")
+    try:
+        for name, table in published["tables"].items():
+            con.execute(f"CREATE VIEW {name} AS {publish.typed_select(source / table['path'], table['columns'])}")
+        built = {}
+        for name in marts.MART_ORDER:
+            con.execute(f"CREATE TABLE {name} AS {marts.sql_of(name)}")
+            (folder / name).mkdir(parents=True)
+            path = str(folder / name / "part-0.parquet").replace("'", "''")
+            con.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
+            built[name] = {"path": str((folder / name).relative_to(out)),
+                           "rows": con.execute(f"SELECT count(*) FROM {name}").fetchone()[0],
+                           "columns": dict(con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {name})")
+                                           .fetchall())}
+        version = duckdb.__version__
+    finally:
+        con.close()
+    manifest = {"format": FORMAT, "engine": "duckdb", "duckdb_version": version, "build_id": build_id,
+                "built_at": datetime.now(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds"),
+                "seconds": round(time.perf_counter() - started, 3), "source": str(source),
+                "source_build_id": published["build_id"], "marts": built}
+    _finish(out, manifest, folder)
     return manifest
 
 
@@ -155,14 +187,19 @@ def read_manifest(folder: Path) -> dict:
     path = Path(folder) / MANIFEST
     if not path.exists():
         raise FileNotFoundError(
-            f"{folder}: no {MANIFEST}; build the marts first: python -m pipelines marts --engine spark --from DIR --out {folder}")
+            f"{folder}: no {MANIFEST}; build the marts first: "
+            f"python -m pipelines marts --engine spark --from DIR --out {folder}")
     manifest = json.loads(path.read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
         raise ValueError(f"{path}: format {manifest.get('format')!r}, this version reads {FORMAT!r}")
     return manifest
 
 
-def _write_manifest(out: Path, manifest: dict) -> None:
+def _finish(out: Path, manifest: dict, folder: Path) -> None:
+    """Name the new build in the manifest (one atomic rename), then remove the older builds."""
     work = out / f".{MANIFEST}.{os.getpid()}"
     work.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     os.replace(work, out / MANIFEST)
+    for stale in out.glob("build-*"):
+        if stale.name != folder.name:
+            shutil.rmtree(stale, ignore_errors=True)
