@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipelines import warehouse
 from pipelines.errors import IngestError
+from pipelines.metrics.filters import PERIOD_CHOICES
 
 
 # The sidebar's dimensions as `report` flags -> the metrics Filters field each fills.
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     metrics.add_argument("--engine", choices=ENGINES, default="duckdb",
                          help="the engine that built the marts read: duckdb (the warehouse --db) or spark (--from DIR)")
     metrics.add_argument("--to", dest="end", type=date.fromisoformat, help="YYYY-MM-DD (inclusive)")
+    metrics.add_argument("--period", choices=list(PERIOD_CHOICES),
+                         help="one of the app's periods, counted back from the data date (default: all time)")
 
     report = commands.add_parser("report", help="the board pack: Overview KPIs and key charts as a PDF")
     report.add_argument("--out", type=Path, required=True, help="the PDF to write")
@@ -150,15 +153,21 @@ def read_marts_from(parser: argparse.ArgumentParser, args) -> None:
 def run_metrics(args) -> int:
     from pipelines import metrics
 
+    if args.period and (args.start or args.end):
+        raise IngestError("--period and --from/--to choose the period two ways; give one")
     with warehouse.connect_readonly(existing_warehouse(args.db)) as con:
-        period = metrics.Period(args.start, args.end)
+        data_date = metrics.data_date(con)
+        period = metrics.period_of(args.period, data_date) if args.period else metrics.Period(args.start, args.end)
         result = metrics.kpis(con, period)
-        result["data_date"] = metrics.data_date(con)
-        link = metrics.rebusiness_by_nps_category(con, period, months=12)
-        result["rebusiness_12m_by_nps_category"] = {
-            row.category: {"n": int(row.n), "rate": _num(row.rate), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high)}
-            for row in link.itertuples()
-        }
+        result["data_date"] = data_date
+        result["period"] = {"from": period.start, "to": period.end}
+        for measure, key in (("nps", "rebusiness_12m_by_nps_category"), ("csat", "rebusiness_12m_by_csat_band")):
+            link = metrics.rebusiness_by_category(con, period, months=12, measure=measure)
+            result[key] = {
+                row.category: {"n": int(row.n), "rate": _num(row.rate), "ci_low": _num(row.ci_low), "ci_high": _num(row.ci_high)}
+                for row in link.itertuples()
+            }
+        result["delivery_to_satisfaction"] = metrics.delivery_to_satisfaction_summary(con, period)
     if args.json:
         print(json.dumps(result, indent=2, default=str))
     else:

@@ -14,6 +14,7 @@ Planted effects (what the dashboard must recover; tests/test_effects.py checks i
 | ... and at a higher margin | planned margin +7 pts (re-business +3 pts) | ``_projects`` (DELIVERY_MARGIN_BONUS, REBUSINESS_MARGIN_BONUS) |
 | no status reports from the seller: slip and overrun | slip +25 days, cost overrun +12 pts on average | ``_projects`` (NO_REPORT_SLIP_DAYS, NO_REPORT_OVERRUN) |
 | sales involved: escalations resolve faster | median 36 h against 90 h | ``_escalations`` (RESOLVE_MEDIAN_HOURS) |
+| late or over-budget projects: lower scores | answers about them score 2 NPS points (1 CSAT point) lower; 30% of answers name their project | ``_about_projects`` (DELIVERY_SCORE_PENALTY, PROJECT_REFERENCE_SHARE) |
 
 What the metrics recover at scale 1, seed 7 is in the README ("The demo world").
 
@@ -59,6 +60,13 @@ RESOLVE_MEDIAN_HOURS = {True: 36.0, False: 90.0}
 NPS_MEAN, NPS_PER_SATISFACTION = 8.0, 1.5
 CSAT_MEAN, CSAT_PER_SATISFACTION = 3.9, 0.8
 EMAIL_ONLY_SHARE, UNMATCHED_SHARE = 0.04, 0.003
+# Delivery -> satisfaction: the share of answers (of those carrying their account id) that name the
+# project they are about, dated from its start to ABOUT_PROJECT_AFTER_DAYS after its end, and how much
+# lower an answer about a late or over-budget project scores (on the 0-10 and 1-5 scales).
+PROJECT_REFERENCE_SHARE = 0.30
+ABOUT_PROJECT_AFTER_DAYS = 90
+DELIVERY_SCORE_PENALTY = {"nps": 2, "csat": 1}
+LOWEST_SCORE = {"nps": 0, "csat": 1}
 # Share of sellers who send status reports on their projects, and how reliably each kind does.
 DILIGENT_SELLER_SHARE = 0.55
 REPORT_PROBABILITY = {True: 0.85, False: 0.12}
@@ -139,6 +147,9 @@ def write_demo(out: Path, scale: float = 1, seed: int = 7, progress: Progress = 
     escalations = _escalations(rng, n["escalations"], projects, accounts)
     nps = _surveys(rng, n["nps"], accounts, "nps")
     csat = _surveys(rng, n["csat"], accounts, "csat")
+    # A generator of its own, so the answers' other draws (and every other table) stay as they were.
+    about = np.random.default_rng([seed, 14])
+    nps, csat = (_about_projects(about, answers, projects, kind) for answers, kind in ((nps, "nps"), (csat, "csat")))
 
     con = duckdb.connect()
     for name, frame in [("accounts", accounts), ("opportunities", opportunities), ("projects", projects),
@@ -350,6 +361,28 @@ def _surveys(rng, n: int, accounts: pd.DataFrame, kind: str) -> pd.DataFrame:
     })
 
 
+def _about_projects(rng, answers: pd.DataFrame, projects: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """A share of the answers name a completed project of their account (``project``, else -1) and
+    are dated inside it; those about a late or over-budget project score lower (the planted
+    delivery -> satisfaction effect, shifted after rounding so the metrics can recover it whole)."""
+    done = projects[projects["actual_end"] >= 0].sort_values(["account", "project"])
+    account = answers["account"].to_numpy()
+    per_account = np.bincount(done["account"].to_numpy(), minlength=account.max() + 1)[account]
+    first = np.concatenate([[0], np.cumsum(np.bincount(done["account"].to_numpy(), minlength=account.max() + 1))])[account]
+    about = (per_account > 0) & (answers["identity"].to_numpy() == 0) & (rng.random(len(answers)) < PROJECT_REFERENCE_SHARE)
+    chosen = done.iloc[np.where(about, first + (rng.random(len(answers)) * np.maximum(per_account, 1)).astype(int), 0)]
+    start, end = chosen["start"].to_numpy(), chosen["actual_end"].to_numpy()
+    last = np.minimum(end + ABOUT_PROJECT_AFTER_DAYS, SPAN_DAYS)
+    day = start + (rng.random(len(answers)) * (last - start + 1)).astype(int)
+    troubled = (end > chosen["planned_end"].to_numpy()) | (chosen["actual_cost"].to_numpy() > chosen["budget"].to_numpy())
+    answers = answers.copy()
+    answers["project"] = np.where(about, chosen["project"].to_numpy(), -1)
+    answers["seconds"] = np.where(about, day * 86_400 + answers["seconds"].to_numpy() % 86_400, answers["seconds"].to_numpy())
+    lowered = np.maximum(answers["score"].to_numpy() - DELIVERY_SCORE_PENALTY[kind], LOWEST_SCORE[kind])
+    answers["score"] = np.where(about & troubled, lowered, answers["score"].to_numpy())
+    return answers
+
+
 # --- Writing the exports (DuckDB formats, pyarrow streams) -----------------------------------
 
 # SQL fragments shared by the exports below (DuckDB dialect: this is the generator, not a model).
@@ -453,6 +486,7 @@ EMAIL = (
     "CASE WHEN identity = 2 THEN 'gmail.com' ELSE {d} END"
 ).format(f=_literals(FIRST), l=_literals(LAST), d=_fill(DOMAIN, "account"))
 ACCOUNT_OR_BLANK = f"CASE WHEN identity = 0 THEN {ACCOUNT_ID.format('account')} END"
+PROJECT_OR_BLANK = "CASE WHEN project >= 0 THEN 'P-' || lpad(CAST(project + 1 AS VARCHAR), 7, '0') END"
 
 QUALTRICS_SQL = f"""
 SELECT strftime({SECOND.format('seconds - duration')}, '%Y-%m-%d %H:%M:%S') AS "StartDate",
@@ -467,21 +501,22 @@ SELECT strftime({SECOND.format('seconds - duration')}, '%Y-%m-%d %H:%M:%S') AS "
        CAST(NULL AS VARCHAR) AS "LocationLongitude", 'email' AS "DistributionChannel", 'EN' AS "UserLanguage",
        CAST(score AS VARCHAR) AS "Q1",
        CASE WHEN score >= 9 THEN '3' WHEN score >= 7 THEN '2' ELSE '1' END AS "Q1_NPS_GROUP",
-       {_pick(NPS_COMMENTS, 'comment')} AS "Q2", {ACCOUNT_OR_BLANK} AS "AccountID"
+       {_pick(NPS_COMMENTS, 'comment')} AS "Q2", {ACCOUNT_OR_BLANK} AS "AccountID", {PROJECT_OR_BLANK} AS "ProjectID"
 FROM nps ORDER BY seconds, response"""
 QUESTION_NPS = "How likely are you to recommend us to a friend or colleague?"
 QUALTRICS_EXTRA_HEADERS = [
     ["Start Date", "End Date", "Response Type", "IP Address", "Progress", "Duration (in seconds)", "Finished",
      "Recorded Date", "Response ID", "Recipient Last Name", "Recipient First Name", "Recipient Email",
      "External Data Reference", "Location Latitude", "Location Longitude", "Distribution Channel",
-     "User Language", QUESTION_NPS, f"{QUESTION_NPS} - Group", "What is the main reason for your score?", "AccountID"],
+     "User Language", QUESTION_NPS, f"{QUESTION_NPS} - Group", "What is the main reason for your score?", "AccountID",
+     "ProjectID"],
     ['{"ImportId":"startDate","timeZone":"America/Denver"}', '{"ImportId":"endDate","timeZone":"America/Denver"}',
      '{"ImportId":"status"}', '{"ImportId":"ipAddress"}', '{"ImportId":"progress"}', '{"ImportId":"duration"}',
      '{"ImportId":"finished"}', '{"ImportId":"recordedDate","timeZone":"America/Denver"}', '{"ImportId":"_recordId"}',
      '{"ImportId":"recipientLastName"}', '{"ImportId":"recipientFirstName"}', '{"ImportId":"recipientEmail"}',
      '{"ImportId":"externalDataReference"}', '{"ImportId":"locationLatitude"}', '{"ImportId":"locationLongitude"}',
      '{"ImportId":"distributionChannel"}', '{"ImportId":"userLanguage"}', '{"ImportId":"QID1"}',
-     '{"ImportId":"QID1_NPS_GROUP"}', '{"ImportId":"QID2_TEXT"}', '{"ImportId":"AccountID"}'],
+     '{"ImportId":"QID1_NPS_GROUP"}', '{"ImportId":"QID2_TEXT"}', '{"ImportId":"AccountID"}', '{"ImportId":"ProjectID"}'],
 ]
 
 SURVEYMONKEY_TIME = "strftime({0}, '%m/%d/%Y %I:%M:%S %p')"
@@ -493,9 +528,9 @@ SELECT CAST(11400000000 + response AS VARCHAR) AS "Respondent ID", '400000001' A
        {EMAIL} AS "Email Address", list_value({_literals(FIRST)})[given + 1] AS "First Name",
        list_value({_literals(LAST)})[family + 1] AS "Last Name", {ACCOUNT_OR_BLANK} AS "Custom Data 1",
        CAST(score AS VARCHAR) AS "Overall, how satisfied are you with our service?",
-       {_pick(CSAT_COMMENTS, 'comment')} AS "What could we do better?"
+       {_pick(CSAT_COMMENTS, 'comment')} AS "What could we do better?", {PROJECT_OR_BLANK} AS "Custom Data 2"
 FROM csat ORDER BY seconds, response"""
-SURVEYMONKEY_EXTRA_HEADERS = [["", "", "", "", "", "", "", "", "", "Response", "Open-Ended Response"]]
+SURVEYMONKEY_EXTRA_HEADERS = [["", "", "", "", "", "", "", "", "", "Response", "Open-Ended Response", ""]]
 
 # Rows per streamed batch: bounds memory at scale 400 (millions of rows per file).
 BATCH_ROWS = 200_000

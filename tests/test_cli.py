@@ -11,6 +11,7 @@ from tests.conftest import ROOT, WORLD
 METRIC_KEYS = {
     "nps", "csat_pct", "responses", "rebusiness_rate", "rebusiness_margin", "delivered_margin",
     "won_amount", "delivery_leads", "escalations", "data_date", "rebusiness_12m_by_nps_category",
+    "rebusiness_12m_by_csat_band", "delivery_to_satisfaction", "period",
 }
 
 
@@ -31,6 +32,12 @@ def test_demo_then_ingest_then_metrics(tmp_path):
     assert set(metrics["delivery_leads"]) == {"count", "won", "win_rate", "net_sales", "margin"}
     assert set(metrics["escalations"]) == {"count", "with_sales_involved", "median_hours_to_resolve"}
     assert -100 <= metrics["nps"] <= 100 and 0 <= metrics["rebusiness_rate"] <= 1
+    assert set(metrics["rebusiness_12m_by_csat_band"]) == {"satisfied (4-5)", "neutral (3)", "dissatisfied (1-2)"}
+    for measure in ("nps", "csat"):
+        link = metrics["delivery_to_satisfaction"][measure]
+        assert set(link) == {"late_or_over_budget", "on_time_on_budget"}
+        assert set(link["on_time_on_budget"]) == {"n", "mean_score", "ci_low", "ci_high", "low_share"}
+    assert metrics["period"] == {"from": None, "to": None}
 
 
 def test_ingest_status_and_metrics_on_the_fixture_world(tmp_path):
@@ -47,6 +54,20 @@ def test_ingest_status_and_metrics_on_the_fixture_world(tmp_path):
     assert "quarantine by reason" in text and "salesforce_opportunities.csv" in text
     q1 = json.loads(cli("metrics", "--db", db, "--json", "--from", "2025-01-01", "--to", "2025-03-31").stdout)
     assert q1["won_amount"] == 200_000
+    assert q1["period"] == {"from": "2025-01-01", "to": "2025-03-31"}
+
+
+def test_metrics_takes_the_apps_periods_up_to_the_data_date(tmp_path):
+    db = tmp_path / "w.duckdb"
+    assert cli("ingest", WORLD, "--db", db).returncode == 0
+    # data date 30 Jun 2026: the last 3 months are April to June; Q2 2026 won nothing
+    last_3 = json.loads(cli("metrics", "--db", db, "--json", "--period", "Last 3 months").stdout)
+    assert last_3["period"] == {"from": "2026-04-01", "to": "2026-06-30"} and last_3["won_amount"] == 0
+    # all time: P1, P3 late or over budget (10, 9, 6) against P2, P4 (9, 8, 10); see test_metrics
+    every = json.loads(cli("metrics", "--db", db, "--json").stdout)
+    assert every["delivery_to_satisfaction"]["nps"]["on_time_on_budget"]["mean_score"] == 9
+    both = cli("metrics", "--db", db, "--period", "All time", "--from", "2025-01-01")
+    assert both.returncode == 2 and "give one" in both.stderr
 
 
 def test_rejected_file_exits_non_zero_with_a_clear_message(tmp_path):

@@ -83,3 +83,39 @@ def test_each_nps_point_brings_more_rebusiness(con):
 def test_dissatisfied_csat_answers_rebuy_less_than_satisfied_ones(con):
     link = metrics.outcome_by_group(con, months=12, by="csat_band").set_index("group")
     assert link.loc["satisfied (4-5)", "ci_low"] > link.loc["dissatisfied (1-2)", "ci_high"]
+
+
+def _within_account(con, measure: str) -> dict:
+    """Late-or-over-budget minus on-time answers naming their project, each less its account's
+    baseline (the mean of its answers naming no project): the planted shift, free of which accounts
+    happened to have which projects (answers of one account share its satisfaction)."""
+    pairs = metrics.project_answers(con, measure=measure)
+    named = pairs[pairs["linked_by"] == "project reference"]
+    baseline = con.execute("""SELECT account_id, avg(score) AS baseline FROM mart_response_outcome
+                              WHERE survey_type = ? AND project_id IS NULL GROUP BY 1""", [measure]).df()
+    named = named.merge(baseline, on="account_id")
+    residual = named["score"] - named["baseline"]
+    return metrics.difference_interval(residual[named["group"] == "late or over budget"],
+                                       residual[named["group"] == "on time and on budget"])
+
+
+@pytest.mark.parametrize("measure", ["nps", "csat"])
+def test_the_planted_delivery_effect_is_recovered_within_its_interval(con, measure):
+    from pipelines.demo import DELIVERY_SCORE_PENALTY
+
+    effect = _within_account(con, measure)
+    assert effect["n_a"] >= 500 and effect["n_b"] >= 50
+    assert effect["ci_low"] <= -DELIVERY_SCORE_PENALTY[measure] <= effect["ci_high"]
+    assert metrics.delivery_effect(con, measure=measure)["verdict"] == "clearly lower"
+
+
+def test_a_share_of_demo_answers_name_their_project(con):
+    from pipelines.demo import PROJECT_REFERENCE_SHARE
+
+    share = con.execute("SELECT avg(CASE WHEN project_id IS NOT NULL THEN 1.0 ELSE 0 END) FROM fct_survey_response").fetchone()[0]
+    assert 0.5 * PROJECT_REFERENCE_SHARE < share <= PROJECT_REFERENCE_SHARE
+
+
+def test_every_link_of_the_chain_is_clear_on_the_demo(con):
+    assert [link["verdict"] for link in metrics.chain_sentences(con, measure="nps")] == \
+        ["clearly lower", "clearly lower", "clearly higher"]

@@ -476,3 +476,228 @@ def test_health_lists_every_at_risk_component_in_order():
     # satisfaction 35; escalations 100 - 75 - 10 = 15; engagement 0; the second account is healthy
     reasons = metrics.health_scores(facts).set_index("nps_12m")["at_risk_reasons"]
     assert reasons.to_dict() == {-30: "satisfaction 35/100; escalations 15/100; engagement 0/100", 50: ""}
+
+
+# --- Delivery -> satisfaction (issue 14) ----------------------------------------------------------
+# Completed projects: P1 Acme 20 Jan - 10 May 2025 (10 days late, 70k > 60k budget) and P3 Beta
+# 5 Mar - 30 Jul 2025 (30 days late, over budget): late or over budget; P2 Acme 5 Jun - 31 Aug 2025
+# and P4 Gamma 5 Feb - 20 Apr 2025: on time and on budget. No answer names a project, so each
+# project gets its account's answers from its start to 6 months after its end:
+#  P1: R1 (20 Jan, 10), R2 (1 Jul, 9); P3: R5 (1 May, 6) (R3 on 1 Feb is before the start)
+#  P2: R2 (9); P4: R4 (1 Mar, 8), R6 (1 Oct, 10)
+# late or over budget: 10, 9, 6 -> n 3, mean 25/3, sd 2.0817, t(0.975, 2) = 4.3027 -> 25/3 +- 5.1713;
+#   1 detractor of 3; NPS (2 - 1) / 3. On time: 9, 8, 10 -> mean 9, no detractor, NPS 2/3.
+# CSAT: P1 Acme 5 (15 Feb), P3 Beta 2 (10 Mar), P4 Gamma 4 (1 Apr); P2 starts after Acme's answer.
+
+def test_delivery_to_satisfaction_by_hand(con):
+    frame = metrics.delivery_to_satisfaction(con).set_index("group")
+    late, on_time = frame.loc["late or over budget"], frame.loc["on time and on budget"]
+    assert (late["n"], late["projects"], late["mean_score"]) == (3, 2, pytest.approx(25 / 3))
+    assert (late["ci_low"], late["ci_high"]) == pytest.approx((25 / 3 - 5.1713, 25 / 3 + 5.1713), abs=1e-3)
+    assert (late["low_share"], late["satisfaction"]) == (pytest.approx(1 / 3), pytest.approx(100 / 3))
+    assert (on_time["n"], on_time["mean_score"], on_time["low_share"]) == (3, 9, 0)
+    assert on_time["satisfaction"] == pytest.approx(200 / 3)
+
+
+def test_delivery_to_satisfaction_reads_csat_the_same_way(con):
+    frame = metrics.delivery_to_satisfaction(con, measure="csat").set_index("group")
+    assert frame.loc["late or over budget", ["n", "mean_score", "low_share", "satisfaction"]].tolist() == [2, 3.5, 0.5, 0.5]
+    assert frame.loc["on time and on budget", ["n", "mean_score", "low_share", "satisfaction"]].tolist() == [1, 4, 0, 1]
+
+
+def test_delivery_to_satisfaction_by_delivery_team(con):
+    # Cloud Delivery: P1 (R1 10, R2 9) late, P2 (R2 9) on time; Data & AI: P3 (R5 6) late, P4 (8, 10) on time
+    frame = metrics.delivery_to_satisfaction(con, per="delivery_team").set_index(["delivery_team", "group"])
+    assert frame["n"].to_dict() == {("Cloud Delivery", "late or over budget"): 2, ("Cloud Delivery", "on time and on budget"): 1,
+                                    ("Data & AI", "late or over budget"): 1, ("Data & AI", "on time and on budget"): 2}
+    assert frame.loc[("Data & AI", "late or over budget"), "mean_score"] == 6
+
+
+def test_an_answer_naming_its_project_counts_for_that_project_only(world_db, reader, tmp_path):
+    # R1 names P2: it leaves P1's window; late: R2 9, R5 6; on time: R1 10, R2 9, R4 8, R6 10
+    con = _world_changed(world_db, reader, tmp_path, "UPDATE fct_survey_response SET project_id = 'P-000002' "
+                                                     "WHERE response_id = 'R_fixture000000001'")
+    frame = metrics.delivery_to_satisfaction(con).set_index("group")
+    assert frame.loc["late or over budget", ["n", "mean_score", "by_reference"]].tolist() == [2, 7.5, 0]
+    assert frame.loc["on time and on budget", ["n", "mean_score", "by_reference"]].tolist() == [4, 9.25, 1]
+
+
+def test_escalated_projects_against_the_others(con):
+    # P1 (ESC-3) and P3 (ESC-1, ESC-2) were escalated: the same answers as late or over budget here
+    frame = metrics.delivery_to_satisfaction(con, by="escalation").set_index("group")
+    assert frame["n"].to_dict() == {"escalated": 3, "not escalated": 3}
+
+
+def test_a_click_lists_the_answers_behind_the_bar(con):
+    rows = metrics.answers_about_projects(con, Filters(), "nps", "late or over budget")
+    assert rows["response_id"].str[-1].tolist() == ["1", "5", "2"]
+    assert rows["project_id"].tolist() == ["P-000001", "P-000003", "P-000001"]
+    assert set(rows["linked_by"]) == {"account window"}
+
+
+def test_delivery_summary_has_the_shape_metrics_json_prints(con):
+    summary = metrics.delivery_to_satisfaction_summary(con)
+    assert set(summary) == {"nps", "csat"}
+    assert set(summary["nps"]) == {"late_or_over_budget", "on_time_on_budget"}
+    assert summary["nps"]["on_time_on_budget"] == {"n": 3, "mean_score": 9.0, "ci_low": pytest.approx(9 - 2.4841, abs=1e-3),
+                                                   "ci_high": pytest.approx(9 + 2.4841, abs=1e-3), "low_share": 0.0}
+    assert summary["csat"]["on_time_on_budget"]["ci_low"] is None  # one answer: no interval
+
+
+# --- CSAT wherever NPS is read -------------------------------------------------------------------
+# CSAT answers: Acme 5 (15 Feb 2025) -> OPP002 50k; Beta 2 (10 Mar) -> none; Gamma 4 (1 Apr) -> OPP006 40k.
+
+def test_rebusiness_by_csat_band_by_hand(con):
+    frame = metrics.rebusiness_by_category(con, months=12, measure="csat").set_index("category")
+    assert frame.loc["satisfied (4-5)", ["n", "rebought"]].tolist() == [2, 2]
+    assert frame.loc["dissatisfied (1-2)", ["n", "rebought"]].tolist() == [1, 0]
+    assert frame.loc["neutral (3)", "n"] == 0
+
+
+def test_score_regression_on_csat_by_hand(con):
+    # (5, 50k), (2, 0), (4, 40k): mean x 11/3, Sxx 14/3, Sxy 80,000 -> slope 80,000 / (14/3)
+    fit = metrics.score_regression(con, months=12, measure="csat")
+    assert (fit["n"], fit["slope"]) == (3, pytest.approx(80_000 * 3 / 14))
+    assert "csat_band" in fit["points"]
+
+
+def test_win_win_matrix_on_csat(con):
+    # CSAT Acme 1.0, Beta 0.0, Gamma 1.0 against the 80% threshold; margins as in the NPS matrix
+    accounts = metrics.win_win_accounts(con, measure="csat").set_index("account_name")
+    assert accounts["csat"].to_dict() == {"Acme Corp": 1.0, "Beta Ltd": 0.0, "Gamma GmbH": 1.0}
+    assert accounts["quadrant"].to_dict() == {"Acme Corp": "win-win", "Beta Ltd": "lose-lose", "Gamma GmbH": "win-win"}
+
+
+def test_no_csat_answer_after_an_escalation_is_missing_not_zero(con):
+    # every CSAT answer came before the escalations on its account (15 Feb, 10 Mar against 15 Mar, 10 Apr, 1 May)
+    frame = metrics.escalation_aftermath(con, measure="csat")
+    assert frame["next_answers"].tolist() == [0, 0]
+    assert frame["next_csat"].isna().all()
+
+
+def test_sold_vs_delivered_reads_csat(con):
+    # no CSAT answer came within 6 months after a completed project: no satisfaction, not 0
+    frame = metrics.sold_vs_delivered_by_rep(con, measure="csat")
+    assert frame["answers_after"].tolist() == [0, 0] and frame["csat_after"].isna().all()
+
+
+def test_account_health_on_csat(con):
+    # as of 30 Jun 2026 Acme's only CSAT answer (Feb 2025) is older than 12 months: satisfaction and
+    # trend neutral 50: 0.30 x 50 + 0.15 x 50 + 0.20 x 75 + 0.20 x 100 + 0.15 x 100 = 72.5
+    acme = metrics.account_health(con, measure="csat").set_index("account_name").loc["Acme Corp"]
+    assert acme["health"] == pytest.approx(72.5)
+
+
+def test_the_default_measure_has_more_answers(con):
+    # all time: 6 NPS answers against 3 CSAT; Q1 2025: NPS R1, R3, R4 against CSAT 15 Feb, 10 Mar -> NPS
+    assert metrics.default_measure(con) == "nps"
+    assert metrics.default_measure(con, Filters(segments=("Mid-Market",))) == "nps"
+
+
+# --- Partial data ---------------------------------------------------------------------------------
+
+def _world_changed(world_db, reader, tmp_path, *statements):
+    """A copy of the fixture world with ``statements`` run and the marts rebuilt."""
+    from pipelines import marts
+
+    db = tmp_path / "changed.duckdb"
+    shutil.copy(world_db, db)
+    with duckdb.connect(str(db)) as writable:
+        for statement in statements:
+            writable.execute(statement)
+        marts.build(writable)
+    return reader(db)
+
+
+def test_loaded_sources_of_the_world_and_of_an_empty_warehouse(con, empty_db, reader):
+    loaded = metrics.loaded_sources(con)
+    assert {name for name, held in loaded.items() if not held} == {"project_references"}
+    assert not any(metrics.loaded_sources(reader(empty_db)).values())
+
+
+def test_figures_of_a_source_not_loaded_are_none_not_zero(world_db, reader, tmp_path):
+    con = _world_changed(world_db, reader, tmp_path, "DELETE FROM fct_escalation", "UPDATE fct_opportunity SET lead_source = NULL")
+    kpis = metrics.kpis(con)
+    assert kpis["escalations"] == {"count": None, "with_sales_involved": None, "median_hours_to_resolve": None}
+    assert kpis["delivery_leads"]["count"] is None and kpis["won_amount"] == 290_000
+
+
+def test_health_leaves_out_a_source_not_loaded_and_reweights(world_db, reader, tmp_path):
+    # no activities: engagement is left out; Acme (30 + 7.5 + 15 + 20) / 0.85; no account is at risk for it
+    con = _world_changed(world_db, reader, tmp_path, "DELETE FROM fct_activity")
+    health = metrics.account_health(con).set_index("account_name")
+    assert health.loc["Acme Corp", "health"] == pytest.approx(72.5 / 0.85)
+    assert set(health["missing"]) == {"engagement"} and health["engagement_score"].isna().all()
+    assert not health["at_risk_reasons"].str.contains("engagement").any()
+
+
+def test_health_reasons_cite_their_evidence(con):
+    # as of 30 Jun 2025 Beta's NPS answers were R3 (3) and R5 (6, 'Slow answers'): NPS -100 -> 0/100
+    health = metrics.account_health(con, Period(date(2025, 1, 1), date(2025, 6, 30))).set_index("account_name")
+    assert health.loc["Beta Ltd", "at_risk_reasons"] == "satisfaction 0/100"
+    assert health.loc["Beta Ltd", "evidence"] == "NPS -100 from 2 answers in 12 months; latest low-score comment: 'Slow answers'"
+    assert health.loc["Acme Corp", "evidence"] == "no contact for 140 days"  # QBR 1 Jul 2025 is after; report 10 Feb
+
+
+# --- Periods ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("choice,period", [
+    ("Last 3 months", Period(date(2026, 4, 1), date(2026, 6, 15))),
+    ("Last 12 months", Period(date(2025, 7, 1), date(2026, 6, 15))),
+    ("Year to date", Period(date(2026, 1, 1), date(2026, 6, 15), year_to_date=True)),
+    ("All time", Period()),
+])
+def test_period_choices_never_run_past_the_data_date(choice, period):
+    assert metrics.period_of(choice, date(2026, 6, 15)) == period
+
+
+def test_year_to_date_compares_with_the_same_dates_a_year_earlier():
+    ytd = metrics.period_of("Year to date", date(2026, 6, 30))
+    assert ytd.previous() == Period(date(2025, 1, 1), date(2025, 6, 30), year_to_date=True)
+
+
+def test_a_window_ending_inside_a_month_compares_with_the_same_dates_earlier():
+    last_3 = metrics.period_of("Last 3 months", date(2026, 6, 15))
+    assert last_3.is_partial(date(2026, 6, 15))
+    assert last_3.previous() == Period(date(2026, 1, 1), date(2026, 3, 15))
+
+
+def test_a_partial_last_month_and_quarter_are_marked(world_db, reader, tmp_path):
+    # an NPS answer on 15 Jul 2026 moves the data date into July: July and 2026Q3 are partial. The
+    # year to 15 Jul 2026 won OPP006 40k (Gamma); the year before OPP001, 002, 003, 005 = 250k
+    con = _world_changed(world_db, reader, tmp_path, """INSERT INTO fct_survey_response (response_id, account_id, responded_at,
+                         survey_type, score) VALUES ('R_late', '0015g00000ACME01AAA', TIMESTAMP '2026-07-15 10:00:00', 'nps', 9)""")
+    trend = metrics.monthly_trend(con).set_index("month")
+    assert trend["partial"].sum() == 1 and trend.loc["2026-07-01", "partial"]
+    growth = metrics.earned_growth(con, Period(date(2026, 7, 1), date(2026, 9, 30))).set_index("quarter")
+    assert growth.loc["2026Q3", ["prior_amount", "retained_amount", "partial"]].tolist() == [250_000, 40_000, True]
+
+
+# --- The chain in words -------------------------------------------------------------------------------
+
+CAUSAL = ("cause", "because", "drive", "lead to", "leads to", "result in", "due to", "make", "boost", "improve")
+
+
+def test_chain_sentences_give_effect_interval_n_and_verdict(con):
+    links = metrics.chain_sentences(con)
+    assert [link["link"] for link in links] == metrics.LINKS
+    assert [link["verdict"] for link in links] == ["too few answers to tell", "too few answers to tell", "too few projects to tell"]
+    # delivery: 25/3 against 9 (n 3 and 3); re-business: 0 of 2 detractors against 1 of 1 promoter
+    assert "scored 8.3 on average against 9.0" in links[0]["sentence"] and "n = 3 and 3 answers" in links[0]["sentence"]
+    assert links[1]["effect"] == -1 and (links[1]["n_a"], links[1]["n_b"]) == (2, 1)
+    for link in links:
+        assert not any(word in link["sentence"].lower() for word in CAUSAL)
+
+
+def test_chain_sentences_say_what_to_load_on_an_empty_warehouse(empty_db, reader):
+    links = metrics.chain_sentences(reader(empty_db))
+    assert [link["verdict"] for link in links] == ["no data"] * 3
+    assert links[0]["sentence"].startswith("Delivery -> satisfaction: no data: load a project export")
+
+
+@pytest.mark.parametrize("low,high,n,expected", [
+    (-3, -1, 50, "clearly lower"), (1, 3, 50, "clearly higher"), (-1, 2, 50, "no clear difference"),
+    (-3, -1, 9, "too few answers to tell"),
+])
+def test_the_interval_decides_the_verdict(low, high, n, expected):
+    assert metrics.verdict({"effect": (low + high) / 2, "ci_low": low, "ci_high": high, "n_a": n, "n_b": 50}) == expected

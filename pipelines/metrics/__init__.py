@@ -26,7 +26,8 @@ from pipelines.metrics.filters import (
 )
 from pipelines.metrics.sources import SOURCES, loaded_sources, missing_note
 from pipelines.metrics.statistics import (
-    CONFIDENCE, MIN_ANSWERS, difference_interval, linear_fit, mean_interval, nps_interval, verdict, wilson_interval,
+    CONFIDENCE, MIN_ANSWERS, difference_interval, linear_fit, mean_interval, nps_interval, proportion_difference, verdict,
+    wilson_interval,
 )
 from pipelines.metrics.headline import kpis, monthly_trend
 from pipelines.metrics.satisfaction import (
@@ -50,3 +51,8 @@ from pipelines.metrics.accounts import (
     AT_RISK_BELOW, HEALTH_COMPONENTS, HEALTH_WEIGHTS, MARGIN_TARGET, account_facts, account_health, account_timeline,
     health_scores,
 )
+from pipelines.metrics.delivery import (
+    AFTER_PROJECT_MONTHS, answers_about_projects, delivery_effect, delivery_to_satisfaction,
+    delivery_to_satisfaction_summary, project_answers,
+)
+from pipelines.metrics.chain import LINKS, chain_sentences

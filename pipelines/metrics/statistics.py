@@ -76,11 +76,12 @@ def mean_intervals(values) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 def difference_interval(a, b, confidence: float = CONFIDENCE) -> dict:
-    """Mean of ``a`` minus mean of ``b`` with its Welch t-interval (statsmodels), and both n."""
+    """Mean of ``a`` minus mean of ``b`` with its Welch t-interval (statsmodels), both means and both n."""
     from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
     a, b = (pd.Series(x, dtype=float).dropna() for x in (a, b))
-    result = {"effect": None, "ci_low": None, "ci_high": None, "n_a": len(a), "n_b": len(b)}
+    result = {"effect": None, "ci_low": None, "ci_high": None, "n_a": len(a), "n_b": len(b),
+              "mean_a": float(a.mean()) if len(a) else None, "mean_b": float(b.mean()) if len(b) else None}
     if len(a) < 2 or len(b) < 2:
         return result
     low, high = CompareMeans(DescrStatsW(a.to_numpy()), DescrStatsW(b.to_numpy())).tconfint_diff(
@@ -90,11 +91,23 @@ def difference_interval(a, b, confidence: float = CONFIDENCE) -> dict:
                      "ci_high": float(high) if high == high else effect}
 
 
-def verdict(difference: dict, lower: str = "clearly lower", higher: str = "clearly higher") -> str:
+def proportion_difference(successes_a, n_a, successes_b, n_b, confidence: float = CONFIDENCE) -> dict:
+    """Share of ``a`` minus share of ``b`` with Newcombe's hybrid score interval (statsmodels), and both n."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    result = {"effect": None, "ci_low": None, "ci_high": None, "n_a": int(n_a), "n_b": int(n_b)}
+    if not n_a or not n_b:
+        return result
+    low, high = confint_proportions_2indep(successes_a, n_a, successes_b, n_b, method="newcomb", compare="diff",
+                                           alpha=1 - confidence)
+    return result | {"effect": successes_a / n_a - successes_b / n_b, "ci_low": float(low), "ci_high": float(high)}
+
+
+def verdict(difference: dict, lower: str = "clearly lower", higher: str = "clearly higher", unit: str = "answers") -> str:
     """What an interval of a difference lets one say: ``lower``/``higher`` when it excludes 0,
     "no clear difference" when it spans 0, "too few answers to tell" below MIN_ANSWERS a side."""
     if difference.get("effect") is None or min(difference["n_a"], difference["n_b"]) < MIN_ANSWERS:
-        return "too few answers to tell"
+        return f"too few {unit} to tell"
     if difference["ci_high"] < 0:
         return lower
     if difference["ci_low"] > 0:

@@ -1,0 +1,162 @@
+"""Delivery -> satisfaction, the chain's first link: the answers that followed projects finished
+late or over budget (or escalated) against those that followed on-time, on-budget ones.
+
+An answer belongs to a project when it names it (``project_id``); an answer that names no project
+belongs to each project of its account whose window, from the project's start to N months after
+its end, holds the answer date (answers are often given before the work ends). A project is judged
+by mart_project.delivery_outcome; only completed projects are judged.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipelines.metrics.definitions import define
+from pipelines.metrics.filters import Filters, Period, named
+from pipelines.metrics.satisfaction import MEASURES, check_measure, satisfaction_of
+from pipelines.metrics.statistics import difference_interval, mean_interval, verdict, wilson_interval
+
+# Months after a project's end in which its account's answers count as about it (a setting).
+AFTER_PROJECT_MONTHS = 6
+# The comparisons offered: the mart column that splits projects, and its two groups (problem first).
+SPLITS = {
+    "delivery": ("delivery_outcome", ["late or over budget", "on time and on budget"]),
+    "escalation": ("CASE WHEN escalations > 0 THEN 'escalated' ELSE 'not escalated' END", ["escalated", "not escalated"]),
+}
+# Who a comparison can be broken down by (mart_project columns).
+PER = {"delivery_team": "COALESCE(delivery_team, 'unknown')", "delivery_manager": "COALESCE(delivery_manager, 'unknown')"}
+
+define("delivery_to_satisfaction", (
+    "Projects completed in the period that finished late (actual end after planned end) or over budget "
+    "(actual cost above budget; without a budget, on schedule alone), or had escalations, against on-time, "
+    "on-budget ones: the answers about them (naming the project, else the account's answers from the "
+    "project's start to 6 months after its end). Mean score (95% t-interval), share of low scores "
+    "(detractors 0-6; CSAT 1-2; 95% Wilson) and NPS or CSAT (95% interval), with n answers."
+))
+
+
+def project_answers(con, filters: Filters | Period = Filters(), measure: str = "nps", by: str = "delivery",
+                    months_after: int = AFTER_PROJECT_MONTHS) -> pd.DataFrame:
+    """Each (project, answer) pair of the link: the completed project's group, team and manager,
+    and the answer's score, points, low-score flag, comment and how it was linked."""
+    check_measure(measure)
+    months_after = int(months_after)  # constant SQL below: an int, never text
+    group_sql = SPLITS[by][0]
+    where, params = Filters.of(filters).within("project", "actual_end_date")
+    return con.execute(
+        f"""WITH projects AS (
+                 SELECT project_id, account_id, start_date, actual_end_date, {group_sql} AS grp,
+                        {PER['delivery_team']} AS delivery_team, {PER['delivery_manager']} AS delivery_manager
+                 FROM mart_project
+                 WHERE is_delivered AND delivery_outcome IS NOT NULL AND {where}),
+               answers AS (
+                 SELECT response_id, account_id, project_id, answer_date, score, nps_points, csat_points, is_low_score, comment
+                 FROM mart_response_outcome WHERE survey_type = ?)
+            SELECT p.grp AS "group", p.project_id, p.delivery_team, p.delivery_manager, a.account_id, a.response_id,
+                   a.answer_date, a.score, a.nps_points, a.csat_points, a.is_low_score, a.comment, 'project reference' AS linked_by
+            FROM projects AS p JOIN answers AS a ON a.project_id = p.project_id
+            UNION ALL
+            SELECT p.grp, p.project_id, p.delivery_team, p.delivery_manager, a.account_id, a.response_id,
+                   a.answer_date, a.score, a.nps_points, a.csat_points, a.is_low_score, a.comment, 'account window'
+            FROM projects AS p JOIN answers AS a
+              ON a.project_id IS NULL AND a.account_id = p.account_id
+             AND a.answer_date >= p.start_date AND a.answer_date <= p.actual_end_date + INTERVAL {months_after} MONTH
+            ORDER BY 1, 7, 6, 2""",
+        params + [measure],
+    ).df()
+
+
+def _group_figures(answers: pd.DataFrame, measure: str) -> dict:
+    """n, mean score with its t-interval, low-score share with its Wilson interval, and NPS/CSAT."""
+    n = len(answers)
+    mean, low, high = mean_interval(answers["score"])
+    lows = int(answers["is_low_score"].sum())
+    share_low, share_high = wilson_interval(lows, max(n, 1))
+    counts = pd.DataFrame([{"answers": n, "promoters": int((answers["nps_points"] == 1).sum()),
+                            "detractors": int((answers["nps_points"] == -1).sum()),
+                            "satisfied": int((answers["csat_points"] == 1).sum())}])
+    scored = satisfaction_of(counts, measure).iloc[0]
+    nan = float("nan")
+    return {"n": n, "projects": int(answers["project_id"].nunique()),
+            "by_reference": int((answers["linked_by"] == "project reference").sum()),
+            "mean_score": mean, "ci_low": low, "ci_high": high,
+            "low_share": lows / n if n else nan, "low_ci_low": float(share_low) if n else nan,
+            "low_ci_high": float(share_high) if n else nan,
+            "satisfaction": scored["satisfaction"], "satisfaction_ci_low": scored["satisfaction_ci_low"],
+            "satisfaction_ci_high": scored["satisfaction_ci_high"]}
+
+
+def delivery_to_satisfaction(con, filters: Filters | Period = Filters(), measure: str = "nps", by: str = "delivery",
+                             per: str | None = None, months_after: int = AFTER_PROJECT_MONTHS,
+                             linked_by: str | None = None) -> pd.DataFrame:
+    """One row per group of ``by`` ("delivery": late or over budget / on time and on budget;
+    "escalation": escalated / not escalated), or per delivery team or manager and group (``per``):
+    n answers (an answer counts once per group), projects, answers linked by project reference,
+    mean score with ci_low/ci_high, low_share with low_ci_low/low_ci_high, and satisfaction (NPS
+    -100..100 or CSAT 0-1) with its interval. ``linked_by`` keeps only "project reference" or
+    "account window" links. Groups without answers are listed with n = 0."""
+    pairs = project_answers(con, filters, measure, by, months_after)
+    if linked_by:
+        pairs = pairs[pairs["linked_by"] == linked_by]
+    groups = SPLITS[by][1]
+    keys = [per] if per else []
+    listed = sorted(pairs[per].unique()) if per else [None]
+    rows = []
+    for who in listed:
+        mine = pairs[pairs[per] == who] if per else pairs
+        for group in groups:
+            answers = mine[mine["group"] == group].drop_duplicates("response_id")
+            rows.append({**({per: who} if per else {}), "group": group, **_group_figures(answers, measure)})
+    return pd.DataFrame(rows, columns=keys + ["group", "n", "projects", "by_reference", "mean_score", "ci_low", "ci_high",
+                                              "low_share", "low_ci_low", "low_ci_high", "satisfaction",
+                                              "satisfaction_ci_low", "satisfaction_ci_high"])
+
+
+def delivery_effect(con, filters: Filters | Period = Filters(), measure: str = "nps", by: str = "delivery",
+                    months_after: int = AFTER_PROJECT_MONTHS, linked_by: str | None = None) -> dict:
+    """The link as one effect: mean score after problem projects minus after the others, its Welch
+    95% interval, both n, and the verdict the interval decides ("clearly lower", ...)."""
+    pairs = project_answers(con, filters, measure, by, months_after)
+    if linked_by:
+        pairs = pairs[pairs["linked_by"] == linked_by]
+    problem, fine = (pairs[pairs["group"] == group].drop_duplicates("response_id")["score"] for group in SPLITS[by][1])
+    difference = difference_interval(problem, fine)
+    return difference | {"measure": measure, "verdict": verdict(difference)}
+
+
+# JSON keys of delivery_to_satisfaction_summary, per group of the "delivery" split.
+SUMMARY_KEYS = {"late or over budget": "late_or_over_budget", "on time and on budget": "on_time_on_budget"}
+
+
+def delivery_to_satisfaction_summary(con, filters: Filters | Period = Filters(),
+                                     months_after: int = AFTER_PROJECT_MONTHS) -> dict:
+    """``metrics --json``'s delivery_to_satisfaction: per measure that has answers,
+    {"late_or_over_budget": {n, mean_score, ci_low, ci_high, low_share}, "on_time_on_budget": {...}}."""
+    summary = {}
+    for measure in MEASURES:
+        frame = delivery_to_satisfaction(con, filters, measure, months_after=months_after)
+        if frame["n"].sum() == 0:
+            continue
+        summary[measure] = {SUMMARY_KEYS[row["group"]]: {key: _json(row[key]) for key in
+                                                          ("n", "mean_score", "ci_low", "ci_high", "low_share")}
+                            for _, row in frame.iterrows()}
+    return summary
+
+
+def _json(value):
+    """NaN -> None and numpy numbers -> Python's, for JSON."""
+    if value is None or value != value:
+        return None
+    return int(value) if float(value).is_integer() and not isinstance(value, float) else float(value)
+
+
+def answers_about_projects(con, filters: Filters | Period, measure: str, group: str, by: str = "delivery",
+                           per: str | None = None, who: str | None = None,
+                           months_after: int = AFTER_PROJECT_MONTHS) -> pd.DataFrame:
+    """Drill-down of ``delivery_to_satisfaction``: the answers behind one bar (a group, and a team or
+    manager when broken down), with the project each is about and how it was linked, oldest first."""
+    pairs = project_answers(con, filters, measure, by, months_after)
+    chosen = pairs[(pairs["group"] == group) & ((pairs[per] == who) if per else True)]
+    frame = chosen[["account_id", "response_id", "answer_date", "score", "comment", "project_id", "delivery_team",
+                    "delivery_manager", "linked_by"]].sort_values(["answer_date", "response_id", "project_id"], ignore_index=True)
+    return named(con, frame)
