@@ -701,3 +701,18 @@ def test_chain_sentences_say_what_to_load_on_an_empty_warehouse(empty_db, reader
 ])
 def test_the_interval_decides_the_verdict(low, high, n, expected):
     assert metrics.verdict({"effect": (low + high) / 2, "ci_low": low, "ci_high": high, "n_a": n, "n_b": 50}) == expected
+
+
+def test_accounts_that_turned_at_risk_since_a_day(con):
+    # 31 Mar -> 30 Jun 2025: Gamma's last contact 1 Mar (121 days: engagement 59/150 -> 39) and Acme's
+    # 10 Feb (140 days -> 27) fall under 40; Beta was at risk already (NPS -100 from R3)
+    turned = metrics.turned_at_risk(con, Period(None, date(2025, 6, 30)), since=date(2025, 3, 31)).set_index("account_name")
+    assert sorted(turned.index) == ["Acme Corp", "Gamma GmbH"]
+    assert turned.loc["Gamma GmbH", ["at_risk_reasons", "evidence"]].tolist() == ["engagement 39/100", "no contact for 121 days"]
+
+
+def test_health_over_time_has_one_point_per_month_end(con):
+    history = metrics.health_over_time(con, months=3)
+    assert sorted(set(history["as_of"])) == [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)]
+    acme = history[history["account_name"] == "Acme Corp"].set_index("as_of")["health"]
+    assert acme[date(2026, 6, 30)] == pytest.approx(87.5)  # as test_account_health_of_acme_by_hand

@@ -49,7 +49,7 @@ from pipelines.metrics.rebusiness import (
 )
 from pipelines.metrics.accounts import (
     AT_RISK_BELOW, HEALTH_COMPONENTS, HEALTH_WEIGHTS, MARGIN_TARGET, account_facts, account_health, account_timeline,
-    health_scores,
+    health_over_time, health_scores, turned_at_risk,
 )
 from pipelines.metrics.delivery import (
     AFTER_PROJECT_MONTHS, answers_about_projects, delivery_effect, delivery_to_satisfaction,

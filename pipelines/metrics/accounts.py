@@ -4,11 +4,12 @@ its timeline."""
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import pandas as pd
 
 from pipelines.metrics.definitions import define
-from pipelines.metrics.filters import LATEST, Filters, Period, data_date
+from pipelines.metrics.filters import LATEST, Filters, Period, add_months, data_date
 from pipelines.metrics.satisfaction import MEASURES, check_measure
 from pipelines.metrics.sources import loaded_sources
 
@@ -158,7 +159,7 @@ def _evidence(component: str, row: pd.Series, measure: str) -> str:
     """The facts behind a low component, as a reader would check them (parts without facts left out)."""
     def known(key):
         value = row.get(key)
-        return None if value is None or value != value else value
+        return None if value is None or pd.isna(value) else value
 
     label = MEASURES[measure]["label"]
     shown = (lambda value: f"{value:+.0f}") if measure == "nps" else (lambda value: f"{value:.0f}%")
@@ -224,3 +225,43 @@ def account_timeline(con, account_id: str, newest_first: bool = False) -> pd.Dat
            ORDER BY day {order}, kind, ref""",
         [account_id] * 6,
     ).df()
+
+
+def _health_as_of(con, filters: Filters, day, measure: str, weights) -> pd.DataFrame:
+    return account_health(con, filters.with_period(Period(None, day)), weights, measure)
+
+
+def health_over_time(con, filters: Filters | Period = Filters(), months: int = 12, measure: str = "nps",
+                     weights: tuple[tuple[str, float], ...] | None = None) -> pd.DataFrame:
+    """Each account's health as of each of the last ``months`` month ends up to the period's end
+    (else the data date; that last day counts though its month may be partial): as_of, account_id,
+    account_name, health, at_risk. Read from the data as loaded now, so a corrected export corrects
+    the past too."""
+    filters = Filters.of(filters)
+    end = filters.period.end or data_date(con)
+    if end is None:
+        return pd.DataFrame(columns=["as_of", "account_id", "account_name", "health", "at_risk"])
+    days = [add_months(end.replace(day=1), 1 - back) - timedelta(days=1) for back in range(months - 1, 0, -1)] + [end]
+    frames = []
+    for day in days:
+        health = _health_as_of(con, filters, day, measure, weights)
+        frames.append(health.assign(as_of=day, at_risk=health["at_risk_reasons"] != "")[
+            ["as_of", "account_id", "account_name", "health", "at_risk"]])
+    return pd.concat(frames, ignore_index=True)
+
+
+def turned_at_risk(con, filters: Filters | Period = Filters(), since=None, measure: str = "nps",
+                   weights: tuple[tuple[str, float], ...] | None = None) -> pd.DataFrame:
+    """The accounts at risk as of the period's end (else the data date) that were not as of ``since``
+    (default: the end of the month before): their health then and now, reasons and evidence."""
+    filters = Filters.of(filters)
+    end = filters.period.end or data_date(con)
+    if end is None:
+        return pd.DataFrame(columns=["account_id", "account_name", "health_before", "health", "at_risk_reasons", "evidence"])
+    since = since or end.replace(day=1) - timedelta(days=1)
+    now = _health_as_of(con, filters, end, measure, weights)
+    before = _health_as_of(con, filters, since, measure, weights)
+    was_fine = set(before.loc[before["at_risk_reasons"] == "", "account_id"])
+    turned = now[(now["at_risk_reasons"] != "") & now["account_id"].isin(was_fine)]
+    turned = turned.merge(before[["account_id", "health"]].rename(columns={"health": "health_before"}), on="account_id")
+    return turned[["account_id", "account_name", "health_before", "health", "at_risk_reasons", "evidence"]]
