@@ -72,7 +72,7 @@ if account == ALL_ACCOUNTS:
         listed,
         "Account health",
         stamp,
-        definitions=DEFINED,
+        definitions=("account_health",),
         on_select=open_selected_row,
         selection_mode="single-row",
         key="account_list",
@@ -106,7 +106,7 @@ else:
         f"Health of {account}",
         stamp,
         left,
-        definitions=DEFINED,
+        definitions=("account_health",),
     )
     right.markdown("**At-risk reasons**")
     right.markdown(
@@ -123,7 +123,8 @@ else:
                                         "escalations")]
     against = pd.DataFrame({"KPI": [k.label for k in compared], "This account": [k.value(this) for k in compared],
                             "Portfolio": [k.value(portfolio) for k in compared]})
-    exports.show_table(against, f"{account} against the portfolio", stamp, definitions=DEFINED)
+    exports.show_table(against, f"{account} against the portfolio", stamp,
+                       definitions=[k.definition for k in compared])
     st.caption(f"Period: {filters.describe(chosen.period)}; the portfolio is every account the sidebar's filters keep.")
 
     st.subheader("Timeline")
@@ -132,7 +133,6 @@ else:
         timeline,
         f"Timeline of {account}",
         stamp,
-        definitions=DEFINED,
     )
     st.caption(
         f"{len(timeline):,} events, oldest first: deals (close date, else created), project starts and ends, "

@@ -69,7 +69,7 @@ by_source = exports.show_chart(
     "Win rate delivery vs other sources",
     stamp,
     left,
-    definitions=DEFINED,
+    definitions=("delivery_vs_other",),
     select_key="win-source",
 )
 exports.show_chart(
@@ -90,7 +90,7 @@ exports.show_chart(
     "Margin delivery vs other sources",
     stamp,
     right,
-    definitions=DEFINED,
+    definitions=("delivery_vs_other", "delivered_margin"),
 )
 st.caption(
     f"n under each bar: closed deals (win rate), deals with delivered projects (margin); whiskers are 95% Wilson "
@@ -107,7 +107,6 @@ drill.rows_behind(
 )
 
 st.subheader("Who brings them")
-by_team, by_person = st.columns(2)
 teams = data.query(metrics.delivery_leads_by, chosen, "team")
 people = data.query(metrics.delivery_leads_by, chosen, "person")
 by_team_click = exports.show_chart(
@@ -117,16 +116,14 @@ by_team_click = exports.show_chart(
     teams,
     "Delivery leads by team",
     stamp,
-    by_team,
-    definitions=DEFINED,
+    definitions=("delivery_leads",),
     select_key="win-team",
 )
 exports.show_table(
     people,
     "Delivery leads by person",
     stamp,
-    by_person,
-    definitions=DEFINED,
+    definitions=("delivery_leads",),
 )
 drill.rows_behind(
     by_team_click,
@@ -157,7 +154,7 @@ exports.show_chart(
     "Win rate by quarter and source",
     stamp,
     left,
-    definitions=DEFINED,
+    definitions=("delivery_vs_other",),
 )
 exports.show_chart(
     charts.group_lines(
@@ -173,7 +170,7 @@ exports.show_chart(
     "Net sales by quarter and source",
     stamp,
     right,
-    definitions=DEFINED,
+    definitions=("delivery_leads",),
 )
 
 exports.definitions(*DEFINED)

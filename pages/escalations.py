@@ -68,7 +68,7 @@ for by in ("severity", "category"):
         f"Escalations per active project by {by}",
         stamp,
         count,
-        definitions=DEFINED,
+        definitions=("escalation_rate",),
         select_key=f"per-project-{by}",
     )
     exports.show_chart(
@@ -86,7 +86,7 @@ for by in ("severity", "category"):
         f"Sales involved by {by}",
         stamp,
         share_chart,
-        definitions=DEFINED,
+        definitions=("escalations",),
     )
     drill.rows_behind(
         clicked,
@@ -100,7 +100,7 @@ for by in ("severity", "category"):
         table[[by, "escalations", "still_open", "median_hours_to_resolve", "per_active_project", "sales_share"]],
         f"Escalations by {by}",
         stamp,
-        definitions=DEFINED,
+        definitions=("escalations", "escalation_rate"),
     )
     st.caption("Click a bar of escalations per project to list them.")
 
@@ -115,7 +115,7 @@ followed = exports.show_chart(
     "Re-business after escalations",
     stamp,
     left,
-    definitions=DEFINED,
+    definitions=("escalation_aftermath",),
     select_key="aftermath",
 )
 exports.show_chart(
@@ -137,7 +137,7 @@ exports.show_chart(
     "Next NPS after escalations",
     stamp,
     right,
-    definitions=DEFINED,
+    definitions=("escalation_aftermath",),
 )
 st.caption(
     f"Escalations opened {filters.describe(opened.period)}, so that their next 12 months fall in the period. "

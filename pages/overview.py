@@ -21,7 +21,12 @@ st.subheader("Does satisfaction bring the next deal?")
 answered = metrics.answers_followed_into(chosen, board_pack.LINK_MONTHS)
 link = data.query(metrics.rebusiness_by_nps_category, answered, months=board_pack.LINK_MONTHS)
 clicked = exports.show_chart(
-    charts.nps_link_bars(link), link, "Re-business within 12 months of an NPS answer", stamp, select_key="link_bars"
+    charts.nps_link_bars(link),
+    link,
+    "Re-business within 12 months of an NPS answer",
+    stamp,
+    definitions=("nps_rebusiness_link",),
+    select_key="link_bars",
 )
 drill.rows_behind(
     clicked,
@@ -55,5 +60,5 @@ exports.show_chart(margin_chart, trend[["month", "delivered_margin"]], "Monthly 
 
 st.caption("The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.")
 
-exports.definitions(*metrics.DEFINITIONS)
+exports.definitions(*(kpi.definition for kpi in KPIS), "nps_rebusiness_link")
 exports.board_pack_button(chosen, st.sidebar)  # one click: these filters' KPIs and key charts as a PDF

@@ -33,19 +33,15 @@ by_business = exports.show_chart(
     "Margin re-business vs first-time",
     stamp,
     left,
-    definitions=DEFINED,
+    definitions=("rebusiness_vs_first_time", "rebusiness_margin"),
     select_key="business",
-)
-exports.show_table(
-    split,
-    "Re-business vs first-time business",
-    stamp,
-    right,
-    definitions=DEFINED,
 )
 right.caption(
     "n under each bar = projects completed in the period; whiskers are the 95% t-interval of the mean project margin. "
     "Click a bar to list its projects."
+)
+exports.show_table(
+    split, "Re-business vs first-time business", stamp, definitions=("rebusiness_vs_first_time", "rebusiness_margin")
 )
 drill.rows_behind(
     by_business,
@@ -76,7 +72,7 @@ by_rep = exports.show_chart(
     "Budget variance by sales rep",
     stamp,
     left,
-    definitions=DEFINED,
+    definitions=("sold_vs_delivered",),
     select_key="variance-rep",
 )
 exports.show_chart(
@@ -97,13 +93,14 @@ exports.show_chart(
     "NPS after projects by sales rep",
     stamp,
     right,
-    definitions=DEFINED,
+    definitions=("sold_vs_delivered",),
 )
 exports.show_table(
     reps,
     "Sold vs delivered by sales rep",
     stamp,
-    definitions=DEFINED,
+    definitions=("sold_vs_delivered",),
+    hide=("promoters_after", "detractors_after"),  # NPS after says it; the export keeps the counts
 )
 st.caption(
     f"n = projects completed in the period (variance, slip) and NPS answers after them (NPS); whiskers are 95% "
@@ -139,7 +136,7 @@ per = st.segmented_control(
     "Per sales", ["rep", "team"], default="rep", key="governance_by", bind="query-params", required=True
 )
 governance = data.query(metrics.sales_governance, chosen, per)
-exports.show_table(governance, f"Sales governance by {per}", stamp, definitions=DEFINED)
+exports.show_table(governance, f"Sales governance by {per}", stamp, definitions=("sales_governance",))
 st.caption(
     "Sort by a column to compare. A rep's team is the one most of their deals name (the CRM's owner role or "
     f'team); reps whose deals name none are under "{metrics.NO_TEAM}".'

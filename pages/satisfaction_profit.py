@@ -51,7 +51,7 @@ def outcome_charts(by: str, colours: dict | None, label: str) -> None:
         f"Re-business rate by {label} ({months} m)",
         stamp,
         rate,
-        definitions=DEFINED,
+        definitions=("satisfaction_outcome",),
         select_key=f"rate-{by}",
     )
     exports.show_chart(
@@ -69,7 +69,7 @@ def outcome_charts(by: str, colours: dict | None, label: str) -> None:
         f"Re-business amount by {label} ({months} m)",
         stamp,
         amount,
-        definitions=DEFINED,
+        definitions=("satisfaction_outcome",),
     )
     exports.show_chart(
         charts.interval_bars(
@@ -89,7 +89,7 @@ def outcome_charts(by: str, colours: dict | None, label: str) -> None:
         f"Re-business margin by {label} ({months} m)",
         stamp,
         margin,
-        definitions=DEFINED,
+        definitions=("satisfaction_outcome",),
     )
     st.caption(
         f"n = {table['n'].sum():,} answers ({table['n_margin'].sum():,} with delivered re-business for the margin); "
@@ -142,7 +142,7 @@ for place, outcome, tickformat, floor in ((left, "amount", None, 0.0), (right, "
         f"{title} ({months} m)",
         stamp,
         place,
-        definitions=DEFINED,
+        definitions=("score_regression",),
     )
     if fit["slope"] is None:
         place.caption(f"n = {fit['n']:,}: too few answers for a regression.")
@@ -184,17 +184,17 @@ clicked = exports.show_chart(
     "Win-win matrix",
     stamp,
     matrix,
-    definitions=DEFINED,
+    definitions=("win_win",),
     select_key="win_win_points",
 )
 if clicked and clicked.selection.points:  # a click on an account opens its page
     point = clicked.selection.points[0]
     filters.open_account(accounts.loc[accounts["account_id"] == point["customdata"][0], "account_name"].iloc[0])
-exports.show_table(shares, "Win-win quadrants", stamp, share, definitions=DEFINED)
 share.caption(
     f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period. "
     "Click an account in the matrix to open it."
 )
+exports.show_table(shares, "Win-win quadrants", stamp, definitions=("win_win",))
 
 st.subheader("Earned growth")
 growth = data.query(metrics.earned_growth, chosen)
@@ -217,7 +217,7 @@ exports.show_chart(
     growth,
     "Earned growth by quarter",
     stamp,
-    definitions=DEFINED,
+    definitions=("earned_growth",),
 )
 latest = growth.dropna(subset=["nrr"]).tail(1)
 if len(latest):

@@ -422,3 +422,106 @@ def test_the_board_pack_downloads_as_a_pdf_stamped_on_every_page(page, app_url, 
     pages = [" ".join(p.extract_text().split()) for p in pypdf.PdfReader(file.path()).pages]
     assert len(pages) >= 4 and all(f"Win-Win board pack · {stamp}" in text for text in pages)
     assert f"Won amount {KPIS['Won amount'](cli_kpis['Last 12 months'])}" in pages[0]
+
+
+# --- Read at a glance (issue 15): every page at a desktop and a narrow window --------------------
+
+# The two windows every page is checked at: a laptop, and a laptop split in two (or a tablet).
+VIEWPORTS = {"1440x900": (1440, 900), "820x1000": (820, 1000)}
+# A column header that is a code name ("still_open", "slip_ci_low") rather than words.
+SNAKE_CASE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+# Where the app itself answers; a request to any other host leaves the machine.
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+# Streamlit draws a ":material/...:" page icon as a favicon fetched from Google's font server; app.py
+# sets the page icon, so until it names a local image (page_icon="ui/icon.png") this one request is
+# a known failure, reported as such, while any other request leaving the machine fails the test.
+# The Data page (pages/data.py, ui/data.py: the ingest area's) still shows code names as headers:
+# reported the same way until it draws its tables through ui.exports.show_table.
+NOT_YET_READABLE = {"Data"}
+MATERIAL_FAVICON = "https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/"
+
+
+def leaves_the_machine(url: str) -> bool:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme not in ("data", "blob", "about", "chrome-extension") and parts.hostname not in LOCAL_HOSTS
+
+
+def rotated_tick_labels(page: Page) -> list[str]:
+    """Tick labels plotly drew turned (a ``rotate(...)`` other than 0 on the text)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('g.xtick text, g.ytick text')]
+              .filter(t => /rotate\\((?!0[,)])/.test(t.getAttribute('transform') || ''))
+              .map(t => t.textContent)"""
+    )
+
+
+def table_headers(page: Page) -> list[str]:
+    """The column headers of every st.dataframe on the page (the grid's accessible header cells)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid=stDataFrame] [role=columnheader]')]
+              .map(h => h.textContent.trim()).filter(Boolean)"""
+    )
+
+
+def cut_metric_labels(page: Page) -> list[str]:
+    """KPI labels wider than their tile (shown with an ellipsis instead of whole)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('[data-testid=stMetricLabel]')]
+              .filter(l => [l, ...l.querySelectorAll('*')].some(e => e.scrollWidth > e.clientWidth + 1))
+              .map(l => l.textContent)"""
+    )
+
+
+@pytest.fixture(scope="module")
+def glance_shots() -> Path:
+    folder = Path(os.environ.get("WINWIN_SCREENSHOTS") or "/tmp/shots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.mark.parametrize("size", VIEWPORTS)
+def test_every_page_reads_at_a_glance_and_fetches_nothing_from_the_network(browser, app_url, size, glance_shots):
+    width, height = VIEWPORTS[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    leaving: list[str] = []
+    page.on("request", lambda request: leaving.append(request.url) if leaves_the_machine(request.url) else None)
+    problems, known, headers_seen = [], [], 0
+    try:
+        for place, (title, path) in enumerate(registered_pages(), start=1):
+            page.goto(f"{app_url}/{path}?period=All+time")
+            expect_script_done(page)
+            expect(page.get_by_test_id("stMain").get_by_role("heading").first).to_be_visible(timeout=RENDER_MS)
+            expect(page.get_by_test_id("stException"), f"{title}: exception").to_have_count(0)
+            charts_drawn = page.get_by_test_id("stPlotlyChart")
+            for n in range(charts_drawn.count()):
+                expect(charts_drawn.nth(n).locator(".main-svg").first).to_be_attached(timeout=RENDER_MS)
+            page.wait_for_timeout(300)  # plotly lays out tick labels just after drawing the axes
+            if rotated := rotated_tick_labels(page):
+                problems.append(f"{title} at {size}: rotated tick labels {rotated[:5]}")
+            headers = table_headers(page)
+            headers_seen += len(headers)
+            if snake := [h for h in headers if SNAKE_CASE.match(h)]:
+                (known if title in NOT_YET_READABLE else problems).append(
+                    f"{title} at {size}: code names as column headers {sorted(set(snake))[:8]}")
+            if width < 900:
+                expect(page.get_by_test_id("stSidebar"), f"{title}: sidebar open at {size}").to_have_attribute(
+                    "data-collapsed", "true", timeout=RENDER_MS)
+                if cut := cut_metric_labels(page):
+                    problems.append(f"{title} at {size}: KPI labels cut {cut}")
+            # The whole page: Streamlit scrolls inside its own container, so the window is made as
+            # tall as the content for the picture, then put back.
+            tall = page.evaluate("() => document.querySelector('[data-testid=stMain]').scrollHeight")
+            page.set_viewport_size({"width": width, "height": max(height, tall)})
+            page.screenshot(path=glance_shots / f"{size}-{place:02d}-{slug(title) or 'page'}.png")
+            page.set_viewport_size({"width": width, "height": height})
+    finally:
+        context.close()
+    assert headers_seen, "no table header found: the grid's markup changed, so the snake_case check saw nothing"
+    assert not problems, "\n".join(problems)
+    elsewhere = sorted({url for url in leaving if not url.startswith(MATERIAL_FAVICON)})
+    assert not elsewhere, f"requests leaving the machine: {elsewhere[:10]}"
+    if leaving:
+        known.append(f"app.py's :material: page icon is fetched from {MATERIAL_FAVICON} (page_icon='ui/icon.png')")
+    if known:
+        pytest.xfail("; ".join(known))

@@ -89,8 +89,10 @@ def test_definitions_are_those_named_plus_those_of_metric_columns():
     }
 
 
-def test_an_export_naming_no_metric_carries_every_definition():
-    assert definitions_used(pd.DataFrame(columns=["category", "rate"])) == DEFINITIONS
+def test_an_export_lists_only_the_definitions_of_the_metrics_it_shows():
+    assert definitions_used(pd.DataFrame(columns=["category", "rate"])) == {}
+    assert list(definitions_used(pd.DataFrame(columns=["month", "nps"]), ["nps_rebusiness_link"])) == [
+        "nps_rebusiness_link", "nps"]
 
 
 def read_csv_rows(table: pd.DataFrame) -> list[list[str]]:

@@ -64,14 +64,15 @@ def show_chart(
 
 
 def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, definitions: Iterable[str] = (),
-               column_config: dict | None = None, **dataframe_options):
+               column_config: dict | None = None, hide: Iterable[str] = (), **dataframe_options):
     """Show ``table`` as people read it (``reporting.tables.readable``: words for column names,
     formatted cells, "—" for missing, intervals as one column, its key column pinned); under it,
     an Export menu with the raw figures: CSV (+ its note), XLSX or Parquet. ``column_config`` is
-    keyed by the table's own column names. Returns what st.dataframe returns (the row selection,
-    when ``on_select`` is given)."""
+    keyed by the table's own column names; ``hide`` leaves columns out of the screen (the export
+    keeps them), so a wide table fits. Returns what st.dataframe returns (the row selection, when
+    ``on_select`` is given)."""
     place = container or st
-    shown = tables.readable(table)
+    shown = tables.readable(table.drop(columns=[c for c in hide if c in table.columns]))
     config = {label: st.column_config.NumberColumn(label, format="localized") for label in shown.counts}
     if shown.key is not None:
         config[shown.key] = st.column_config.Column(shown.key, pinned=True)

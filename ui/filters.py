@@ -16,7 +16,7 @@ import streamlit as st
 
 from pipelines import metrics
 from pipelines.metrics import Filters, Period
-from ui import data
+from ui import data, layout
 from ui.text import plain
 
 # The sidebar's period choices (the URL values too, ?period=All+time): metrics' presets, then a
@@ -158,6 +158,7 @@ def page_filters() -> tuple[Filters, date, str, Filters | None]:
     else the sidebar's filters, the data date, the stamp its exports carry and the filters of
     the previous period (None when open-ended) for the deltas."""
     data.require_data()
+    layout.fit_narrow_screens()
     chosen, data_date = current(), data.query(metrics.data_date)
     return chosen, data_date, stamp(chosen, data_date), chosen.previous()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Callable
 
 import pandas as pd
@@ -25,12 +26,14 @@ MAX_BARS = 30
 
 # A category label longer than this, or more groups than LONG_GROUPS, puts the bars on their side:
 # names of reps, teams and accounts then read left to right instead of rotated or cut.
-LONG_LABEL = 14
+LONG_LABEL = 20
 LONG_GROUPS = 5
 # Height of one horizontal bar and the room a chart keeps for its title and axis.
 BAR_PX, CHART_FRAME_PX = 30, 130
 # Share of the value axis added beyond the longest whisker, for the value labels drawn there.
 LABEL_ROOM = 0.18
+# Gap between a whisker's end and its value label, as a share of the value axis.
+LABEL_GAP = 0.015
 # Value axes of money and counts: plotly's SI prefixes, the k/M style of formats.short ("1.5M").
 SHORT_TICKS = "~s"
 
@@ -75,32 +78,35 @@ def interval_bars(frame: pd.DataFrame, category: str, value: str, title: str, y_
     values = frame[value].astype(float)
     horizontal = is_long(frame[category]) if horizontal is None else horizontal
     joiner = "  ·  n = " if horizontal else "<br>n = "
-    labels = [f"{c}{joiner}{k:,}" for c, k in zip(frame[category], counts)]
+    # Names come from the exports: escaped, so a name with "<a href" is text, not a link plotly draws.
+    labels = [f"{escape(str(c))}{joiner}{k:,}" for c, k in zip(frame[category], counts)]
     bar_colours = [MUTED if k < SMALL_N else colours.get(c, LINE) for c, k in zip(frame[category], counts)]
     upper = frame[high].astype(float).fillna(values).clip(lower=values.fillna(0))
     lower = frame[low].astype(float).fillna(values).clip(upper=values.fillna(0))
-    # The whisker's far end from 0: the label goes just past it.
+    # The whisker's far end from 0: the label goes just past it (LABEL_GAP of the axis further).
     tips = upper.where(values.fillna(0) >= 0, lower).fillna(0)
+    sign = values.fillna(0).ge(0).map({True: 1, False: -1})
     texts = [_as_text(text_format, v) if k and pd.notna(v) else "no data" for v, k in zip(values, counts)]
     error = dict(type="data", symmetric=False, array=(upper - values).fillna(0), arrayminus=(values - lower).fillna(0))
     plotted = values.fillna(0)
+    reach = list(y_range) if y_range else [min(0.0, float(lower.min(skipna=True) or 0)),
+                                           max(0.0, float(upper.max(skipna=True) or 0))]
+    span = (reach[1] - reach[0]) or 1.0
+    reach = [reach[0] - (LABEL_ROOM * span if reach[0] < 0 else 0), reach[1] + LABEL_ROOM * span]
+    at = tips + LABEL_GAP * span * sign
     if horizontal:
         bar = go.Bar(x=plotted, y=labels, orientation="h", marker_color=bar_colours, error_x=error,
                      hovertemplate="%{y}<br>%{x}<extra></extra>")
-        text = go.Scatter(x=tips, y=labels, mode="text", text=texts, cliponaxis=False, hoverinfo="skip",
+        text = go.Scatter(x=at, y=labels, mode="text", text=texts, cliponaxis=False, hoverinfo="skip",
                           showlegend=False,
                           textposition=["middle right" if v >= 0 else "middle left" for v in values.fillna(0)])
     else:
         bar = go.Bar(x=labels, y=plotted, marker_color=bar_colours, error_y=error,
                      hovertemplate="%{x}<br>%{y}<extra></extra>")
-        text = go.Scatter(x=labels, y=tips, mode="text", text=texts, cliponaxis=False, hoverinfo="skip",
+        text = go.Scatter(x=labels, y=at, mode="text", text=texts, cliponaxis=False, hoverinfo="skip",
                           showlegend=False,
                           textposition=["top center" if v >= 0 else "bottom center" for v in values.fillna(0)])
     figure = go.Figure([bar, text])
-    reach = list(y_range) if y_range else [min(0.0, float(lower.min(skipna=True) or 0)),
-                                           max(0.0, float(upper.max(skipna=True) or 0))]
-    span = (reach[1] - reach[0]) or 1.0
-    reach = [reach[0] - (LABEL_ROOM * span if reach[0] < 0 else 0), reach[1] + LABEL_ROOM * span]
     value_axis = dict(title=y_title, tickformat=tickformat, range=reach, zeroline=True)
     if y_range:  # ticks only over the scale itself (0-100%, -100..100), not over the room for labels
         value_axis.update(tick0=y_range[0], dtick=(y_range[1] - y_range[0]) / 4)
@@ -197,7 +203,8 @@ def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshol
     for quadrant, colour in QUADRANT_COLOURS.items():
         chosen = accounts[accounts["quadrant"] == quadrant]
         figure.add_trace(go.Scatter(
-            x=chosen["nps"], y=chosen["margin"], mode="markers", name=quadrant, text=chosen["account_name"],
+            x=chosen["nps"], y=chosen["margin"], mode="markers", name=quadrant,
+            text=[escape(str(name)) for name in chosen["account_name"]],
             customdata=chosen[["account_id"]],
             marker=dict(color=colour, size=8 + 30 * (chosen["revenue"] / largest) ** 0.5, opacity=0.7),
             hovertemplate="%{text}<br>NPS %{x:.0f} · margin %{y:.1%}<extra></extra>"))

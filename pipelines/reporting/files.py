@@ -94,7 +94,7 @@ def definitions_used(table: pd.DataFrame | None, definitions: Iterable[str] = ()
     for column in [] if table is None else table.columns:
         if column in DEFINITIONS:
             used.setdefault(column, DEFINITIONS[column])
-    return used or dict(DEFINITIONS)
+    return used
 
 
 def about(name: str, stamp: str, definitions: dict[str, str], rows: int | None = None) -> list[tuple[str, str]]:

@@ -32,7 +32,7 @@ LABELS = {
     "rebought": "Followed by re-business", "delivered_deals": "Deals with delivered projects",
     "answers_after": "NPS answers after", "promoters_after": "Promoters after", "detractors_after": "Detractors after",
     "next_answers": "Next NPS answers", "next_promoters": "Next promoters", "next_detractors": "Next detractors",
-    "n_margin": "With delivered margin", "answers_12m": "NPS answers (12 months)",
+    "n_margin": "With delivered margin", "n_budget": "With a budget", "answers_12m": "NPS answers (12 months)",
     "won_amount": "Won amount", "net_sales": "Net sales", "revenue": "Revenue", "amount": "Amount",
     "prior_amount": "Won the year before", "retained_amount": "Won again from the same accounts",
     "referred_new": "Referred new business", "amount_within_12m": "Won within 12 months",

@@ -1,0 +1,124 @@
+"""Outputs read at a glance (issue 15): tables in words, one number style, charts whose labels
+never turn or cross a whisker, text from exports that stays text."""
+
+from __future__ import annotations
+
+import importlib
+import math
+import re
+
+import pandas as pd
+import pytest
+
+from pipelines.reporting import charts, formats, tables
+from pipelines.reporting.formats import MISSING
+
+
+def test_a_table_is_shown_with_words_formatted_cells_and_one_interval_column():
+    raw = pd.DataFrame({
+        "sales_rep": ["Ann Adams", "Ben Rossi"],
+        "n": [171, 12],
+        "budget_variance": [0.0242, None],
+        "variance_ci_low": [0.0117, None],
+        "variance_ci_high": [0.0367, None],
+        "won_amount": [1_471_000.0, 950.0],
+        "median_hours_to_resolve": [64.5667, 3.0],
+        "close_date": pd.to_datetime(["2024-11-01", None]),
+    })
+    shown = tables.readable(raw)
+    assert list(shown.frame.columns) == ["Sales rep", "n", "Budget variance", "Budget variance: 95% interval",
+                                         "Won amount (CRM currency)", "Median hours to resolve", "Close date"]
+    assert shown.frame.iloc[0].tolist() == ["Ann Adams", 171, "+2.4%", "+1.2%–+3.7%", "1.5M", "64.6", "01 Nov 2024"]
+    assert shown.frame.iloc[1].tolist()[2:] == [MISSING, MISSING, "950", "3.0", MISSING]
+    assert shown.key == "Sales rep" and shown.counts == ["n"] and shown.has_missing
+
+
+@pytest.mark.parametrize("column, label", [("still_open", "Still open"), ("slip_ci_low", "Slip ci low"),
+                                           ("days_open", "Days open"), ("answers_12m", "NPS answers (12 months)"),
+                                           ("nps_3m", "Nps 3 months")])
+def test_every_column_name_is_shown_in_words(column, label):
+    assert tables.label(column) == label and "_" not in tables.label(column)
+
+
+def test_the_account_key_is_left_out_when_the_table_names_the_account():
+    shown = tables.readable(pd.DataFrame({"account_name": ["Acme"], "account_id": ["001"], "score": [9]}))
+    assert list(shown.frame.columns) == ["Account", "Score"]
+
+
+def test_money_is_short_and_carries_the_currency_setting(monkeypatch):
+    assert formats.money(68_912_000) == "68.9M" and formats.money(None) == MISSING
+    assert formats.currency_unit() == "CRM currency"
+    monkeypatch.setenv("WINWIN_CURRENCY", "eur<script>")
+    with_currency = importlib.reload(formats)
+    try:
+        assert with_currency.money(412_300) == "EUR 412.3k"  # only the letters of the code are kept
+        assert with_currency.money_delta(2_000_000, 500_000) == "+1.5M"
+        assert with_currency.currency_unit() == "EUR"
+    finally:
+        monkeypatch.delenv("WINWIN_CURRENCY")
+        importlib.reload(formats)
+
+
+def test_missing_figures_are_shown_as_missing_never_as_zero():
+    assert formats.pct(None) == formats.number(math.nan) == formats.pct(float("nan")) == MISSING
+    assert formats.delta(None, 3) is None
+
+
+REPS = pd.DataFrame({"rep": [f"Rep number {i}" for i in range(8)], "variance": [0.1 * i - 0.3 for i in range(8)],
+                     "low": [0.1 * i - 0.4 for i in range(8)], "high": [0.1 * i - 0.2 for i in range(8)],
+                     "n": [40] * 8})
+
+
+def test_long_categories_are_drawn_as_horizontal_bars_with_level_tick_labels():
+    figure = charts.interval_bars(REPS, "rep", "variance", "Variance", "actual / budget − 1", low="low", high="high",
+                                  text_format="{:+.1%}", y_range=None)
+    assert figure.data[0].orientation == "h"
+    assert figure.layout.xaxis.tickangle == 0 and figure.layout.yaxis.tickangle == 0
+    short = charts.nps_link_bars(pd.DataFrame({"category": ["promoter", "detractor"], "rate": [0.8, 0.3],
+                                               "ci_low": [0.7, 0.2], "ci_high": [0.9, 0.4], "n": [50, 40]}))
+    assert short.data[0].orientation is None and short.layout.xaxis.tickangle == 0
+
+
+def test_each_value_label_sits_beyond_its_whisker_never_on_it():
+    figure = charts.interval_bars(REPS, "rep", "variance", "Variance", "v", low="low", high="high",
+                                  text_format="{:+.1%}", y_range=None)
+    labels = figure.data[1]
+    for value, low, high, at in zip(REPS["variance"], REPS["low"], REPS["high"], labels.x):
+        assert (at > high) if value >= 0 else (at < low)
+    assert labels.text[0] == "-30.0%" and labels.textposition[0] == "middle left"
+
+
+def test_a_rate_axis_starts_at_zero():
+    figure = charts.nps_link_bars(pd.DataFrame({"category": ["promoter"], "rate": [0.8], "ci_low": [0.7],
+                                                "ci_high": [0.9], "n": [50]}))
+    assert figure.layout.yaxis.range[0] == 0 and figure.layout.yaxis.tick0 == 0
+
+
+@pytest.mark.parametrize("intercept, slope, expected", [
+    (1.0, 2.0, (0, 10)),          # above 0 everywhere: the whole range of scores answered
+    (-40.0, 10.0, (4.0, 10)),     # below 0 under a score of 4: drawn from 4 on
+    (-40.0, -1.0, None),          # below 0 everywhere: not drawn
+])
+def test_a_fitted_line_is_drawn_only_where_it_means_something(intercept, slope, expected):
+    assert charts.fitted_range(0, 10, intercept, slope, floor=0.0) == expected
+
+
+def test_a_name_from_an_export_is_text_in_a_chart_not_markup():
+    frame = pd.DataFrame({"team": ['<a href="http://evil.example">x</a>'], "rate": [0.5], "ci_low": [0.4],
+                          "ci_high": [0.6], "n": [40]})
+    figure = charts.interval_bars(frame, "team", "rate", "t", "y")
+    drawn = figure.data[0].y[0]  # a long name: the bars lie on their side, the names on the y axis
+    assert "<a" not in drawn and drawn.startswith("&lt;a href")
+
+
+@pytest.mark.parametrize("name", ["[Pay here](http://evil.example)", "![x](http://tracker.example/p.png)",
+                                  "**Bold** _it_ <b>x</b>", "www.evil.example", "Zoë & Co: 1. 2.", "a\\b"])
+def test_markdown_of_a_name_escapes_every_mark_so_nothing_in_it_is_live(name):
+    """CommonMark shows a backslash-escaped ASCII punctuation mark as that character, never as
+    markup; so with every mark escaped, the name reads as typed and no link, image or emphasis
+    can start in it."""
+    from ui.text import plain
+
+    escaped = plain(name)
+    assert re.sub(r"\\(.)", r"\1", escaped) == name
+    assert not re.search(r"(?<!\\)[\[\]()!*_<>:.`]", re.sub(r"\\.", "", escaped))
