@@ -41,9 +41,12 @@ class FileResult:
     skipped: bool = False  # the same bytes were loaded before
     unmapped: dict = field(default_factory=dict)  # column -> {vendor value: rows}
     seconds: float = 0.0
+    duplicates: dict = field(default_factory=dict)  # row -> the earlier, identical row it repeats
+    footer_rows: int = 0  # report footer and totals lines: skipped, not records
 
     def reconciles(self) -> bool:
-        return self.skipped or self.rows_in == self.inserted + self.updated + self.unchanged + self.quarantined
+        return self.skipped or self.rows_in == (
+            self.inserted + self.updated + self.unchanged + self.quarantined + len(self.duplicates))
 
     def summary(self) -> str:
         if self.skipped:
@@ -51,8 +54,15 @@ class FileResult:
         text = (
             f"{self.file_name} [{self.layout} -> {self.table}]: {self.rows_in:,} rows = "
             f"{self.inserted:,} new + {self.updated:,} updated + {self.unchanged:,} unchanged + "
-            f"{self.quarantined:,} quarantined ({self.seconds:.1f} s)"
+            f"{self.quarantined:,} quarantined"
+            + (f" + {len(self.duplicates):,} duplicate" if self.duplicates else "")
+            + f" ({self.seconds:.1f} s)"
         )
+        if self.duplicates:
+            shown = ", ".join(f"row {row} duplicate of row {first}" for row, first in list(self.duplicates.items())[:10])
+            text += f"\n  identical repeated rows, kept once: {shown}" + (" ..." if len(self.duplicates) > 10 else "")
+        if self.footer_rows:
+            text += f"\n  skipped: report footer ({self.footer_rows} line{'s' if self.footer_rows > 1 else ''})"
         for column, values in self.unmapped.items():
             text += f"\n  unmapped {column} values (loaded as empty; add them to the mapping): {values}"
         return text
@@ -96,6 +106,7 @@ def ingest(
             try:
                 source = adapters.prepare(path, Path(tmp), sheet)
                 layout = forced or adapters.detect_layout(source, layouts)
+                layout = adapters.locate_header(source, layout) or layout  # report title lines
                 adapters.check_required(source, layout)
                 prepared.append((source, layout))
             except IngestError as exc:
@@ -208,31 +219,79 @@ def load_file(
     progress(f"{name}: reading as {layout.name} ({size_mb:,.1f} MB)")
     header = adapters.check_required(source, layout)
     result.rows_in = adapters.land(con, source, layout)
+    result.footer_rows = source.footer_rows
+    layout = adapters.resolve_number_formats(con, layout, header, name)
     sql, params = adapters.staging_sql(layout, header)
     con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {sql}", params)
     if layout.table == "fct_survey_response":
         match_accounts_by_email(con)
+    result.duplicates, conflicts = drop_repeated_rows(con, layout.table, len(header))
     progress(f"{name}: validating {result.rows_in:,} rows with Great Expectations")
     looked_up = frozenset(c.name for c in layout.columns if c.lookup)
     outcome = validation.validate(con, "staged", layout.table, looked_up)
+    failed = with_file_reasons(outcome.failed_rows, source.damaged, conflicts, layout.table)
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
-    quarantine_rows(con, outcome.failed_rows, header, source, layout, loaded_at)
-    result.quarantined = len(outcome.failed_rows)
+    quarantine_rows(con, failed, header, source, layout, loaded_at)
+    result.quarantined = len(failed)
     store_results(con, outcome.results, build_id, name, loaded_at, table=layout.table)
     if reports is not None:
         reports.extend((name, report) for report in outcome.reports)
     result.inserted, result.updated, result.unchanged = upsert(con, layout.table, source, loaded_at)
     result.unmapped = record_unmapped(con, source, layout)
     result.seconds = time.perf_counter() - started
+    log_columns = ", ".join(warehouse.BOOKKEEPING_COLUMNS["load_log"])  # by name: an upgraded file's order differs
     con.execute(
-        "INSERT INTO load_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO load_log ({log_columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [name, source.sha256, layout.name, layout.table, loaded_at, result.rows_in, result.inserted,
-         result.updated, result.unchanged, result.quarantined, result.seconds, layout.digest],
+         result.updated, result.unchanged, result.quarantined, result.seconds, layout.digest,
+         len(result.duplicates), result.footer_rows],
     )
     con.execute("DROP TABLE land; DROP TABLE staged")
     assert result.reconciles(), result.summary()
     progress(result.summary())
     return result
+
+
+def drop_repeated_rows(con: duckdb.DuckDBPyConnection, table: str, width: int) -> tuple[dict, dict]:
+    """Rows that share a key: identical ones (every cell as exported) are one record repeated, kept
+    once, the others dropped from ``staged`` and returned as {row: the first row}; rows that differ
+    are a conflict neither can win, returned as {row: all rows of that key} for the quarantine.
+    Only rows whose key repeats are compared, so a file of unique keys costs one GROUP BY."""
+    key = warehouse.NATURAL_KEYS[table]
+    cells = ", ".join(f"l.c{i}" for i in range(width))
+    rows = con.execute(
+        f"""SELECT l.source_row, min(l.source_row) OVER (PARTITION BY s.{key}, {cells}) AS first_row
+        FROM land AS l JOIN staged AS s ON s.source_row = l.source_row
+        WHERE s.{key} IN (SELECT {key} FROM staged WHERE {key} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)
+        ORDER BY l.source_row"""
+    ).fetchall()
+    if not rows:
+        return {}, {}
+    duplicates = {row: first for row, first in rows if row != first}
+    if duplicates:
+        repeated = pd.DataFrame({"source_row": list(duplicates)})  # noqa: F841 (read by DuckDB)
+        con.execute("DELETE FROM staged WHERE source_row IN (SELECT source_row FROM repeated)")
+    groups = con.execute(
+        f"""SELECT list(source_row ORDER BY source_row) FROM staged
+        WHERE {key} IN (SELECT {key} FROM staged WHERE {key} IS NOT NULL GROUP BY 1 HAVING count(*) > 1)
+        GROUP BY {key}"""
+    ).fetchall()
+    conflicts = {row: group for (group,) in groups for row in group}
+    return duplicates, conflicts
+
+
+def with_file_reasons(failed: pd.DataFrame, damaged: dict, conflicts: dict, table: str) -> pd.DataFrame:
+    """The validation's failing rows, with what only the file knows: a row the file broke (NUL
+    bytes, an unclosed quote) gets that reason alone; a key conflict names the rows that share it."""
+    key = warehouse.NATURAL_KEYS[table]
+    generic = f"duplicate {key} in this file"
+    reasons = dict(zip(failed["source_row"], failed["reason"]))
+    for row, group in conflicts.items():
+        named = f"{generic}: rows {', '.join(map(str, group))}"
+        reasons[row] = reasons[row].replace(generic, named) if row in reasons else named
+    reasons.update(damaged)
+    return pd.DataFrame({"source_row": list(reasons), "reason": list(reasons.values())},
+                        columns=["source_row", "reason"]).sort_values("source_row", ignore_index=True)
 
 
 def quarantine_rows(con, failed: pd.DataFrame, header: list[str], source: SourceFile, layout: Layout, loaded_at) -> None:

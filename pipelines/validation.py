@@ -61,10 +61,14 @@ NON_NEGATIVE = {
 }
 # Valid answers per survey type, from the NPS (0-10) and CSAT (1-5) scales of DOMAIN.md.
 SCORE_RANGES = {"nps": (0, 10), "csat": (1, 5)}
+# Figures that may be 0 but make a metric meaningless when they are: a project billed nothing
+# (internal, pre-sales, warranty work) has no delivered margin (it divides by revenue). A warning:
+# the row loads (its cost still counts), and each build counts such rows in validation_result.
+ZERO_WARNS = {"fct_project": ["revenue"]}
 # (later, earlier, action): the later date may not come before the earlier one.
 DATE_ORDER = {
     "fct_escalation": [("resolved_at", "opened_at", QUARANTINE)],
-    "fct_project": [("actual_end_date", "start_date", QUARANTINE)],
+    "fct_project": [("actual_end_date", "start_date", QUARANTINE), ("planned_end_date", "start_date", QUARANTINE)],
     "fct_opportunity": [("close_date", "created_date", WARNING)],  # migrated deals (docstring)
 }
 # Dates that record something that has happened, so cannot lie after the load. Planned dates
@@ -150,6 +154,12 @@ def checks_for(table: str, columns: list[str], looked_up: frozenset[str] = froze
             checks.append(
                 Check(E.ExpectColumnValuesToBeInSet(column=column, value_set=list(allowed)), column,
                       f"{column} not one of {', '.join(allowed)}")
+            )
+    for column in ZERO_WARNS.get(table, []):
+        if column in columns:
+            checks.append(
+                Check(E.ExpectColumnValuesToNotBeInSet(column=column, value_set=[0], severity="warning"), column,
+                      f"{column} 0: no margin can be computed")
             )
     if table == "fct_opportunity" and {"is_won", "is_closed"} <= set(columns):
         checks.append(

@@ -99,6 +99,8 @@ BOOKKEEPING_COLUMNS: dict[str, dict[str, str]] = {
         "file_name": "VARCHAR", "file_sha256": "VARCHAR", "layout": "VARCHAR", "table_name": "VARCHAR",
         "loaded_at": "TIMESTAMP", "rows_in": "BIGINT", "rows_inserted": "BIGINT", "rows_updated": "BIGINT",
         "rows_unchanged": "BIGINT", "rows_quarantined": "BIGINT", "seconds": "DOUBLE", "mapping_sha256": "VARCHAR",
+        # identical repeated rows kept once; report footer lines skipped (not counted in rows_in)
+        "rows_duplicate": "BIGINT", "rows_footer": "BIGINT",
     },
     "quarantine": {
         "table_name": "VARCHAR", "layout": "VARCHAR", "source_file": "VARCHAR", "file_sha256": "VARCHAR",

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import shutil
+from decimal import Decimal
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,3 +143,43 @@ def test_a_50_mb_export_loads_every_row(db, tmp_path, reader):
     result = ingest([big], db=db, data_docs=False)[0]
     assert (result.rows_in, result.inserted, result.quarantined) == (rows, rows, 0)
     assert reader(db).execute("SELECT count(*) FROM fct_opportunity").fetchone() == (rows + 7,)
+
+
+def test_quoted_line_breaks_and_doubled_quotes_are_kept_in_the_cell(db, reader):
+    ingest([CORPUS / "quoted_line_breaks.csv"], db=db, data_docs=False)
+    comments = dict(reader(db).execute(
+        "SELECT response_id, comment FROM fct_survey_response WHERE response_id LIKE 'ql%'").fetchall())
+    assert comments["ql001"] == 'Great team.\nThey said "done" and it was done.\n\nWould hire again'
+    assert comments["ql002"].replace("\r\n", "\n") == 'Late, again:\n- go-live slipped\n- "quick fix" took 3 weeks'
+    assert comments["ql003"] == "plain"
+
+
+def test_a_report_footer_is_counted_as_skipped_not_as_a_record(db, reader):
+    [result] = ingest([CORPUS / "grand_totals_footer.csv"], db=db, data_docs=False)
+    assert (result.rows_in, result.inserted, result.quarantined, result.footer_rows) == (3, 3, 0, 5)
+    assert "skipped: report footer (5 lines)" in result.summary()
+    assert reader(db).execute("SELECT rows_in, rows_footer FROM load_log WHERE file_name = 'grand_totals_footer.csv'").fetchone() == (3, 5)
+
+
+def test_identical_repeated_rows_keep_one_and_count_as_duplicates(db, reader):
+    [result] = ingest([CORPUS / "repeated_rows.csv"], db=db, data_docs=False)
+    assert result.duplicates == {3: 1} and result.reconciles()
+    assert (result.rows_in, result.inserted, result.quarantined) == (5, 2, 2)
+    assert "row 3 duplicate of row 1" in result.summary()
+    con = reader(db)
+    assert con.execute("SELECT score FROM fct_survey_response WHERE response_id = '7101'").fetchall() == [(9,)]
+    assert con.execute("SELECT rows_duplicate FROM load_log WHERE file_name = 'repeated_rows.csv'").fetchone() == (1,)
+
+
+def test_european_amounts_are_told_from_the_values(db, reader):
+    ingest([CORPUS / "european_amounts.csv"], db=db, data_docs=False)
+    amounts = dict(reader(db).execute(
+        "SELECT opportunity_id, amount FROM fct_opportunity WHERE opportunity_id IN ('501', '502', '503')").fetchall())
+    assert amounts == {"501": Decimal("120000.00"), "502": Decimal("1500.00"), "503": Decimal("99.50")}
+
+
+def test_a_project_that_billed_nothing_loads_with_a_warning(db, reader):
+    ingest([CORPUS / "zero_revenue.csv"], db=db, data_docs=False)
+    assert reader(db).execute(
+        """SELECT reason FROM (SELECT column_name AS reason, unexpected_count FROM validation_result
+        WHERE source_file = 'zero_revenue.csv' AND action = 'warning' AND NOT success)""").fetchall() == [("revenue",)]

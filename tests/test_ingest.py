@@ -444,3 +444,16 @@ def test_a_survey_mapping_with_no_way_to_its_account_is_refused_clearly(tmp_path
     with pytest.raises(IngestError, match="a survey answer needs its account: map account_id"):
         ingest([export], db=tmp_path / "w.duckdb", mappings=[mapping])
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_mapping_may_be_given_several_times_on_the_command_line(tmp_path, capsys, reader):
+    from pipelines.__main__ import main
+
+    db = tmp_path / "w.duckdb"
+    assert main(["ingest", str(WORLD), "--db", str(db)]) == 0
+    command = ["ingest", "--mapping", str(KEYS / "psa_projects.yaml"), "--mapping", str(KEYS / "company_survey.yaml"),
+               str(KEYS), "--db", str(db)]
+    assert main(command) == 0
+    out = capsys.readouterr().out
+    assert "psa_projects.csv [psa_projects -> fct_project]" in out
+    assert "company_survey.csv [company_survey -> fct_survey_response]" in out
