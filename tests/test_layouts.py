@@ -458,3 +458,47 @@ def test_an_unknown_layout_names_the_closest_vendor_layout_and_its_missing_colum
         ingest([export], db=tmp_path / "w.duckdb")
     closest = str(error.value).split("closest")[1].splitlines()[1]
     assert closest.startswith("  - hubspot_deals ") and "missing ['Deal Stage']" in closest
+
+
+def optional_columns() -> list[tuple[str, str]]:
+    """(layout, source column) for every mapped column a bundled layout does not require."""
+    cases = []
+    for name in sorted(FIXTURE_COUNTS):
+        layout = BUNDLED[name]
+        cases.extend((name, column) for column in layout.source_columns if column not in layout.required)
+    return cases
+
+
+@pytest.mark.parametrize("layout_name,column", optional_columns(), ids=lambda v: str(v))
+def test_dropping_an_optional_column_never_ends_in_a_traceback(layout_name, column, tmp_path):
+    import csv as csv_module
+
+    _, file_name, _, _ = FIXTURE_COUNTS[layout_name]
+    folder = HUBSPOT_WORLD if (HUBSPOT_WORLD / file_name).exists() and FIXTURE_COUNTS[layout_name][0] == "hubspot_db" else (
+        LAYOUTS if (LAYOUTS / file_name).exists() else WORLD)
+    rows = list(csv_module.reader((folder / file_name).read_text(encoding="utf-8").splitlines()))
+    layout = BUNDLED[layout_name]
+    header = rows[layout.header_line]
+    if column not in header:
+        pytest.skip(f"{file_name} has no {column!r} column")
+    index = header.index(column)
+    export = tmp_path / file_name
+    with open(export, "w", encoding="utf-8", newline="") as fh:
+        csv_module.writer(fh).writerows([r[:index] + r[index + 1:] if len(r) > index else r for r in rows])
+    con = duckdb.connect()
+    warehouse.create_schema(con)
+    try:
+        source = adapters.prepare(export, tmp_path)
+        found = adapters.locate_header(source, layout) or layout
+        header = adapters.check_required(source, found)
+        adapters.land(con, source, found)
+        resolved = adapters.resolve_number_formats(con, found, header, export.name)
+        sql, params = adapters.staging_sql(resolved, header)
+        con.execute(f"CREATE TEMP TABLE staged AS {sql}", params)
+        if layout.table == "fct_survey_response":
+            from pipelines.ingest import match_accounts_by_email
+            match_accounts_by_email(con)
+        from pipelines import validation
+        validation.validate(con, "staged", layout.table, frozenset(c.name for c in layout.columns if c.lookup))
+    except IngestError as refusal:  # a clear refusal is fine; a traceback of another kind is not
+        assert export.name in str(refusal)
