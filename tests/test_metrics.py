@@ -716,3 +716,34 @@ def test_health_over_time_has_one_point_per_month_end(con):
     assert sorted(set(history["as_of"])) == [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)]
     acme = history[history["account_name"] == "Acme Corp"].set_index("as_of")["health"]
     assert acme[date(2026, 6, 30)] == pytest.approx(87.5)  # as test_account_health_of_acme_by_hand
+
+
+def test_the_issue_14_metric_queries_transpile_to_spark(con):
+    """As tests/test_structure.py holds the older metrics: every query these run is portable SQL."""
+    import sqlglot
+    from sqlglot.errors import ErrorLevel
+
+    class Recording:
+        def __init__(self, con):
+            self.con, self.queries = con, []
+
+        def execute(self, sql, params=None):
+            self.queries.append(sql)
+            return self.con.execute(sql, params)
+
+    recording = Recording(con)
+    chosen = Filters(Period(date(2025, 1, 1), date(2025, 12, 31)), segments=("SMB",), teams=("Data & AI",), reps=("Rita Rep",))
+    for measure in metrics.MEASURES:
+        metrics.delivery_to_satisfaction(recording, chosen, measure, per="delivery_manager", linked_by="account window")
+        metrics.delivery_effect(recording, chosen, measure, by="escalation")
+        metrics.answers_about_projects(recording, chosen, measure, "late or over budget")
+        metrics.chain_sentences(recording, chosen, measure)
+        metrics.account_health(recording, chosen, measure=measure)
+        metrics.escalation_aftermath(recording, chosen, measure)
+        metrics.sold_vs_delivered_by_rep(recording, chosen, measure)
+        metrics.win_win_accounts(recording, chosen, measure=measure)
+        metrics.rebusiness_by_category(recording, chosen, 12, measure)
+    metrics.default_measure(recording, chosen)
+    metrics.loaded_sources(recording)
+    for sql in recording.queries:
+        sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)

@@ -9,12 +9,13 @@ by mart_project.delivery_outcome; only completed projects are judged.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, named
 from pipelines.metrics.satisfaction import MEASURES, check_measure, satisfaction_of
-from pipelines.metrics.statistics import difference_interval, mean_interval, verdict, wilson_interval
+from pipelines.metrics.statistics import difference_interval, t_interval, verdict, wilson_interval
 
 # Months after a project's end in which its account's answers count as about it (a setting).
 AFTER_PROJECT_MONTHS = 6
@@ -35,51 +36,84 @@ define("delivery_to_satisfaction", (
 ))
 
 
-def project_answers(con, filters: Filters | Period = Filters(), measure: str = "nps", by: str = "delivery",
-                    months_after: int = AFTER_PROJECT_MONTHS) -> pd.DataFrame:
-    """Each (project, answer) pair of the link: the completed project's group, team and manager,
-    and the answer's score, points, low-score flag, comment and how it was linked."""
-    check_measure(measure)
+def _pairs(filters: Filters | Period, by: str, months_after: int) -> tuple[str, list]:
+    """SQL of each (completed project, answer about it) pair, and its parameters (the measure last)."""
     months_after = int(months_after)  # constant SQL below: an int, never text
-    group_sql = SPLITS[by][0]
     where, params = Filters.of(filters).within("project", "actual_end_date")
-    return con.execute(
-        f"""WITH projects AS (
-                 SELECT project_id, account_id, start_date, actual_end_date, {group_sql} AS grp,
+    return f"""WITH projects AS (
+                 SELECT project_id, account_id, start_date, actual_end_date, {SPLITS[by][0]} AS grp,
                         {PER['delivery_team']} AS delivery_team, {PER['delivery_manager']} AS delivery_manager
                  FROM mart_project
                  WHERE is_delivered AND delivery_outcome IS NOT NULL AND {where}),
                answers AS (
                  SELECT response_id, account_id, project_id, answer_date, score, nps_points, csat_points, is_low_score, comment
-                 FROM mart_response_outcome WHERE survey_type = ?)
-            SELECT p.grp AS "group", p.project_id, p.delivery_team, p.delivery_manager, a.account_id, a.response_id,
-                   a.answer_date, a.score, a.nps_points, a.csat_points, a.is_low_score, a.comment, 'project reference' AS linked_by
-            FROM projects AS p JOIN answers AS a ON a.project_id = p.project_id
-            UNION ALL
-            SELECT p.grp, p.project_id, p.delivery_team, p.delivery_manager, a.account_id, a.response_id,
-                   a.answer_date, a.score, a.nps_points, a.csat_points, a.is_low_score, a.comment, 'account window'
-            FROM projects AS p JOIN answers AS a
-              ON a.project_id IS NULL AND a.account_id = p.account_id
-             AND a.answer_date >= p.start_date AND a.answer_date <= p.actual_end_date + INTERVAL {months_after} MONTH
-            ORDER BY 1, 7, 6, 2""",
-        params + [measure],
-    ).df()
+                 FROM mart_response_outcome WHERE survey_type = ?),
+               pairs AS (
+                 SELECT p.grp AS "group", p.project_id, p.delivery_team, p.delivery_manager, a.account_id, a.response_id,
+                        a.answer_date, a.score, a.nps_points, a.csat_points, a.is_low_score, a.comment,
+                        'project reference' AS linked_by
+                 FROM projects AS p JOIN answers AS a ON a.project_id = p.project_id
+                 UNION ALL
+                 SELECT p.grp, p.project_id, p.delivery_team, p.delivery_manager, a.account_id, a.response_id,
+                        a.answer_date, a.score, a.nps_points, a.csat_points, a.is_low_score, a.comment, 'account window'
+                 FROM projects AS p JOIN answers AS a
+                   ON a.project_id IS NULL AND a.account_id = p.account_id
+                  AND a.answer_date >= p.start_date AND a.answer_date <= p.actual_end_date + INTERVAL {months_after} MONTH)""", params
 
 
-def _group_figures(answers: pd.DataFrame, measure: str) -> dict:
-    """n, mean score with its t-interval, low-score share with its Wilson interval, and NPS/CSAT."""
-    n = len(answers)
-    mean, low, high = mean_interval(answers["score"])
-    lows = int(answers["is_low_score"].sum())
-    share_low, share_high = wilson_interval(lows, max(n, 1))
-    counts = pd.DataFrame([{"answers": n, "promoters": int((answers["nps_points"] == 1).sum()),
-                            "detractors": int((answers["nps_points"] == -1).sum()),
-                            "satisfied": int((answers["csat_points"] == 1).sum())}])
-    scored = satisfaction_of(counts, measure).iloc[0]
+def project_answers(con, filters: Filters | Period = Filters(), measure: str = "nps", by: str = "delivery",
+                    months_after: int = AFTER_PROJECT_MONTHS) -> pd.DataFrame:
+    """Each (project, answer) pair of the link: the completed project's group, team and manager,
+    and the answer's score, points, low-score flag, comment and how it was linked."""
+    check_measure(measure)
+    pairs, params = _pairs(filters, by, months_after)
+    return con.execute(f"{pairs} SELECT * FROM pairs ORDER BY 1, 7, 6, 2", params + [measure]).df()
+
+
+def _histogram(con, filters, measure: str, by: str, per: str | None, months_after: int,
+               linked_by: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The answers of each group (an answer once per group) as counts per score, and the projects
+    of each group: small whatever the warehouse's size, so pages stay fast at scale."""
+    check_measure(measure)
+    pairs, params = _pairs(filters, by, months_after)
+    keys = (f"{per}, " if per else "") + '"group"'
+    chosen = "(CAST(? AS VARCHAR) IS NULL OR linked_by = ?)"
+    scores = con.execute(
+        f"""{pairs}, distinct_answers AS (
+                SELECT DISTINCT {keys}, response_id, score, nps_points, csat_points, is_low_score, linked_by
+                FROM pairs WHERE {chosen})
+            SELECT {keys}, score, nps_points, csat_points, is_low_score, count(*) AS answers,
+                   count(CASE WHEN linked_by = 'project reference' THEN 1 END) AS by_reference
+            FROM distinct_answers
+            GROUP BY {keys}, score, nps_points, csat_points, is_low_score""",
+        params + [measure, linked_by, linked_by]).df()
+    projects = con.execute(
+        f"""{pairs} SELECT {keys}, count(DISTINCT project_id) AS projects FROM pairs WHERE {chosen} GROUP BY {keys}""",
+        params + [measure, linked_by, linked_by]).df()
+    return scores, projects
+
+
+def _group_figures(scores: pd.DataFrame, measure: str) -> dict:
+    """n, mean score with its t-interval, low-score share with its Wilson interval, and NPS/CSAT,
+    from one group's score counts."""
+    from statsmodels.stats.weightstats import DescrStatsW
+
+    n = int(scores["answers"].sum())
     nan = float("nan")
-    return {"n": n, "projects": int(answers["project_id"].nunique()),
-            "by_reference": int((answers["linked_by"] == "project reference").sum()),
-            "mean_score": mean, "ci_low": low, "ci_high": high,
+    mean, low, high = nan, nan, nan
+    if n:
+        stats = DescrStatsW(scores["score"].to_numpy(dtype=float), weights=scores["answers"].to_numpy(dtype=float), ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            std = stats.std if n > 1 else nan
+        mean = float(stats.mean)
+        low, high = t_interval(mean, std, n)
+    lows = int(scores.loc[scores["is_low_score"].astype(bool), "answers"].sum())
+    share_low, share_high = wilson_interval(lows, max(n, 1))
+    counts = pd.DataFrame([{"answers": n, "promoters": int(scores.loc[scores["nps_points"] == 1, "answers"].sum()),
+                            "detractors": int(scores.loc[scores["nps_points"] == -1, "answers"].sum()),
+                            "satisfied": int(scores.loc[scores["csat_points"] == 1, "answers"].sum())}])
+    scored = satisfaction_of(counts, measure).iloc[0]
+    return {"n": n, "by_reference": int(scores["by_reference"].sum()), "mean_score": mean, "ci_low": low, "ci_high": high,
             "low_share": lows / n if n else nan, "low_ci_low": float(share_low) if n else nan,
             "low_ci_high": float(share_high) if n else nan,
             "satisfaction": scored["satisfaction"], "satisfaction_ci_low": scored["satisfaction_ci_low"],
@@ -95,32 +129,31 @@ def delivery_to_satisfaction(con, filters: Filters | Period = Filters(), measure
     mean score with ci_low/ci_high, low_share with low_ci_low/low_ci_high, and satisfaction (NPS
     -100..100 or CSAT 0-1) with its interval. ``linked_by`` keeps only "project reference" or
     "account window" links. Groups without answers are listed with n = 0."""
-    pairs = project_answers(con, filters, measure, by, months_after)
-    if linked_by:
-        pairs = pairs[pairs["linked_by"] == linked_by]
-    groups = SPLITS[by][1]
-    keys = [per] if per else []
-    listed = sorted(pairs[per].unique()) if per else [None]
+    if per is not None and per not in PER:
+        raise ValueError(f"per must be one of {list(PER)}")
+    scores, projects = _histogram(con, filters, measure, by, per, months_after, linked_by)
+    listed = sorted(scores[per].unique()) if per else [None]
     rows = []
     for who in listed:
-        mine = pairs[pairs[per] == who] if per else pairs
-        for group in groups:
-            answers = mine[mine["group"] == group].drop_duplicates("response_id")
-            rows.append({**({per: who} if per else {}), "group": group, **_group_figures(answers, measure)})
-    return pd.DataFrame(rows, columns=keys + ["group", "n", "projects", "by_reference", "mean_score", "ci_low", "ci_high",
-                                              "low_share", "low_ci_low", "low_ci_high", "satisfaction",
-                                              "satisfaction_ci_low", "satisfaction_ci_high"])
+        mine = scores[scores[per] == who] if per else scores
+        made = projects[projects[per] == who] if per else projects
+        for group in SPLITS[by][1]:
+            figures = _group_figures(mine[mine["group"] == group], measure)
+            count = made.loc[made["group"] == group, "projects"]
+            rows.append({**({per: who} if per else {}), "group": group, "projects": int(count.sum()), **figures})
+    columns = ([per] if per else []) + ["group", "n", "projects", "by_reference", "mean_score", "ci_low", "ci_high",
+                                        "low_share", "low_ci_low", "low_ci_high", "satisfaction", "satisfaction_ci_low",
+                                        "satisfaction_ci_high"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def delivery_effect(con, filters: Filters | Period = Filters(), measure: str = "nps", by: str = "delivery",
                     months_after: int = AFTER_PROJECT_MONTHS, linked_by: str | None = None) -> dict:
-    """The link as one effect: mean score after problem projects minus after the others, its Welch
-    95% interval, both n, and the verdict the interval decides ("clearly lower", ...)."""
-    pairs = project_answers(con, filters, measure, by, months_after)
-    if linked_by:
-        pairs = pairs[pairs["linked_by"] == linked_by]
-    problem, fine = (pairs[pairs["group"] == group].drop_duplicates("response_id")["score"] for group in SPLITS[by][1])
-    difference = difference_interval(problem, fine)
+    """The link as one effect: mean score about problem projects minus about the others, its Welch
+    95% interval, both means and n, and the verdict the interval decides ("clearly lower", ...)."""
+    scores, _ = _histogram(con, filters, measure, by, None, months_after, linked_by)
+    problem, fine = (scores[scores["group"] == group] for group in SPLITS[by][1])
+    difference = difference_interval(problem["score"], fine["score"], weights_a=problem["answers"], weights_b=fine["answers"])
     return difference | {"measure": measure, "verdict": verdict(difference)}
 
 

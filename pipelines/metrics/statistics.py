@@ -75,18 +75,25 @@ def mean_intervals(values) -> tuple[pd.Series, pd.Series, pd.Series]:
     return stats["mean"], low, high
 
 
-def difference_interval(a, b, confidence: float = CONFIDENCE) -> dict:
-    """Mean of ``a`` minus mean of ``b`` with its Welch t-interval (statsmodels), both means and both n."""
+def difference_interval(a, b, confidence: float = CONFIDENCE, weights_a=None, weights_b=None) -> dict:
+    """Mean of ``a`` minus mean of ``b`` with its Welch t-interval (statsmodels), both means and both
+    n. ``weights_*`` count each value's repeats (a histogram of scores stands in for the answers)."""
     from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-    a, b = (pd.Series(x, dtype=float).dropna() for x in (a, b))
-    result = {"effect": None, "ci_low": None, "ci_high": None, "n_a": len(a), "n_b": len(b),
-              "mean_a": float(a.mean()) if len(a) else None, "mean_b": float(b.mean()) if len(b) else None}
-    if len(a) < 2 or len(b) < 2:
+    def sample(values, weights):
+        values = pd.Series(values, dtype=float).reset_index(drop=True)
+        weights = pd.Series(1.0, index=values.index) if weights is None else pd.Series(weights, dtype=float).reset_index(drop=True)
+        kept = values.notna() & (weights > 0)
+        return DescrStatsW(values[kept].to_numpy(), weights=weights[kept].to_numpy(), ddof=1)
+
+    a, b = sample(a, weights_a), sample(b, weights_b)
+    n_a, n_b = int(round(a.sum_weights)), int(round(b.sum_weights))
+    result = {"effect": None, "ci_low": None, "ci_high": None, "n_a": n_a, "n_b": n_b,
+              "mean_a": float(a.mean) if n_a else None, "mean_b": float(b.mean) if n_b else None}
+    if n_a < 2 or n_b < 2:
         return result
-    low, high = CompareMeans(DescrStatsW(a.to_numpy()), DescrStatsW(b.to_numpy())).tconfint_diff(
-        alpha=1 - confidence, usevar="unequal")
-    effect = float(a.mean() - b.mean())
+    low, high = CompareMeans(a, b).tconfint_diff(alpha=1 - confidence, usevar="unequal")
+    effect = float(a.mean - b.mean)
     return result | {"effect": effect, "ci_low": float(low) if low == low else effect,
                      "ci_high": float(high) if high == high else effect}
 
