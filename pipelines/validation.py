@@ -29,6 +29,7 @@ GX is imported lazily: the app never pays its import time (a test checks this).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -325,6 +326,25 @@ def _shown(value) -> str:
     return str(value)
 
 
+# The Data Docs show sample values from the exports, and GX does not escape all of them (a
+# lead source "<img src=x onerror=alert(1)>" ran on opening the page); they also pull scripts and
+# styles from CDNs. Every page gets this policy: its own files and inline styles, no script,
+# nothing from the network. The pages are rendered as HTML by GX, so they read the same.
+DOCS_POLICY = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'"
+_REMOTE_TAGS = re.compile(r"<script[^>]*\bsrc=[\"']?https?://[^>]*>\s*</script>|<(?:link|img)[^>]*\b(?:href|src)=[\"']?https?://[^>]*>",
+                          re.I)
+
+
+def defuse_docs(folder: Path) -> None:
+    """Give every Data Docs page a no-script, no-network policy and drop its CDN scripts, styles and logo."""
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{DOCS_POLICY}">'
+    for page in Path(folder).rglob("*.html"):
+        html = _REMOTE_TAGS.sub("", page.read_text(encoding="utf-8"))
+        head = re.search(r"<head[^>]*>", html, re.I)
+        html = html[: head.end()] + meta + html[head.end():] if head else meta + html
+        page.write_text(html, encoding="utf-8")
+
+
 def write_data_docs(reports: list[tuple[str, object]], folder: Path, build_id: str) -> Path:
     """Render one build's GX results as GX Data Docs in ``folder``; return its index.html.
 
@@ -359,6 +379,7 @@ def write_data_docs(reports: list[tuple[str, object]], folder: Path, build_id: s
         report.meta["run_id"] = run  # the page's "Run Name" (batch.validate leaves it empty)
         context.validation_results_store.set(key, report)
     context.build_data_docs(site_names=["winwin"])
+    defuse_docs(fresh)
     old = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
     if folder.exists():
         folder.rename(old)

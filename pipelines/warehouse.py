@@ -9,6 +9,7 @@ its copy behind (swept up by the next build) and the live file untouched.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import shutil
@@ -21,6 +22,7 @@ from typing import Iterator
 import duckdb
 
 from pipelines import marts
+from pipelines.errors import IngestError
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB = ROOT / "data" / "warehouse.duckdb"
@@ -198,10 +200,11 @@ def build(
         for stale in db.parent.glob(f".{db.name}.building-*"):  # left by a killed ingest
             stale.unlink(missing_ok=True)
         work = db.with_name(f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        if db.exists():
-            shutil.copyfile(db, work)
-        con = duckdb.connect(str(work))
+        con = None
         try:
+            if db.exists():
+                shutil.copyfile(db, work)
+            con = duckdb.connect(str(work))
             create_schema(con)
             yield con
             built_at = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -216,11 +219,22 @@ def build(
             _fsync(work)
             os.replace(work, db)
             _fsync(db.parent)
-        except BaseException:
-            con.close()
+        except BaseException as exc:
+            if con is not None:
+                con.close()
             work.unlink(missing_ok=True)
             Path(str(work) + ".wal").unlink(missing_ok=True)
+            if _disk_full(exc):
+                raise IngestError(f"{db.parent}: the disk is full (a build needs room for a copy of the "
+                                  f"{db.stat().st_size / 1e6 if db.exists() else 0:,.1f} MB warehouse and the new "
+                                  "rows); nothing was changed. Free some space and load again.") from exc
             raise
+
+
+def _disk_full(exc: BaseException) -> bool:
+    """Python's and DuckDB's ways of saying the disk is full."""
+    return (isinstance(exc, OSError) and exc.errno == errno.ENOSPC) or (
+        isinstance(exc, duckdb.Error) and "No space left on device" in str(exc))
 
 
 def upgrade(db: Path, lock_wait: float = LOCK_WAIT_SECONDS) -> list[tuple[str, str]]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from pipelines import warehouse
+from pipelines import tempfiles, warehouse
 
 # Demo world size built on first start: ~24,000 rows, a few seconds on a laptop.
 DEMO_SCALE = 1
@@ -21,6 +21,7 @@ _build_lock = threading.Lock()
 def ensure_warehouse() -> None:
     """Build the demo warehouse on first start unless WINWIN_DEMO=0 (then pages explain how to
     load); upgrade a warehouse an earlier version built."""
+    _sweep_once()
     db = warehouse.db_path()
     if db.exists():
         _upgrade_if_older(db)
@@ -45,6 +46,12 @@ def ensure_warehouse() -> None:
                 return
             bar.progress(1.0, text="done")
             status.update(label="Demo warehouse ready", state="complete", expanded=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _sweep_once() -> None:
+    """Once per server start: customer exports a crashed run left in the temp folder go."""
+    tempfiles.sweep_stale()
 
 
 @st.cache_data(show_spinner=False)
