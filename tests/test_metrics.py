@@ -747,3 +747,21 @@ def test_the_issue_14_metric_queries_transpile_to_spark(con):
     metrics.loaded_sources(recording)
     for sql in recording.queries:
         sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
+
+
+def test_a_csat_only_warehouse_without_activities_or_budgets(world_db, reader, tmp_path):
+    """As a firm that measures CSAT and exports no activities or budgets: missing, never 0 or +0.0%."""
+    con = _world_changed(world_db, reader, tmp_path, "DELETE FROM fct_survey_response WHERE survey_type = 'nps'",
+                         "DELETE FROM fct_activity", "UPDATE fct_project SET budget_cost = NULL")
+    kpis = metrics.kpis(con)
+    assert (kpis["nps"], kpis["csat_pct"], kpis["responses"]) == (None, pytest.approx(2 / 3), 3)
+    assert metrics.default_measure(con) == "csat"
+    reps = metrics.sold_vs_delivered_by_rep(con, measure="csat")
+    assert reps["n_budget"].tolist() == [0, 0] and reps["budget_variance"].isna().all()
+    # judged on schedule alone: P1 and P3 finished late, P2 and P4 on time -> the same groups as with budgets
+    frame = metrics.delivery_to_satisfaction(con, measure="csat").set_index("group")
+    assert frame["n"].to_dict() == {"late or over budget": 2, "on time and on budget": 1}
+    health = metrics.account_health(con, measure="csat")
+    assert set(health["missing"]) == {"engagement"} and not health["at_risk_reasons"].str.contains("engagement").any()
+    delivery = metrics.chain_sentences(con)[0]  # the CSAT answers, the measure with answers
+    assert (delivery["verdict"], delivery["n_a"], delivery["n_b"]) == ("too few answers to tell", 2, 1)
