@@ -189,7 +189,7 @@ def test_a_team_lead_cannot_open_the_data_page_of_every_accounts_records(proxied
         # Streamlit runs a pages/ file named in the URL even when the navigation leaves it out:
         # the page itself must refuse.
         expect(page.get_by_text("does not include the Data page")).to_be_visible(timeout=60_000)
-        assert page.get_by_text("Files loaded").count() == 0 and page.get_by_text("Quarantine").count() == 0
+        assert page.get_by_text("Files loaded", exact=True).count() == 0 and page.get_by_text("Quarantine", exact=True).count() == 0
     finally:
         context.close()
 
