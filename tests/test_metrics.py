@@ -723,15 +723,9 @@ def test_the_issue_14_metric_queries_transpile_to_spark(con):
     import sqlglot
     from sqlglot.errors import ErrorLevel
 
-    class Recording:
-        def __init__(self, con):
-            self.con, self.queries = con, []
+    from tests.test_structure import RecordingConnection
 
-        def execute(self, sql, params=None):
-            self.queries.append(sql)
-            return self.con.execute(sql, params)
-
-    recording = Recording(con)
+    recording = RecordingConnection(con)
     chosen = Filters(Period(date(2025, 1, 1), date(2025, 12, 31)), segments=("SMB",), teams=("Data & AI",), reps=("Rita Rep",))
     for measure in metrics.MEASURES:
         metrics.delivery_to_satisfaction(recording, chosen, measure, per="delivery_manager", linked_by="account window")
