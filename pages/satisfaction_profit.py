@@ -76,7 +76,7 @@ def outcome_charts(by: str, colours: dict | None, label: str) -> None:
             table,
             "group",
             "margin",
-            "Delivered margin of that re-business",
+            "Margin of that re-business",
             "mean delivered margin",
             colours,
             low="margin_ci_low",

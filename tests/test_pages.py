@@ -204,7 +204,7 @@ def bars(at: AppTest, title: str) -> dict[str, tuple[float, float, float]]:
     values, groups = (trace["x"], trace["y"]) if across else (trace["y"], trace["x"])
     highs = error.get("array", [0] * len(values))
     lows = error.get("arrayminus", [0] * len(values))
-    names = [html.unescape(re.split(r"<br>|  ·  n = ", group)[0]) for group in groups]
+    names = [html.unescape(re.split(r"<br>n = |  ·  n = ", group)[0].replace("<br>", " ")) for group in groups]
     return {name: (v, v - lo, v + hi) for name, v, lo, hi in zip(names, values, lows, highs)}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from textwrap import wrap
 from typing import Callable
 
 import pandas as pd
@@ -28,6 +29,8 @@ MAX_BARS = 30
 # names of reps, teams and accounts then read left to right instead of rotated or cut.
 LONG_LABEL = 20
 LONG_GROUPS = 5
+# Characters per line of a category name under an upright bar.
+WRAP_CHARS = 9
 # Height of one horizontal bar and the room a chart keeps for its title and axis.
 BAR_PX, CHART_FRAME_PX = 30, 130
 # Share of the value axis added beyond the longest whisker, for the value labels drawn there.
@@ -79,7 +82,11 @@ def interval_bars(frame: pd.DataFrame, category: str, value: str, title: str, y_
     horizontal = is_long(frame[category]) if horizontal is None else horizontal
     joiner = "  ·  n = " if horizontal else "<br>n = "
     # Names come from the exports: escaped, so a name with "<a href" is text, not a link plotly draws.
-    labels = [f"{escape(str(c))}{joiner}{k:,}" for c, k in zip(frame[category], counts)]
+    # Under upright bars a name of several words takes several short lines, so that neighbours in
+    # a narrow column do not run into each other.
+    names = [escape(str(c)) if horizontal else "<br>".join(wrap(escape(str(c)), WRAP_CHARS, break_long_words=False))
+             for c in frame[category]]
+    labels = [f"{name}{joiner}{k:,}" for name, k in zip(names, counts)]
     bar_colours = [MUTED if k < SMALL_N else colours.get(c, LINE) for c, k in zip(frame[category], counts)]
     upper = frame[high].astype(float).fillna(values).clip(lower=values.fillna(0))
     lower = frame[low].astype(float).fillna(values).clip(upper=values.fillna(0))
