@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import difflib
+import fnmatch
 import hashlib
 import io
 import os
@@ -134,6 +135,12 @@ class ColumnSpec:
     default: object = None
     lookup: str | None = None  # "account_name": the value names an account of dim_account
     join: bool = False  # the non-empty source columns joined by a space (first and last name)
+    # Where no column of ``sources`` is in the file: the one column whose header (any header row)
+    # matches this regex (``match``; ``like`` is a glob) and, with ``values``, whose values are
+    # integers in that range (90% of them: a stray bad answer is quarantined, not a reason to
+    # look elsewhere). Two such columns: the file is refused, naming both (``resolve_patterns``).
+    match: str | None = None
+    values: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,7 @@ class Layout:
     path: Path | None = None
     digest: str = ""  # sha256 of the mapping file: a changed mapping loads a loaded file anew
     users: bool = False  # the firm's own (saved or --mapping): preferred to a bundled layout
+    required_patterns: tuple[str, ...] = ()  # regexes some header (any header row) must match
 
     @property
     def source_columns(self) -> list[str]:
@@ -188,8 +196,23 @@ def parse_layout(path: Path) -> Layout:
             raise IngestError(f"{path}: column {name}: number_format must be one of {list(NUMBER_FORMATS)}")
         value_map = rule.get("map")
         _check_vocabulary(path, table, name, (value_map or {}).values())
-        if "from" not in rule:
-            raise IngestError(f"{path}: column {name}: say which file column it comes from with 'from'")
+        match = rule.get("match")
+        if rule.get("like") is not None:
+            match = fnmatch.translate(str(rule["like"]))
+        if match is not None:
+            try:
+                re.compile(match)
+            except re.error as exc:
+                raise IngestError(f"{path}: column {name}: match {match!r} is not a regular expression: {exc}") from exc
+        values = rule.get("values")
+        if values is not None:
+            bounds = re.fullmatch(r"\s*(-?[0-9]+)\s*-\s*(-?[0-9]+)\s*", str(values))
+            if not bounds:
+                raise IngestError(f"{path}: column {name}: values is a range of whole numbers, like \"0-10\"")
+            values = (int(bounds.group(1)), int(bounds.group(2)))
+        if "from" not in rule and match is None:
+            raise IngestError(f"{path}: column {name}: say which file column it comes from with 'from' "
+                              "(or describe it with 'match' / 'like' and 'values')")
         lookup = rule.get("lookup")
         if lookup is not None and (lookup not in LOOKUPS.get(name, ()) or name == NATURAL_KEYS[table]):
             allowed = "; ".join(f"{column}: {', '.join(kinds)}" for column, kinds in LOOKUPS.items())
@@ -204,7 +227,7 @@ def parse_layout(path: Path) -> Layout:
         columns.append(
             ColumnSpec(
                 name=name,
-                sources=_as_tuple(rule["from"]),
+                sources=_as_tuple(rule.get("from")),
                 type=col_type,
                 formats=formats,
                 number_format=number_format,
@@ -212,6 +235,8 @@ def parse_layout(path: Path) -> Layout:
                 default=rule.get("default"),
                 lookup=lookup,
                 join=join,
+                match=match,
+                values=values,
             )
         )
     constants = dict(spec.get("constants", {}))
@@ -230,11 +255,17 @@ def parse_layout(path: Path) -> Layout:
             "'lookup: account_name'), contact (the respondent's e-mail, matched to the CRM contacts or "
             "the e-mail's domain) or project_id (with 'lookup: project_reference')"
         )
+    wanted = detect.get("required", [s for c in columns for s in c.sources])
+    patterns = []
+    for entry in wanted:
+        if isinstance(entry, dict):  # {match: regex} or {like: glob}: a header of the firm's own wording
+            patterns.append(fnmatch.translate(str(entry["like"])) if "like" in entry else str(entry.get("match")))
     return Layout(
         name=Path(path).stem,
         title=spec.get("title", Path(path).stem),
         table=table,
-        required=tuple(map(str, detect.get("required", [s for c in columns for s in c.sources]))),
+        required=tuple(str(entry) for entry in wanted if not isinstance(entry, dict)),
+        required_patterns=tuple(patterns),
         columns=tuple(columns),
         header_rows=int(detect.get("header_rows", 1)),
         skip_rows=int(detect.get("skip_rows", 0)),
@@ -438,6 +469,57 @@ def _xlsx_to_csv(path: Path, workdir: Path, sheet: str | None) -> Path:
         raise IngestError(f"{path.name}: {exc}") from exc
 
 
+def header_texts(source: SourceFile, layout: Layout) -> list[str]:
+    """Each column's header as one text: its cells on all the layout's header rows (Qualtrics
+    and SurveyMonkey put the question text on the second), for ``match`` patterns."""
+    rows = source.head[layout.header_line: layout.header_line + layout.header_rows]
+    width = max(map(len, rows), default=0)
+    return [" ".join(r[i].strip() for r in rows if i < len(r) and r[i].strip()).lstrip("\ufeff") for i in range(width)]
+
+
+def resolve_patterns(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout, header: list[str]) -> Layout:
+    """The layout with each column described by a pattern bound to the one file column that fits
+    (its header matches; with ``values``, 90% of its values are integers in range). None fits:
+    the column is absent. Two fit: IngestError naming both, never a silent pick."""
+    texts = header_texts(source, layout)
+    claimed = {s for c in layout.columns for s in c.sources if s in header}
+    bound = {}
+    for col in layout.columns:
+        if col.match is None or any(s in header for s in col.sources):
+            continue
+        candidates = [i for i, text in enumerate(texts)
+                      if i < len(header) and header[i] not in claimed and re.search(col.match, text, re.IGNORECASE)]
+        if col.values is not None:
+            candidates = [i for i in candidates if _holds_values(con, i, col.values)]
+        if len(candidates) > 1:
+            names = " and ".join(repr(texts[i][:80]) for i in candidates[:3])
+            raise IngestError(
+                f"{source.path.name}: columns {names} both fit {layout.name}'s {col.name}; say which: "
+                f"--format with a mapping file naming it (python -m pipelines map {source.path.name})")
+        if candidates:
+            bound[col.name] = header[candidates[0]]
+            claimed.add(header[candidates[0]])
+    if not bound:
+        return layout
+    columns = tuple(dataclasses.replace(c, sources=(bound[c.name],)) if c.name in bound else c for c in layout.columns)
+    return dataclasses.replace(layout, columns=columns)
+
+
+# Share of a candidate column's values that must be integers in range (a few bad answers are
+# quarantined row by row, they do not make the column another one).
+VALUES_FIT_SHARE = 0.9
+
+
+def _holds_values(con: duckdb.DuckDBPyConnection, index: int, bounds: tuple[int, int]) -> bool:
+    filled, fitting = con.execute(
+        f"""SELECT count(v), count(*) FILTER (WHERE regexp_matches(v, '^-?[0-9]+$')
+                                             AND TRY_CAST(v AS BIGINT) BETWEEN ? AND ?)
+        FROM (SELECT NULLIF(TRIM(c{int(index)}), '') AS v FROM land)""",
+        list(bounds),
+    ).fetchone()
+    return filled > 0 and fitting >= VALUES_FIT_SHARE * filled
+
+
 def header_of(source: SourceFile, layout: Layout) -> list[str]:
     if len(source.head) <= layout.header_line:
         return []
@@ -454,7 +536,10 @@ def locate_header(source: SourceFile, layout: Layout) -> Layout | None:
         if extra and sum(1 for c in source.head[line - 1] if c.strip()) > 2:
             return None  # a row of data, not a title line: the header is not further down
         moved = dataclasses.replace(layout, skip_rows=layout.skip_rows + extra) if extra else layout
-        if set(layout.required) <= set(header_of(source, moved)):
+        if set(layout.required) <= set(header_of(source, moved)) and all(
+            any(re.search(p, text, re.IGNORECASE) for text in header_texts(source, moved))
+            for p in layout.required_patterns
+        ):
             return moved
     return None
 
@@ -479,7 +564,9 @@ def unknown_layout_message(source: SourceFile, layouts: dict[str, Layout]) -> st
     lines = [f"{source.path.name}: unknown layout. Its header line is:", f"  {_preview(source.head)}"]
     lines.append("The closest known layouts and their missing required columns:")
     for layout in closest:
-        missing = [c for c in layout.required if c not in header_of(source, layout)]
+        missing = [c for c in layout.required if c not in header_of(source, layout)] + [
+            f"a column matching /{p}/" for p in layout.required_patterns
+            if not any(re.search(p, t, re.IGNORECASE) for t in header_texts(source, layout))]
         lines.append(f"  - {layout.name} ({layout.title}): missing {missing}")
     lines.append("Pass --format NAME to force a layout, or describe yours in a mapping file.")
     lines.append(MAPPING_HELP)
@@ -496,7 +583,9 @@ def check_required(source: SourceFile, layout: Layout) -> list[str]:
     """Column names of the file; reject it whole when a required column is missing or doubled."""
     layout = locate_header(source, layout) or layout
     header = header_of(source, layout)
-    missing = [c for c in layout.required if c not in header]
+    missing = [c for c in layout.required if c not in header] + [
+        f"a column matching /{p}/" for p in layout.required_patterns
+        if not any(re.search(p, t, re.IGNORECASE) for t in header_texts(source, layout))]
     if missing:
         raise IngestError(
             f"{source.path.name}: missing required column(s) {missing} for layout {layout.name} "

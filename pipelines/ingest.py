@@ -20,7 +20,7 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from pipelines import adapters, tempfiles, validation, warehouse
+from pipelines import adapters, validation, warehouse
 from pipelines.adapters import Layout, SourceFile
 from pipelines.errors import IngestError
 
@@ -100,8 +100,7 @@ def ingest(
     files = expand(paths)
     if not files:
         raise IngestError("no files to ingest")
-    tempfiles.sweep_stale()  # exports left in the temp folder by a crashed run
-    with tempfile.TemporaryDirectory(prefix=tempfiles.PREFIX) as tmp:
+    with tempfile.TemporaryDirectory(prefix="winwin-") as tmp:
         prepared, problems = [], []
         for path in files:
             try:
@@ -150,27 +149,11 @@ def ingest_uploads(files: list[tuple[str, bytes]], db: Path | None = None, **opt
     names, so messages and lineage name the file the analyst chose, then loaded the same way."""
     with tempfile.TemporaryDirectory(prefix="winwin-upload-") as tmp:
         paths = []
-        for number, (name, content) in enumerate(files):
-            folder = Path(tmp) / str(number)  # two uploads named alike never overwrite each other
-            folder.mkdir()
-            path = folder / upload_name(name)
+        for name, content in files:
+            path = Path(tmp) / (Path(name).name or "upload.csv")  # never a path the browser chose
             path.write_bytes(content)
             paths.append(path)
         return ingest(paths, db=db, **options)
-
-
-# Longest upload name kept: file systems refuse names over 255 bytes (a 300-character name was a
-# traceback); 120 characters of a UTF-8 name stay under that.
-MAX_NAME_CHARS = 120
-
-
-def upload_name(name: str) -> str:
-    """The browser's file name as a safe local name: no folders, no control or format characters
-    (a right-to-left override makes "invoice[RLO]csv.exe" read "invoiceexe.vsc"), at most
-    MAX_NAME_CHARS with its suffix kept."""
-    plain = "".join(ch for ch in Path(name.replace("\\", "/")).name if ch.isprintable())
-    stem, suffix = Path(plain).stem.strip(" ."), Path(plain).suffix[:10]
-    return (stem[: MAX_NAME_CHARS - len(suffix)] or "upload") + (suffix or ".csv")
 
 
 def check_references(con: duckdb.DuckDBPyConnection, build_id: str, reports: list) -> None:

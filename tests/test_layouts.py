@@ -492,7 +492,8 @@ def test_dropping_an_optional_column_never_ends_in_a_traceback(layout_name, colu
         found = adapters.locate_header(source, layout) or layout
         header = adapters.check_required(source, found)
         adapters.land(con, source, found)
-        resolved = adapters.resolve_number_formats(con, found, header, export.name)
+        resolved = adapters.resolve_patterns(con, source, found, header)
+        resolved = adapters.resolve_number_formats(con, resolved, header, export.name)
         sql, params = adapters.staging_sql(resolved, header)
         con.execute(f"CREATE TEMP TABLE staged AS {sql}", params)
         if layout.table == "fct_survey_response":
@@ -502,3 +503,33 @@ def test_dropping_an_optional_column_never_ends_in_a_traceback(layout_name, colu
         validation.validate(con, "staged", layout.table, frozenset(c.name for c in layout.columns if c.lookup))
     except IngestError as refusal:  # a clear refusal is fine; a traceback of another kind is not
         assert export.name in str(refusal)
+
+
+# --- Flexible layouts: the firm's own question texts and custom-field names (tests/fixtures/firm)
+FIRM = FIXTURES / "firm"
+
+
+@pytest.mark.parametrize("file_name,layout_name,key,expected", [
+    # the NPS question in German; the comment column found by "Grund"
+    ("typeform_nps_german.csv", "typeform_nps", "de002", {"score": 4, "comment": "Go-live verschoben"}),
+    # Client ID, not the Account Manager; Project Code; "Sales Engaged?"; Category; Labels twice
+    ("jira_client_fields.csv", "jira_escalations", "ESC-91",
+     {"account_id": ACME, "project_id": "P-000002", "sales_involved": True, "category": "Billing"}),
+    ("surveymonkey_project_csat.csv", "surveymonkey_csat", "11900000001", {"score": 4, "survey_type": "csat"}),
+])
+def test_a_layout_finds_columns_named_in_the_firms_own_words(file_name, layout_name, key, expected, world_db, tmp_path, reader):
+    db = copy_of(world_db, tmp_path)
+    [result] = ingest([FIRM / file_name], db=db, data_docs=False)
+    assert result.layout == layout_name and result.quarantined == 0
+    table = BUNDLED[layout_name].table
+    row = canonical_row(reader(db), table, key)
+    assert {column: row[column] for column in expected} == expected
+
+
+def test_two_columns_fitting_one_role_are_named_and_nothing_is_picked(tmp_path):
+    with pytest.raises(IngestError) as error:
+        ingest([FIRM / "typeform_two_recommend_questions.csv"], db=tmp_path / "w.duckdb", data_docs=False)
+    message = str(error.value)
+    assert "'How likely are you to recommend our delivery team?' and 'How likely are you to recommend our sales team?'" in message
+    assert "both fit typeform_nps's score" in message and "--format" in message
+    assert not (tmp_path / "w.duckdb").exists()
