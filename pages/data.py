@@ -50,7 +50,7 @@ with st.expander("Load exports", expanded=data.build_key() is None and auth.can(
         with st.status(f"Loading {len(uploads)} file(s)…", expanded=True) as progress:
             try:
                 results = ingest_uploads(
-                    [(u.name, u.getvalue()) for u in uploads], db=data.db_path(),
+                    [(u.name, u.getvalue()) for u in uploads], db=data.db_path(), loaded_by=auth.visitor().user,
                     progress=progress.write, lock_wait=UPLOAD_LOCK_WAIT_SECONDS,
                 )
             except (IngestError, warehouse.WarehouseBusy) as exc:

@@ -27,7 +27,7 @@ def report(con) -> dict:
         "data_date": build[2] if build else None,
         "tables": {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in warehouse.CANONICAL_COLUMNS},
         "files": _records(con, """SELECT file_name, layout, table_name, file_sha256, loaded_at, rows_in,
-                                         rows_inserted, rows_updated, rows_unchanged, rows_quarantined
+                                         rows_inserted, rows_updated, rows_unchanged, rows_quarantined, loaded_by
                                   FROM load_log ORDER BY loaded_at, file_name"""),
         "quarantine": _records(con, """SELECT table_name, reason, count(*) AS rows FROM quarantine
                                        GROUP BY 1, 2 ORDER BY 3 DESC"""),

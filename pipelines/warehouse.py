@@ -103,6 +103,7 @@ BOOKKEEPING_COLUMNS: dict[str, dict[str, str]] = {
         "rows_unchanged": "BIGINT", "rows_quarantined": "BIGINT", "seconds": "DOUBLE", "mapping_sha256": "VARCHAR",
         # identical repeated rows kept once; report footer lines skipped (not counted in rows_in)
         "rows_duplicate": "BIGINT", "rows_footer": "BIGINT",
+        "loaded_by": "VARCHAR",  # who: the signed-in user of the Data page, the OS user of the CLI
     },
     "quarantine": {
         "table_name": "VARCHAR", "layout": "VARCHAR", "source_file": "VARCHAR", "file_sha256": "VARCHAR",

@@ -210,3 +210,19 @@ def test_a_signed_in_stranger_is_not_admitted(proxied):
         assert page.get_by_test_id("stMetric").count() == 0
     finally:
         context.close()
+
+
+def test_the_load_log_keeps_who_loaded_each_file(tmp_path):
+    import getpass
+
+    from pipelines import status
+    from pipelines.ingest import ingest, ingest_uploads
+    from tests.conftest import WORLD
+
+    db = tmp_path / "w.duckdb"
+    ingest([WORLD / "salesforce_accounts.csv"], db=db)  # the command line: the operating system's user
+    ingest_uploads([("deals.csv", (WORLD / "salesforce_opportunities.csv").read_bytes())], db=db,
+                   loaded_by="dana@example.com")  # the Data page: the signed-in user
+    with warehouse.connect_readonly(db) as con:
+        who = {f["file_name"]: f["loaded_by"] for f in status.report(con)["files"]}
+    assert who == {"salesforce_accounts.csv": getpass.getuser(), "deals.csv": "dana@example.com"}
