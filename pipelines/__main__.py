@@ -63,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
 
     commands.add_parser("formats", help="list the known vendor layouts and their required columns")
 
+    draft = commands.add_parser("map", help="draft a mapping file for an export no layout knows (exit 3: a person must decide)")
+    draft.add_argument("path", type=Path)
+    draft.add_argument("--table", help="the canonical table the file fills (default: guessed from its header)")
+    draft.add_argument("--out", type=Path, help="write the draft here (default: print it)")
+    draft.add_argument("--sheet", help="XLSX: the sheet to read (default: the largest)")
+
     publish = commands.add_parser("publish", help="write the warehouse's tables as Parquet, with a manifest, for Spark")
     publish.add_argument("--db", help="warehouse file (default: $WINWIN_DB or data/warehouse.duckdb)")
     publish.add_argument("--out", type=Path, required=True, help="folder to write (replaced whole)")
@@ -223,6 +229,25 @@ def run_marts(args) -> int:
     return 0
 
 
+def run_map(args) -> int:
+    from pipelines.mapping import draft
+
+    result = draft(args.path, table=args.table, sheet=args.sheet)
+    text = result.yaml()
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote the draft mapping for {args.path.name} to {args.out}")
+    else:
+        print(text, end="")
+    if result.confident:
+        print(f"every required column has a source; load with: python -m pipelines ingest --mapping "
+              f"{args.out or 'DRAFT.yaml'} {args.path}", file=sys.stderr)
+        return 0
+    print(f"a person must decide: {', '.join(result.unsure)} (left blank in the draft, with the reason)", file=sys.stderr)
+    return 3
+
+
 def run_formats(args) -> int:
     from pipelines.adapters import load_layouts
 
@@ -233,7 +258,7 @@ def run_formats(args) -> int:
 
 
 COMMANDS = {"demo": run_demo, "ingest": run_ingest, "status": run_status, "metrics": run_metrics, "report": run_report,
-            "formats": run_formats, "publish": run_publish, "marts": run_marts}
+            "formats": run_formats, "map": run_map, "publish": run_publish, "marts": run_marts}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from pipelines import workbook
+from pipelines import limits, workbook
 from pipelines.errors import IngestError  # noqa: F401  (re-exported: older imports read it from here)
 from pipelines.warehouse import CANONICAL_COLUMNS, CANONICAL_VALUES, NATURAL_KEYS
 
@@ -182,7 +182,9 @@ def parse_layout(path: Path) -> Layout:
     if table not in CANONICAL_COLUMNS:
         raise IngestError(f"{path}: unknown table {table!r}; expected one of {sorted(CANONICAL_COLUMNS)}")
     columns = []
-    for name, rule in spec["columns"].items():
+    for name, rule in (spec["columns"] or {}).items():
+        if rule is None or (isinstance(rule, dict) and rule.get("from", "") is None and "match" not in rule):
+            continue  # left blank (the mapping assistant's "a person must decide"): not loaded
         if name not in CANONICAL_COLUMNS[table]:
             raise IngestError(
                 f"{path}: {table} has no column {name!r}; its columns are {CANONICAL_COLUMNS[table]}"
@@ -194,7 +196,7 @@ def parse_layout(path: Path) -> Layout:
         number_format = rule.get("number_format")
         if number_format is not None and number_format not in NUMBER_FORMATS:
             raise IngestError(f"{path}: column {name}: number_format must be one of {list(NUMBER_FORMATS)}")
-        value_map = rule.get("map")
+        value_map = {k: v for k, v in (rule.get("map") or {}).items() if v is not None}  # blank: unmapped
         _check_vocabulary(path, table, name, (value_map or {}).values())
         match = rule.get("match")
         if rule.get("like") is not None:
@@ -231,7 +233,7 @@ def parse_layout(path: Path) -> Layout:
                 type=col_type,
                 formats=formats,
                 number_format=number_format,
-                value_map={str(k).lower(): v for k, v in value_map.items()} if value_map else None,
+                value_map={str(k).lower(): v for k, v in value_map.items()} if "map" in rule else None,
                 default=rule.get("default"),
                 lookup=lookup,
                 join=join,
@@ -430,9 +432,9 @@ def prepare(path: Path, workdir: Path, sheet: str | None = None) -> SourceFile:
     body = text.split("\n", skip_lines)[-1] if skip_lines else text
     head, multiline = _parse_head(body, delimiter)
     widest = max(map(len, head), default=0)
-    if widest > workbook.MAX_COLUMNS:  # each column costs memory per row read: 20,000 took 2.4 GiB for 8 MB
+    if widest > limits.MAX_COLUMNS:  # each column costs memory per row read: 20,000 took 2.4 GiB for 8 MB
         raise IngestError(f"{path.name}: {widest:,} columns; Win-Win reads exports of up to "
-                          f"{workbook.MAX_COLUMNS:,} columns. Export only the columns the layout needs")
+                          f"{limits.MAX_COLUMNS:,} columns. Export only the columns the layout needs")
     return SourceFile(path, csv_path, sha, encoding, delimiter, head, skip_lines, multiline, nuls)
 
 
@@ -733,7 +735,7 @@ def staging_sql(layout: Layout, header: list[str]) -> tuple[str, list]:
     for col in layout.columns:
         raw = _raw(col, header)
         typed.append(f"{_cast(col, raw, params)} AS {col.name}")
-        if col.type != "text" or col.value_map:
+        if col.type != "text" or col.value_map is not None:
             raws.append(f"{raw} AS raw_{col.name}")
         if col.lookup and col.lookup != "account_name":  # a name with no account: "no matching account"
             unparsed.append(
@@ -741,7 +743,7 @@ def staging_sql(layout: Layout, header: list[str]) -> tuple[str, list]:
                 f" AS {col.name}__unresolved"
             )
             raws.append(f"{raw} AS raw_{col.name}")
-        if col.type != "text" and not col.value_map:
+        if col.type != "text" and col.value_map is None:
             unparsed.append(
                 f"CASE WHEN raw_{col.name} IS NOT NULL AND {col.name} IS NULL THEN raw_{col.name} END"
                 f" AS {col.name}__unparsed"
@@ -813,12 +815,13 @@ def _raw(col: ColumnSpec, header: list[str]) -> str:
 
 
 def _cast(col: ColumnSpec, raw: str, params: list) -> str:
-    if col.value_map:
+    if col.value_map is not None:
         whens = []
         for vendor_value, canonical in col.value_map.items():
             params.extend([vendor_value, canonical])
             whens.append("WHEN ? THEN ?")
-        mapped = f"CASE lower({raw}) {' '.join(whens)} END"  # the keys are lower-cased
+        # the keys are lower-cased; a map left all blank maps nothing (every value counted unmapped)
+        mapped = f"CASE lower({raw}) {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
         if col.default is not None:
             params.append(col.default)
             mapped = f"CASE WHEN {raw} IS NULL THEN NULL ELSE COALESCE({mapped}, ?) END"

@@ -533,3 +533,42 @@ def test_two_columns_fitting_one_role_are_named_and_nothing_is_picked(tmp_path):
     assert "'How likely are you to recommend our delivery team?' and 'How likely are you to recommend our sales team?'" in message
     assert "both fit typeform_nps's score" in message and "--format" in message
     assert not (tmp_path / "w.duckdb").exists()
+
+
+# --- The mapping assistant (python -m pipelines map): tests/fixtures/unknown, exports of tools no layout knows
+UNKNOWN = FIXTURES / "unknown"
+
+
+def test_the_assistant_drafts_a_mapping_that_loads_an_unknown_psa_export(world_db, tmp_path, reader, capsys):
+    draft = tmp_path / "psa.yaml"
+    assert main(["map", str(UNKNOWN / "psa_budget.csv"), "--out", str(draft)]) == 0  # confident
+    text = draft.read_text()
+    assert "table: fct_project" in text and 'opportunity_id: {from: "Deal No", lookup: "deal_reference"}' in text
+    db = copy_of(world_db, tmp_path)
+    assert main(["ingest", "--mapping", str(draft), str(UNKNOWN / "psa_budget.csv"), "--db", str(db)]) == 0
+    row = canonical_row(reader(db), "fct_project", "HV-1")
+    assert (row["opportunity_id"], row["account_id"], row["budget_cost"], row["actual_cost"], row["revenue"],
+            row["actual_end_date"]) == ("0065g00000OPP001AAA", ACME, Decimal("60000.00"), Decimal("71500.00"),
+                                        Decimal("100000.00"), dt.date(2025, 5, 12))
+
+
+def test_the_assistant_leaves_blank_what_it_cannot_tell_and_the_draft_loads_nothing_wrong(world_db, tmp_path, reader, capsys):
+    draft = tmp_path / "deals.yaml"
+    # 03/04/2025 and 05/06/2025: no day above 12, so day-first and month-first both read them
+    assert main(["map", str(UNKNOWN / "crm_deals_daymonth.csv"), "--out", str(draft)]) == 3
+    text = draft.read_text()
+    assert "  close_date:  # unsure: 'Closed' holds dates, but day and month cannot be told apart" in text
+    assert '"Referral": \n' in text and '"Website": "marketing"' in text  # every value listed; unsure = blank
+    assert "a person must decide: close_date" in capsys.readouterr().err
+    db = copy_of(world_db, tmp_path)
+    [result] = ingest([UNKNOWN / "crm_deals_daymonth.csv"], db=db, mappings=[draft], data_docs=False)
+    con = reader(db)
+    # the deals load without the dates nobody could read for sure: no guessed date, no guessed source
+    assert con.execute("""SELECT count(*), count(close_date), count(created_date), count(lead_source)
+        FROM fct_opportunity WHERE opportunity_id LIKE 'D-%'""").fetchone() == (2, 0, 0, 1)
+    assert result.quarantined == 0 and result.unmapped == {"lead_source": {"Referral": 1}}
+    # filled in by a person, the same draft loads: 12.500,00 as 12500 and the dates day-first
+    draft.write_text(text.replace("  close_date:  #", '  close_date: {from: Closed, type: date, format: "%d/%m/%Y"}  #'))
+    ingest([UNKNOWN / "crm_deals_daymonth.csv"], db=db, mappings=[draft], data_docs=False)
+    assert reader(db).execute("SELECT amount, close_date, is_won FROM fct_opportunity WHERE opportunity_id = 'D-1'").fetchone() == (
+        Decimal("12500.00"), dt.date(2025, 6, 5), True)

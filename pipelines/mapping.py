@@ -1,0 +1,396 @@
+"""The mapping assistant: read an unknown export, profile it, write a draft mapping file.
+
+``python -m pipelines map FILE [--table TABLE] [--out FILE.yaml]``. Each canonical column gets
+a source only when one column fits it both by its header and by its values (dates and their
+formats, money and its number format, e-mails, 0-10 or 1-5 scores, ids, vocabularies); anything
+less is left blank with the reason as a comment, so accepting the draft as it is never loads a
+wrong column. Vocabulary columns get a value map listing every vendor value seen, with its
+guessed canonical value or blank. Exit 0: every required canonical column has a confident
+source; 3: a person must decide (the YAML says where).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from pipelines import adapters, validation, warehouse
+from pipelines.errors import IngestError
+
+# Rows profiled: enough to see every format and vocabulary value of a real export, cheap at any size.
+PROFILE_ROWS = 50_000
+# A column is of a kind when this share of its non-empty values is (a few bad rows are quarantined
+# later as unreadable; a wrong kind fits far fewer).
+KIND_SHARE = 0.8
+# A vocabulary: at most this many distinct values, each repeated on average.
+MAX_VOCABULARY = 30
+EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+# Date formats tried on every column; a mapping names the one that reads the values.
+DATE_FORMATS = [
+    "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S",
+    "%m/%d/%Y", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%y",
+    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y",
+    "%d/%b/%y %I:%M %p", "%d %b %Y", "%b %d, %Y",
+]
+# Formats that read the same text day-first and month-first: told apart only by a day above 12.
+DAY_MONTH_TWINS = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M"}
+
+# Canonical column -> header patterns in order of preference (first pattern that fits one column
+# wins; two columns fitting the same pattern: unsure), and the kind its values must have.
+ACCOUNT = [r"(account|company|organi[sz]ation|customer|client)[ _-]?(id|number|no\b|key)",
+           r"^(account|company|organi[sz]ation|customer|client)( name)?$", r"organi[sz]ation|company|customer|client|account$"]
+ROLES: dict[str, dict[str, tuple[list[str], str]]] = {
+    "dim_account": {
+        "account_id": ([r"(account|company|organi[sz]ation|customer|client)[ _-]?(id|number|key)", r"^record id$", r"^id$"], "id"),
+        "account_name": ([r"(account|company|organi[sz]ation|customer|client)[ _-]?name", r"^name$", r"^(company|account|organi[sz]ation)$"], "text"),
+        "owner": ([r"owner|account manager"], "text"), "segment": ([r"segment|tier"], "text"),
+        "region": ([r"region|territory"], "text"), "website": ([r"website|domain|url"], "text"),
+    },
+    "dim_contact": {
+        "contact_id": ([r"contact[ _-]?id", r"^record id$", r"^id$"], "id"), "account_id": (ACCOUNT, "text"),
+        "email": ([r"e-?mail"], "email"), "name": ([r"^(full )?name$", r"contact name"], "text"),
+    },
+    "fct_opportunity": {
+        "opportunity_id": ([r"(opportunity|deal|opp)[ _-]?(id|key)", r"^record id$", r"^id$"], "id"),
+        "account_id": (ACCOUNT, "text"),
+        "owner": ([r"^(opportunity |deal )?owner( name)?$", r"sales ?rep|salesperson", r"owner"], "text"),
+        "sales_team": ([r"team|role"], "text"), "stage": ([r"stage|phase", r"status"], "text"),
+        "created_date": ([r"creat|add(ed)? (time|on)|opened"], "date"), "close_date": ([r"close|won time|closing"], "date"),
+        "amount": ([r"amount|value|deal size|price"], "money"), "lead_source": ([r"lead ?source", r"source|origin"], "vocabulary"),
+        "referred_by": ([r"referr"], "text"), "deal_reference": ([r"deal[ _-]?(number|no\b|ref)|opportunity number"], "id"),
+    },
+    "fct_project": {
+        "project_id": ([r"project[ _-]?(id|key|number|no\b)", r"^id$"], "id"),
+        "opportunity_id": ([r"(opportunity|deal)[ _-]?(id|number|no\b|ref)", r"project code"], "id"),
+        "account_id": (ACCOUNT, "text"), "delivery_team": ([r"team|group|practice|department"], "text"),
+        "delivery_manager": ([r"project (manager|lead)|delivery manager|manager|lead"], "text"),
+        "start_date": ([r"start"], "date"), "planned_end_date": ([r"due|planned end|deadline", r"end date"], "date"),
+        "actual_end_date": ([r"complet|actual end|finished"], "date"), "budget_cost": ([r"budget"], "money"),
+        "actual_cost": ([r"actual cost", r"cost|spent"], "money"), "revenue": ([r"revenue|fees|billable|invoiced"], "money"),
+    },
+    "fct_escalation": {
+        "escalation_id": ([r"ticket[ _-]?(id|number)|issue key|incident", r"^(id|key|number)$"], "id"),
+        "account_id": (ACCOUNT, "text"), "project_id": ([r"project"], "text"),
+        "opened_at": ([r"created|opened"], "date"), "resolved_at": ([r"resolved|solved"], "date"),
+        "severity": ([r"priority|severity|urgency"], "vocabulary"), "sales_involved": ([r"sales"], "boolean"),
+        "category": ([r"category", r"type"], "text"),
+    },
+    "fct_activity": {
+        "activity_id": ([r"activity[ _-]?id|event[ _-]?id", r"^id$"], "id"), "account_id": (ACCOUNT, "text"),
+        "activity_date": ([r"^date$|start date|activity date", r"date"], "date"),
+        "activity_type": ([r"activity type|^type$|category"], "vocabulary"),
+        "sales_participant": ([r"sales|organi[sz]er|assigned"], "text"), "delivery_participant": ([r"delivery"], "text"),
+    },
+    "fct_survey_response": {
+        "response_id": ([r"response[ _-]?id|respondent[ _-]?id|submission[ _-]?id|^#$", r"^id$"], "id"),
+        "account_id": (ACCOUNT, "text"), "contact": ([r"e-?mail"], "email"),
+        "responded_at": ([r"submit|recorded|completed", r"end date|date|time"], "date"),
+        "score": ([r"recommend|nps|likely", r"satisf|csat", r"score|rating"], "score"),
+        "comment": ([r"comment|reason|why|feedback|improve"], "text"), "project_id": ([r"project"], "text"),
+    },
+}
+# Header words that tell the table (--table overrides).
+TABLE_HINTS = {
+    "fct_survey_response": r"recommend|nps|satisf|respon(se|dent)|survey",
+    "fct_opportunity": r"opportunit|deal|stage|amount|pipeline",
+    "fct_project": r"project|budget|actual cost|fees",
+    "fct_escalation": r"ticket|issue|priority|severity|incident|escalat",
+    "fct_activity": r"activity|meeting|event|subject",
+    "dim_contact": r"contact|first name|last name",
+    "dim_account": r"account|company|industry|website",
+}
+# Vendor value -> canonical value, by keyword; a value no rule reads (or two read) stays blank.
+VOCABULARY_GUESSES = {
+    "lead_source": {"delivery": r"deliver|employee referral|consult|professional services|\bps\b",
+                    "marketing": r"web|marketing|seo|advert|webinar|event|trade ?show|campaign|organic|paid|social|inbound",
+                    "sales": r"outbound|cold|prospect|self[ -]?sourced", "partner": r"partner|reseller|channel",
+                    "customer_referral": r"customer referral|client referral|word of mouth", "other": r"^other$"},
+    "activity_type": {"status_report": r"status", "sales_meeting": r"meeting|call", "joint_engagement": r"joint|workshop",
+                      "qbr": r"qbr|quarterly|business review"},
+    "severity": {"critical": r"critical|urgent|highest|blocker|\bp1\b|sev ?1", "high": r"^high$|major|\bp2\b|sev ?2",
+                 "medium": r"medium|normal|\bp3\b|sev ?3", "low": r"^low$|lowest|minor|trivial|\bp4\b|sev ?4"},
+}
+BOOLEAN_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False, "1": True, "0": False,
+                  "ja": True, "nein": False, "oui": True, "non": False, "x": True}
+
+
+@dataclass
+class ColumnProfile:
+    name: str
+    filled: int = 0
+    distinct: int = 0
+    emails: int = 0
+    integers: int = 0
+    low: int | None = None
+    high: int | None = None
+    numbers: int = 0
+    spaced: int = 0
+    date_formats: list[str] = field(default_factory=list)  # formats that read KIND_SHARE of the values
+    number_format: str | None = None
+    values: list[tuple[str, int]] = field(default_factory=list)  # the most common values
+
+    def share(self, count: int) -> float:
+        return count / self.filled if self.filled else 0.0
+
+    def kinds(self) -> set[str]:
+        kinds = {"text"}
+        if not self.filled:
+            return kinds
+        if self.share(self.emails) >= KIND_SHARE:
+            kinds.add("email")
+        if self.date_formats:
+            kinds.add("date")
+        if self.share(self.numbers) >= KIND_SHARE and not self.date_formats:
+            kinds.add("money")
+        if self.share(self.integers) >= KIND_SHARE and self.low is not None and self.low >= 0 and self.high <= 10:
+            kinds.add("score")
+        if self.distinct == self.filled and not self.spaced:
+            kinds.add("id")
+        if self.distinct <= MAX_VOCABULARY and self.filled > self.distinct:
+            kinds.add("vocabulary")
+        if {v.lower() for v, _ in self.values} and {v.lower() for v, _ in self.values} <= set(BOOLEAN_VALUES):
+            kinds.add("boolean")
+        return kinds
+
+    def looks_like_names(self) -> bool:
+        return self.share(self.spaced) > 0.2 or not any(ch.isdigit() for v, _ in self.values for ch in v)
+
+
+@dataclass
+class Entry:
+    """One canonical column of the draft: its YAML rule (None: blank) and why."""
+
+    rule: dict | None
+    reason: str
+
+
+@dataclass
+class Draft:
+    file_name: str
+    table: str | None
+    table_reason: str
+    header: list[str]
+    entries: dict[str, Entry]
+    constants: dict
+    unsure: list[str]
+
+    @property
+    def confident(self) -> bool:
+        return not self.unsure
+
+    def yaml(self) -> str:
+        q = json.dumps  # a JSON string is a YAML string, quoted as needed
+        lines = [f"# Draft mapping written by `python -m pipelines map {self.file_name}` on {date.today().isoformat()}.",
+                 "# Every source below fits its column by header and by values; where nothing fitted for sure",
+                 "# the column is left blank (it loads nothing) with the reason. Decide, fill in, then load with",
+                 f"#   python -m pipelines ingest --mapping THIS_FILE {self.file_name}",
+                 f"title: {q('Draft mapping for ' + self.file_name)}",
+                 f"table: {self.table or ''}  # {self.table_reason}"]
+        required = [e.rule["from"] for name, e in self.entries.items()
+                    if e.rule and self.table and (name == warehouse.NATURAL_KEYS[self.table]
+                                                  or name in validation.REQUIRED.get(self.table, []))]
+        lines += ["detect:", "  header_rows: 1", f"  required: [{', '.join(q(r) for r in dict.fromkeys(required))}]", "columns:"]
+        for name, entry in self.entries.items():
+            if entry.rule is None:
+                lines.append(f"  {name}:  # {entry.reason}")
+                continue
+            rule = dict(entry.rule)
+            value_map = rule.pop("map", None)
+            simple = ", ".join(f"{k}: {q(v) if isinstance(v, str) else json.dumps(v)}" for k, v in rule.items())
+            lines.append(f"  {name}: {{{simple}}}  # {entry.reason}" if value_map is None else f"  {name}:  # {entry.reason}")
+            if value_map is not None:
+                lines += [f"    {k}: {q(v) if isinstance(v, str) else json.dumps(v)}" for k, v in rule.items()]
+                lines.append("    map:  # every value seen; blank = not recognised, loaded as empty and counted")
+                lines += [f"      {q(vendor)}: {'' if canonical is None else json.dumps(canonical)}"
+                          for vendor, canonical in value_map.items()]
+        if self.constants:
+            lines.append("constants: {" + ", ".join(f"{k}: {v}" for k, v in self.constants.items()) + "}")
+        return "\n".join(lines) + "\n"
+
+
+def profile(path: Path, sheet: str | None = None) -> tuple[list[str], dict[str, ColumnProfile]]:
+    """The file's header and a profile of each column, from its first PROFILE_ROWS rows."""
+    with tempfile.TemporaryDirectory(prefix="winwin-map-") as tmp:
+        source = adapters.prepare(Path(path), Path(tmp), sheet)
+        probe = adapters.Layout(name="draft", title="draft", table="dim_account", required=(), columns=())
+        header = adapters.header_of(source, probe)
+        con = duckdb.connect()
+        adapters.land(con, source, probe)
+        con.execute(f"CREATE TEMP TABLE sample AS SELECT * FROM land ORDER BY source_row LIMIT {PROFILE_ROWS}")
+        profiles = {}
+        for i, name in enumerate(header):
+            if not name or name in profiles:
+                continue
+            profiles[name] = _profile_column(con, i, name)
+        con.close()
+    return header, profiles
+
+
+def _profile_column(con: duckdb.DuckDBPyConnection, index: int, name: str) -> ColumnProfile:
+    cell = f"NULLIF(TRIM(c{int(index)}), '')"
+    dates = ", ".join("count(TRY_STRPTIME(v, ?))" for _ in DATE_FORMATS)
+    row = con.execute(
+        f"""SELECT count(v), count(DISTINCT v), count(*) FILTER (WHERE regexp_matches(v, ?)),
+                   count(*) FILTER (WHERE regexp_matches(v, '^-?[0-9]+$')),
+                   min(TRY_CAST(v AS BIGINT)) FILTER (WHERE regexp_matches(v, '^-?[0-9]+$')),
+                   max(TRY_CAST(v AS BIGINT)) FILTER (WHERE regexp_matches(v, '^-?[0-9]+$')),
+                   count(*) FILTER (WHERE regexp_matches(v, ?) AND regexp_matches(v, '[0-9]')),
+                   count(*) FILTER (WHERE contains(v, ' ')), {dates}
+        FROM (SELECT {cell} AS v FROM sample)""",
+        [EMAIL, adapters.NUMBER_TEXT, *DATE_FORMATS],
+    ).fetchone()
+    p = ColumnProfile(name, *row[:8])
+    p.date_formats = [fmt for fmt, n in zip(DATE_FORMATS, row[8:]) if p.filled and n >= KIND_SHARE * p.filled]
+    p.values = con.execute(
+        f"SELECT v, count(*) FROM (SELECT {cell} AS v FROM sample) WHERE v IS NOT NULL GROUP BY v ORDER BY 2 DESC, 1 LIMIT ?",
+        [MAX_VOCABULARY + 1],
+    ).fetchall()
+    if "money" in p.kinds():
+        us, eu = (sum(n for v, n in p.values if re.fullmatch(pattern, re.sub(r"[^0-9,.]", "", v)))
+                  for pattern in adapters.NUMBER_EVIDENCE.values())
+        p.number_format = "1,234.50" if us > eu else "1.234,50" if eu > us else None
+    return p
+
+
+def guess_table(header: list[str]) -> tuple[str | None, str]:
+    text = " | ".join(header).lower()
+    scores = {table: len(re.findall(pattern, text)) for table, pattern in TABLE_HINTS.items()}
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    (best, n), (second, m) = ranked[0], ranked[1]
+    if n == 0:
+        return None, "unsure: the header names no table's columns; give --table"
+    if n == m:
+        return None, f"unsure: the header reads as {best} and as {second} alike; give --table"
+    return best, f"guessed from the header ({n} words of {best}, {m} of {second}); --table overrides"
+
+
+def draft(path: Path, table: str | None = None, sheet: str | None = None) -> Draft:
+    """Profile ``path`` and write the draft mapping for ``table`` (guessed when not given)."""
+    header, profiles = profile(path, sheet)
+    reason = "given with --table"
+    if table is None:
+        table, reason = guess_table(header)
+    elif table not in warehouse.CANONICAL_COLUMNS:
+        raise IngestError(f"unknown --table {table!r}; expected one of {sorted(warehouse.CANONICAL_COLUMNS)}")
+    entries: dict[str, Entry] = {}
+    constants: dict = {}
+    unsure: list[str] = []
+    if table is None:
+        return Draft(Path(path).name, None, reason, header, {}, {}, ["table"])
+    used: set[str] = set()
+    for column, (patterns, kind) in ROLES[table].items():
+        entries[column] = _choose(column, patterns, kind, profiles, used, table, constants)
+        if entries[column].rule:
+            used.add(entries[column].rule["from"])
+    if table == "fct_opportunity" and entries["stage"].rule:
+        stage = profiles[entries["stage"].rule["from"]]
+        won = {v: True for v, _ in stage.values if re.search(r"\bwon\b|gewonnen|gagn", v, re.I)}
+        closed = won | {v: True for v, _ in stage.values if re.search(r"\blost\b|verloren|perdu", v, re.I)}
+        for name, values in (("is_won", won), ("is_closed", closed)):
+            entries[name] = (Entry({"from": stage.name, "type": "boolean", "map": values, "default": False},
+                                   f"from the stage: {', '.join(values)}") if values and len(stage.values) <= MAX_VOCABULARY
+                             else Entry(None, "unsure: no stage value reads as won or lost; map the stage yourself"))
+    key = warehouse.NATURAL_KEYS[table]
+    needed = [key] + [c for c in validation.REQUIRED.get(table, []) if c in ROLES[table]]
+    for column in needed:
+        if entries.get(column) is None or entries[column].rule is None:
+            if table == "fct_survey_response" and column == "account_id" and entries["contact"].rule:
+                continue  # found by the contact's e-mail
+            unsure.append(column)
+    if table == "fct_survey_response" and "survey_type" not in constants:
+        unsure.append("survey_type")
+    unsure += [name for name, e in entries.items() if e.rule is None and name not in unsure and e.reason.startswith("unsure")
+               and name in needed]
+    return Draft(Path(path).name, table, reason, header, entries, constants, list(dict.fromkeys(unsure)))
+
+
+def _choose(column: str, patterns: list[str], kind: str, profiles: dict[str, ColumnProfile], used: set[str],
+            table: str, constants: dict) -> Entry:
+    """One canonical column's source: the single column fitting the first pattern that any fits."""
+    named_only = []
+    for pattern in patterns:
+        named = [p for name, p in profiles.items() if name not in used and re.search(pattern, name, re.I)]
+        fitting = [p for p in named if _fits(p, kind, column)]
+        named_only += [p.name for p in named if p not in fitting]
+        if len(fitting) > 1:
+            return Entry(None, f"unsure: {' and '.join(repr(p.name) for p in fitting)} both fit; name one")
+        if fitting:
+            return _rule(column, fitting[0], kind, table, constants)
+    if named_only:
+        return Entry(None, f"unsure: {', '.join(map(repr, dict.fromkeys(named_only)))} named like it, but the values "
+                           f"are not {kind}")
+    return Entry(None, "no column found")
+
+
+def _fits(p: ColumnProfile, kind: str, column: str) -> bool:
+    if not p.filled:
+        return False
+    if kind == "vocabulary":
+        return len(p.values) <= MAX_VOCABULARY
+    if kind == "date":
+        return "date" in p.kinds()  # a format day and month cannot be told in is left blank by _rule
+    return kind in p.kinds() or kind == "text" and not p.date_formats
+
+
+def _date_format(p: ColumnProfile) -> str | None:
+    """The one format that reads the values, or None when day-first and month-first both do."""
+    formats = [f for f in p.date_formats if f not in DAY_MONTH_TWINS.values()]
+    twins = [f for f in formats if f in DAY_MONTH_TWINS and DAY_MONTH_TWINS[f] in p.date_formats]
+    if twins:
+        return None  # every day is 12 or less: "03/04/2025" is March 4 or 3 April
+    return (formats or p.date_formats)[0]
+
+
+def _rule(column: str, p: ColumnProfile, kind: str, table: str, constants: dict) -> Entry:
+    n = f"{p.filled:,} values"
+    if kind == "date":
+        fmt = _date_format(p)
+        if fmt is None:
+            return Entry(None, f"unsure: {p.name!r} holds dates, but day and month cannot be told apart "
+                               f"(no day above 12); add format \"%d/%m/%Y\" or \"%m/%d/%Y\"")
+        kind_name = "timestamp" if table in {"fct_escalation", "fct_survey_response"} else "date"
+        return Entry({"from": p.name, "type": kind_name, "format": fmt}, f"dates read by {fmt} ({n})")
+    if kind == "money":
+        if p.number_format is None and any(re.fullmatch(adapters.AMBIGUOUS_NUMBER, re.sub(r"[^0-9,.]", "", v))
+                                           for v, _ in p.values):
+            return Entry(None, f"unsure: {p.name!r} holds amounts such as {p.values[0][0]!r} that read as a thousand or "
+                               "a decimal; add number_format")
+        rule = {"from": p.name, "type": "money"}
+        if p.number_format:
+            rule["number_format"] = p.number_format
+        return Entry(rule, f"amounts ({n}{', written ' + p.number_format if p.number_format else ''})")
+    if kind == "score":
+        recommend = re.search(r"recommend|nps|likely|empfehl", p.name, re.I)
+        satisfied = re.search(r"satisf|csat|zufrieden", p.name, re.I)
+        if recommend or (not satisfied and p.high is not None and p.high > 5):
+            constants["survey_type"] = "nps"
+        elif satisfied and p.low is not None and p.low >= 1 and p.high <= 5:
+            constants["survey_type"] = "csat"
+        else:
+            return Entry(None, f"unsure: {p.name!r} holds whole numbers {p.low}-{p.high}: NPS (0-10) or CSAT (1-5)?")
+        return Entry({"from": p.name, "type": "integer"}, f"whole numbers {p.low}-{p.high}: {constants['survey_type']}")
+    if kind == "boolean":
+        values = {v: BOOLEAN_VALUES[v.lower()] for v, _ in p.values}
+        return Entry({"from": p.name, "type": "boolean", "map": values}, "yes/no values")
+    if kind == "vocabulary":
+        guesses = VOCABULARY_GUESSES.get(column, {})
+        value_map = {}
+        for value, _ in p.values:
+            hits = [canonical for canonical, pattern in guesses.items() if re.search(pattern, value, re.I)]
+            value_map[value] = hits[0] if len(hits) == 1 else None
+        blank = sum(v is None for v in value_map.values())
+        return Entry({"from": p.name, "map": value_map},
+                     f"{len(value_map)} values{f', {blank} not recognised (blank)' if blank else ''}")
+    if column == "account_id" and p.looks_like_names():
+        return Entry({"from": p.name, "lookup": "account_name"}, "company names: the id comes from the accounts")
+    if column == "opportunity_id" and table == "fct_project":
+        return Entry({"from": p.name, "lookup": "deal_reference"}, "the deal by its number or id")
+    if column == "project_id" and table == "fct_survey_response":
+        return Entry({"from": p.name, "lookup": "project_reference"}, "the project by its id or deal number")
+    return Entry({"from": p.name}, f"{kind} ({n}, {p.distinct:,} distinct)")
