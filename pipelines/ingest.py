@@ -8,6 +8,7 @@ swap, so the warehouse the app reads is never a partial one.
 
 from __future__ import annotations
 
+import getpass
 import json
 import tempfile
 import time
@@ -20,7 +21,7 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from pipelines import adapters, validation, warehouse
+from pipelines import adapters, limits, tempfiles, validation, warehouse
 from pipelines.adapters import Layout, SourceFile
 from pipelines.errors import IngestError
 
@@ -88,10 +89,12 @@ def ingest(
     progress: Progress = lambda message: None,
     lock_wait: float = warehouse.LOCK_WAIT_SECONDS,
     data_docs: bool = True,
+    loaded_by: str | None = None,
 ) -> list[FileResult]:
     """Load files into the warehouse in one build; raise IngestError naming every rejected file.
 
-    ``data_docs=False`` skips rendering the GX Data Docs (about half a second a build; the
+    ``loaded_by`` names who loaded the files in the load log (default: the operating system's
+    user, for the command line). ``data_docs=False`` skips rendering the GX Data Docs (about half a second a build; the
     results are stored in ``validation_result`` either way): for tests about other things.
     """
     db = warehouse.db_path(db)
@@ -100,7 +103,8 @@ def ingest(
     files = expand(paths)
     if not files:
         raise IngestError("no files to ingest")
-    with tempfile.TemporaryDirectory(prefix="winwin-") as tmp:
+    tempfiles.sweep_stale()  # exports left in the temp folder by a crashed run
+    with tempfile.TemporaryDirectory(prefix=tempfiles.PREFIX) as tmp:
         prepared, problems = [], []
         for path in files:
             try:
@@ -108,6 +112,9 @@ def ingest(
                 layout = forced or adapters.detect_layout(source, layouts)
                 layout = adapters.locate_header(source, layout) or layout  # report title lines
                 adapters.check_required(source, layout)
+                too_big = limits.check_load_size(path.name, source.csv_path.stat().st_size)
+                if too_big:
+                    raise IngestError(too_big)
                 prepared.append((source, layout))
             except IngestError as exc:
                 problems.append(str(exc))
@@ -132,7 +139,8 @@ def ingest(
         reports: list[tuple[str, object]] = []
         with warehouse.build(db, lock_wait, build_id) as con:
             for source, layout in todo:
-                results.append(load_file(con, source, layout, progress, build_id, reports))
+                results.append(load_file(con, source, layout, progress, build_id, reports,
+                                         loaded_by or getpass.getuser()))
             progress("checking references between tables with Great Expectations")
             check_references(con, build_id, reports)
             progress(f"building marts and swapping in the new build of {db.name}")
@@ -149,11 +157,27 @@ def ingest_uploads(files: list[tuple[str, bytes]], db: Path | None = None, **opt
     names, so messages and lineage name the file the analyst chose, then loaded the same way."""
     with tempfile.TemporaryDirectory(prefix="winwin-upload-") as tmp:
         paths = []
-        for name, content in files:
-            path = Path(tmp) / (Path(name).name or "upload.csv")  # never a path the browser chose
+        for number, (name, content) in enumerate(files):
+            folder = Path(tmp) / str(number)  # two uploads named alike never overwrite each other
+            folder.mkdir()
+            path = folder / upload_name(name)
             path.write_bytes(content)
             paths.append(path)
         return ingest(paths, db=db, **options)
+
+
+# Longest upload name kept: file systems refuse names over 255 bytes (a 300-character name was a
+# traceback); 120 characters of a UTF-8 name stay under that.
+MAX_NAME_CHARS = 120
+
+
+def upload_name(name: str) -> str:
+    """The browser's file name as a safe local name: no folders, no control or format characters
+    (a right-to-left override makes "invoice[RLO]csv.exe" read "invoiceexe.vsc"), at most
+    MAX_NAME_CHARS with its suffix kept."""
+    plain = "".join(ch for ch in Path(name.replace("\\", "/")).name if ch.isprintable())
+    stem, suffix = Path(plain).stem.strip(" ."), Path(plain).suffix[:10]
+    return (stem[: MAX_NAME_CHARS - len(suffix)] or "upload") + (suffix or ".csv")
 
 
 def check_references(con: duckdb.DuckDBPyConnection, build_id: str, reports: list) -> None:
@@ -200,7 +224,7 @@ def _forced_layout(layouts: dict[str, Layout], name: str | None, mappings: list[
 
 def load_file(
     con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout, progress: Progress,
-    build_id: str | None = None, reports: list | None = None,
+    build_id: str | None = None, reports: list | None = None, loaded_by: str | None = None,
 ) -> FileResult:
     started = time.perf_counter()
     name = source.path.name
@@ -222,6 +246,7 @@ def load_file(
     result.footer_rows = source.footer_rows
     layout = adapters.resolve_patterns(con, source, layout, header)
     layout = adapters.resolve_number_formats(con, layout, header, name)
+    layout = adapters.resolve_date_orders(con, layout, header, name)
     sql, params = adapters.staging_sql(layout, header)
     con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {sql}", params)
     if layout.table == "fct_survey_response":
@@ -242,10 +267,10 @@ def load_file(
     result.seconds = time.perf_counter() - started
     log_columns = ", ".join(warehouse.BOOKKEEPING_COLUMNS["load_log"])  # by name: an upgraded file's order differs
     con.execute(
-        f"INSERT INTO load_log ({log_columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO load_log ({log_columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [name, source.sha256, layout.name, layout.table, loaded_at, result.rows_in, result.inserted,
          result.updated, result.unchanged, result.quarantined, result.seconds, layout.digest,
-         len(result.duplicates), result.footer_rows],
+         len(result.duplicates), result.footer_rows, loaded_by],
     )
     con.execute("DROP TABLE land; DROP TABLE staged")
     assert result.reconciles(), result.summary()

@@ -21,7 +21,7 @@ from typing import Iterator
 
 import duckdb
 
-from pipelines import marts
+from pipelines import limits, marts
 from pipelines.errors import IngestError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -205,7 +205,8 @@ def build(
         try:
             if db.exists():
                 shutil.copyfile(db, work)
-            con = duckdb.connect(str(work))
+            # DuckDB keeps half the ceiling in memory and spills the rest to disk beside the copy.
+            con = duckdb.connect(str(work), config={"memory_limit": f"{limits.MEMORY_LIMIT_MB // 2}MB"})
             create_schema(con)
             yield con
             built_at = datetime.now(timezone.utc).replace(tzinfo=None)

@@ -13,22 +13,18 @@ from __future__ import annotations
 
 import csv
 import datetime
-import os
 import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-# The memory one workbook conversion may use (address space of the child): a setting, since a
-# firm with a bigger machine may load bigger workbooks. 4 GiB reads a 200 MB XLSX export here.
-MEMORY_LIMIT_MB = int(os.environ.get("WINWIN_MEMORY_LIMIT_MB", "4096"))
+from pipelines.limits import MAX_COLUMNS, MEMORY_LIMIT_MB
+
 # The XML a workbook may inflate to. A 200 MB upload (the app's limit) of real exports inflates
 # 5-10 times; a zip bomb inflates a thousand times.
 MAX_INFLATED_BYTES = 3 * 1024**3
-# The widest and largest sheet we read. Real exports are tens of columns wide (Jira's widest
-# "all fields" export ~400); 20,000 columns is an attack on memory, not data.
-MAX_COLUMNS = 2_000
+# The largest sheet read (the widest is limits.MAX_COLUMNS).
 MAX_CELLS = 60_000_000  # ~2 GB as the reader's dense 32-byte cells
 # Each sheet's XML starts with <dimension ref="A1:D20"/>: its used range, read from this many bytes.
 DIMENSION_PROBE_BYTES = 4096

@@ -167,3 +167,17 @@ def test_an_ingest_sweeps_the_exports_a_crashed_run_left_in_the_temp_folder(tmp_
     ingest_uploads([("a.csv", accounts_export("Alpha").encode())], db=tmp_path / "w.duckdb")
     assert not crashed.exists() and recent.exists()
     recent.rmdir()
+
+
+def test_a_file_too_big_for_the_memory_ceiling_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """An ingest has a ceiling (WINWIN_MEMORY_LIMIT_MB): what would pass it is refused, with why."""
+    from pipelines import limits
+    from pipelines.adapters import IngestError
+    from pipelines.ingest import ingest
+
+    monkeypatch.setattr(limits, "MEMORY_LIMIT_MB", 1)  # as WINWIN_MEMORY_LIMIT_MB=1 would set it
+    big = tmp_path / "accounts.csv"
+    big.write_text(accounts_export(*(f"Account {n}" for n in range(3_000))), encoding="utf-8")
+    with pytest.raises(IngestError, match=r"accounts.csv: 0\.\d MB of rows needs about \d\.\d MB of memory to load, more than the 1 MB"):
+        ingest([big], db=tmp_path / "w.duckdb")
+    assert not (tmp_path / "w.duckdb").exists()
