@@ -804,6 +804,45 @@ def resolve_number_formats(con: duckdb.DuckDBPyConnection, layout: Layout, heade
     return dataclasses.replace(layout, columns=columns)
 
 
+def _day_month_twin(fmt: str) -> str:
+    """The same pattern with day and month swapped ("%d/%m/%Y" <-> "%m/%d/%Y")."""
+    return fmt.replace("%d", "\0").replace("%m", "%d").replace("\0", "%m")
+
+
+def resolve_date_orders(con: duckdb.DuckDBPyConnection, layout: Layout, header: list[str], file_name: str) -> Layout:
+    """Where a layout offers a date pattern both day-first and month-first (an export in the
+    user's locale), keep the one the values tell: a day above 12 reads one way only. A column whose
+    every date reads both ways ("03/04/2025"), or as many one way as the other, is refused: a
+    person must say which (a mapping with one format). Never assumed."""
+    changed = {}
+    for col in layout.columns:
+        pairs = [(f, _day_month_twin(f)) for f in col.formats if f.startswith("%d") and _day_month_twin(f) in col.formats]
+        if col.type not in {"date", "timestamp"} or not pairs or not any(s in header for s in col.sources):
+            continue
+        raw = _raw(col, header)
+        day_first = " OR ".join("TRY_STRPTIME(v, ?) IS NOT NULL" for _ in pairs)
+        month_first = day_first
+        params = [d for d, _ in pairs] + [m for _, m in pairs]
+        day_only, month_only, both, example = con.execute(
+            f"""SELECT count(*) FILTER (WHERE d AND NOT m), count(*) FILTER (WHERE m AND NOT d),
+                       count(*) FILTER (WHERE d AND m), min(v) FILTER (WHERE d AND m)
+            FROM (SELECT v, ({day_first}) AS d, ({month_first}) AS m FROM (SELECT {raw} AS v FROM land))""",
+            params,
+        ).fetchone()
+        source = next(s for s in col.sources if s in header)
+        if day_only == month_only and (day_only or both):
+            raise IngestError(
+                f"{file_name}: column {source!r}: dates such as {example!r} read day-first and month-first alike"
+                f" ({day_only} read only day-first, {month_only} only month-first); say which with one format "
+                "(\"%d/%m/%Y\" or \"%m/%d/%Y\") in a mapping file, passed with --mapping")
+        drop = {m for _, m in pairs} if day_only > month_only else {d for d, _ in pairs}
+        changed[col.name] = tuple(f for f in col.formats if f not in drop)
+    if not changed:
+        return layout
+    columns = tuple(dataclasses.replace(c, formats=changed[c.name]) if c.name in changed else c for c in layout.columns)
+    return dataclasses.replace(layout, columns=columns)
+
+
 def _raw(col: ColumnSpec, header: list[str]) -> str:
     """The column's text: the first non-empty of its source columns (NULL when none is in the file)."""
     cells = [f"NULLIF(TRIM(c{header.index(source)}), '')" for source in col.sources if source in header]
@@ -825,7 +864,9 @@ def _cast(col: ColumnSpec, raw: str, params: list) -> str:
         if col.default is not None:
             params.append(col.default)
             mapped = f"CASE WHEN {raw} IS NULL THEN NULL ELSE COALESCE({mapped}, ?) END"
-        return f"CAST({mapped} AS BOOLEAN)" if col.type == "boolean" else mapped
+        if col.type in {"boolean", "integer"}:  # a rating mapped onto a score ("good": 5)
+            return f"TRY_CAST({mapped} AS {'BOOLEAN' if col.type == 'boolean' else 'BIGINT'})"
+        return mapped
     if col.lookup == "account_name":
         # The file names the account; its id is the one dim_account holds under that name.
         return f"(SELECT min(a.account_id) FROM dim_account AS a WHERE lower(a.account_name) = lower({raw}))"

@@ -3,7 +3,11 @@
 Fixtures (tests/fixtures):
 - world/        the hand-made world, Salesforce + Kantata + Jira + Qualtrics + SurveyMonkey.
 - layouts/      more vendors on top of that world (same accounts, named or by Salesforce id):
-                Salesforce contacts, Pipedrive deals, Zendesk tickets, Typeform, Delighted.
+                Salesforce contacts, Pipedrive deals, Zendesk tickets, Typeform, Delighted, and
+                (issue 13) Dynamics 365, Zoho, Freshdesk, ServiceNow, Outlook calendar, Google
+                Forms, Microsoft Forms, Zendesk satisfaction, Harvest: made to look like a firm's
+                real exports (its own question texts and custom fields, multi-line cells,
+                European numbers, day-first dates, a totals line).
 - hubspot_world/ the world's accounts, deals and activities as HubSpot (companies, deals,
                 contacts) and the generic activities template export them; the tests add the
                 world's Kantata, Jira and survey files with HubSpot's ids in place of Salesforce's.
@@ -88,6 +92,15 @@ FIXTURE_COUNTS = {
     "hubspot_companies": ("hubspot_db", "hubspot_companies.csv", 3, 0),
     "hubspot_deals": ("hubspot_db", "hubspot_deals.csv", 8, 1),  # 2025-02-30
     "hubspot_contacts": ("hubspot_db", "hubspot_contacts.csv", 3, 1),  # Lee Lone: no company
+    "dynamics365_opportunities": ("layouts_db", "dynamics365_opportunities.csv", 3, 1),  # Nobody GmbH
+    "zoho_deals": ("layouts_db", "zoho_deals.csv", 2, 0),
+    "freshdesk_tickets": ("layouts_db", "freshdesk_tickets.csv", 2, 0),
+    "servicenow_incidents": ("layouts_db", "servicenow_incidents.csv", 3, 0),
+    "outlook_calendar": ("layouts_db", "outlook_calendar.csv", 3, 0),
+    "google_forms_nps": ("layouts_db", "google_forms_nps.csv", 3, 0),
+    "microsoft_forms_nps": ("layouts_db", "microsoft_forms_nps.csv", 2, 0),
+    "zendesk_satisfaction": ("layouts_db", "zendesk_satisfaction.csv", 3, 1),  # "Offered": no answer
+    "harvest_projects": ("layouts_db", "harvest_projects.csv", 2, 0),  # and its Total line: a footer
 }
 
 # layout -> (warehouse, table, key, the canonical row as read by hand from the fixture)
@@ -151,6 +164,44 @@ FIXTURE_ROWS = {
         "deal_type": "existing_business"}),
     "hubspot_contacts": ("hubspot_db", "dim_contact", "51000000002", {
         "account_id": HUBSPOT_IDS[GAMMA], "email": "jane@gamma.com", "name": "Jane Smith"}),
+    # the hidden GUID column is the key; "€42.500,00" and 28/09/2025 told European and day-first
+    "dynamics365_opportunities": ("layouts_db", "fct_opportunity", "3f2504e0-4f89-11d3-9a0c-0305e82c3301", {
+        "account_id": ACME, "owner": "Sam Seller", "stage": "Won", "is_won": True, "is_closed": True,
+        "created_date": dt.date(2025, 7, 2), "close_date": dt.date(2025, 9, 28), "amount": Decimal("42500.00"),
+        "lead_source": "delivery", "deal_reference": "D-2025-301"}),
+    "zoho_deals": ("layouts_db", "fct_opportunity", "zcrm_5725767000000417002", {
+        "account_id": GAMMA, "owner": "Rita Rep", "stage": "Qualification", "is_won": False, "is_closed": False,
+        "created_date": dt.date(2025, 9, 2), "close_date": dt.date(2025, 12, 20), "amount": Decimal("12500.50"),
+        "lead_source": "marketing", "deal_type": "new_business", "deal_reference": "D-2025-402"}),
+    # custom fields named "Project Code" and "Sales engaged?" found by pattern; a multi-line description
+    "freshdesk_tickets": ("layouts_db", "fct_escalation", "5001", {
+        "account_id": ACME, "project_id": "P-000002", "opened_at": dt.datetime(2025, 6, 2, 8, 15),
+        "resolved_at": dt.datetime(2025, 6, 2, 16, 45), "severity": "critical", "sales_involved": True,
+        "category": "Incident"}),
+    "servicenow_incidents": ("layouts_db", "fct_escalation", "INC0010002", {
+        "account_id": BETA, "project_id": "P-000003", "opened_at": dt.datetime(2025, 6, 11, 13, 5),
+        "resolved_at": dt.datetime(2025, 6, 12, 9, 30), "severity": "critical", "sales_involved": False,
+        "category": "Inquiry / Help"}),
+    # day-first dates (14/05/2025); the firm's category "Client status"; the client in Billing Information
+    "outlook_calendar": ("layouts_db", "fct_activity", "14/05/2025 10:00:00 Acme - monthly status", {
+        "account_id": ACME, "activity_date": dt.date(2025, 5, 14), "activity_type": "status_report",
+        "sales_participant": "Sam Seller", "delivery_participant": "Dana Delivery;Ann Doe"}),
+    # the firm's own NPS wording; no company given: the account by the e-mail's domain
+    "google_forms_nps": ("layouts_db", "fct_survey_response", "15/10/2025 17:03:10 bob.roe@beta.io", {
+        "account_id": BETA, "contact": "bob.roe@beta.io", "responded_at": dt.datetime(2025, 10, 15, 17, 3, 10),
+        "survey_type": "nps", "score": 5, "comment": "Go-live slipped twice"}),
+    "microsoft_forms_nps": ("layouts_db", "fct_survey_response", "2", {
+        "account_id": GAMMA, "contact": "cy.poe@gamma.com", "responded_at": dt.datetime(2025, 10, 15, 17, 3, 10),
+        "survey_type": "nps", "score": 7, "comment": "Faster onboarding"}),
+    # "Bad" counts as CSAT 1 (Good: 5): CSAT = share of good ratings
+    "zendesk_satisfaction": ("layouts_db", "fct_survey_response", "8102", {
+        "account_id": BETA, "contact": "bob.roe@beta.io", "responded_at": dt.datetime(2025, 7, 20, 12, 0),
+        "survey_type": "csat", "score": 1, "comment": "Took a week"}),
+    # Project Code D-2025-301 is the Dynamics deal's number; revenue is the invoiced amount
+    "harvest_projects": ("layouts_db", "fct_project", "Acme Corp Data platform phase 3", {
+        "opportunity_id": "3f2504e0-4f89-11d3-9a0c-0305e82c3301", "account_id": ACME,
+        "delivery_manager": "Dana Delivery", "start_date": dt.date(2025, 8, 5), "planned_end_date": dt.date(2025, 10, 31),
+        "budget_cost": None, "actual_cost": Decimal("31250.00"), "revenue": Decimal("42500.00")}),
 }
 
 
@@ -494,6 +545,7 @@ def test_dropping_an_optional_column_never_ends_in_a_traceback(layout_name, colu
         adapters.land(con, source, found)
         resolved = adapters.resolve_patterns(con, source, found, header)
         resolved = adapters.resolve_number_formats(con, resolved, header, export.name)
+        resolved = adapters.resolve_date_orders(con, resolved, header, export.name)
         sql, params = adapters.staging_sql(resolved, header)
         con.execute(f"CREATE TEMP TABLE staged AS {sql}", params)
         if layout.table == "fct_survey_response":
