@@ -25,11 +25,6 @@ from pipelines.reporting.kpis import Kpi
 from ui import auth, data
 
 
-def file_stem(name: str) -> str:
-    """A chart's title as a file name: "Re-business within 12 months" -> "re-business-within-12-months"."""
-    return files.slug(name) or "export"
-
-
 def show_chart(
     figure: go.Figure,
     table: pd.DataFrame,
@@ -111,7 +106,7 @@ def _offer(menu, name: str, stamp: str, offered: dict[str, tuple[str, Callable[[
             make,
             files.file_name(name, stamp, "about.txt" if extension == "txt" else extension),
             MIME[extension],
-            key=f"{extension}-{file_stem(name)}",
+            key=f"{extension}-{files.slug(name) or 'export'}",  # one widget key per chart and format
             on_click="ignore",
             width="stretch",
         )

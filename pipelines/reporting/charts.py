@@ -84,7 +84,8 @@ def interval_bars(frame: pd.DataFrame, category: str, value: str, title: str, y_
     # Names come from the exports: escaped, so a name with "<a href" is text, not a link plotly draws.
     # Under upright bars a name of several words takes several short lines, so that neighbours in
     # a narrow column do not run into each other.
-    names = [escape(str(c)) if horizontal else "<br>".join(wrap(escape(str(c)), WRAP_CHARS, break_long_words=False))
+    names = [escape(str(c)) if horizontal
+             else "<br>".join(wrap(escape(str(c)), WRAP_CHARS, break_long_words=False, break_on_hyphens=False))
              for c in frame[category]]
     labels = [f"{name}{joiner}{k:,}" for name, k in zip(names, counts)]
     bar_colours = [MUTED if k < SMALL_N else colours.get(c, LINE) for c, k in zip(frame[category], counts)]
