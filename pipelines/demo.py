@@ -33,7 +33,6 @@ from typing import Callable
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 Progress = Callable[[str, float], None]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import LATEST, Filters, Period, named
-from pipelines.metrics.satisfaction import SATISFACTION_COUNTS, check_measure, satisfaction_of
+from pipelines.metrics.satisfaction import check_measure, satisfaction_of
 from pipelines.metrics.statistics import with_intervals
 
 ESCALATION_GROUPS = {"severity": "COALESCE(severity, 'unknown')", "category": "COALESCE(category, 'unknown')"}

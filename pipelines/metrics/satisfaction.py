@@ -25,21 +25,14 @@ MEASURES = {
     "nps": {"label": "NPS", "grouping": "nps_category", "index": "100.0 * avg(nps_points)"},
     "csat": {"label": "CSAT", "grouping": "csat_band", "index": "avg(csat_points)"},
 }
-# Per-group counts every satisfaction interval is computed from (constant SQL).
-SATISFACTION_COUNTS = """count(*) AS answers,
-       count(CASE WHEN nps_points = 1 THEN 1 END) AS promoters,
-       count(CASE WHEN nps_points = -1 THEN 1 END) AS detractors,
-       count(CASE WHEN csat_points = 1 THEN 1 END) AS satisfied"""
-
-
 def check_measure(measure: str) -> None:
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {list(MEASURES)}")
 
 
 def satisfaction_of(frame: pd.DataFrame, measure: str, prefix: str = "") -> pd.DataFrame:
-    """Add ``{prefix}satisfaction`` and its 95% interval to counts from SATISFACTION_COUNTS: NPS
-    with its normal interval, or CSAT's share with its Wilson interval; NaN without answers."""
+    """Add ``{prefix}satisfaction`` and its 95% interval to per-group counts ({prefix}answers,
+    promoters, detractors, satisfied, each counted from the marts' points): NPS with its normal interval, or CSAT's share with its Wilson interval; NaN without answers."""
     check_measure(measure)
     frame = frame.copy()
     answers = frame[f"{prefix}answers"].astype(float)
