@@ -23,6 +23,7 @@ from pipelines.reporting import board_pack, files, tables
 from pipelines.reporting.files import MIME, definitions_used
 from pipelines.reporting.kpis import Kpi
 from ui import auth, data
+from ui.text import plain
 
 
 def show_chart(
@@ -43,7 +44,7 @@ def show_chart(
     selection = {"on_select": "rerun", "selection_mode": "points", "key": select_key} if select_key else {}
     event = place.plotly_chart(figure, width="stretch", **selection)
     used = definitions_used(table, definitions)
-    menu = place.popover("Export", icon=":material/download:", help=f"{name} · {stamp}")
+    menu = place.popover("Export", icon=":material/download:", help=plain(f"{name} · {stamp}"))  # tooltips are markdown
     _offer(
         menu,
         name,
@@ -77,7 +78,7 @@ def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, de
                             **{k: v for k, v in dataframe_options.items() if k != "hide_index"})
     if shown.has_missing:
         place.caption(tables.MISSING_NOTE)
-    menu = place.popover("Export", icon=":material/download:", help=f"{name} · {stamp}")
+    menu = place.popover("Export", icon=":material/download:", help=plain(f"{name} · {stamp}"))  # tooltips are markdown
     _offer(menu, name, stamp, _table_files(table, name, stamp, definitions_used(table, definitions)))
     return drawn
 
