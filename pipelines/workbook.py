@@ -66,7 +66,8 @@ def check_declared_size(path: Path) -> None:
             inflated = sum(member.file_size for member in members)
             if inflated > MAX_INFLATED_BYTES:
                 raise WorkbookError(f"the workbook inflates to {inflated / 1024**3:,.1f} GB, more than the "
-                                    f"{MAX_INFLATED_BYTES / 1024**3:,.0f} GB a workbook may hold; save the sheet as CSV")
+                                    f"{MAX_INFLATED_BYTES / 1024**3:,.0f} GB a workbook may hold; "
+                                    "save the sheet as CSV")
             for member in members:
                 if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
                     with book.open(member) as sheet_xml:
@@ -83,7 +84,8 @@ def _check_dimension(head: str) -> None:
     columns = _column_number(last_col) - _column_number(first_col) + 1
     rows = int(last_row) - int(first_row) + 1
     if columns > MAX_COLUMNS or columns * rows > MAX_CELLS:
-        raise WorkbookError(f"a sheet's used range is {first_col}{first_row}:{last_col}{last_row} ({columns:,} columns × "
+        used = f"{first_col}{first_row}:{last_col}{last_row}"
+        raise WorkbookError(f"a sheet's used range is {used} ({columns:,} columns × "
                             f"{rows:,} rows); Win-Win reads sheets up to {MAX_COLUMNS:,} columns and "
                             f"{MAX_CELLS:,} cells. Delete the stray cells far from the data, or save the sheet as CSV")
 
@@ -128,7 +130,8 @@ def _convert(path: str, out: str, sheet: str) -> None:
     if chosen is None:
         raise WorkbookError("the workbook has no sheets")
     if chosen.width > MAX_COLUMNS:
-        raise WorkbookError(f"sheet {chosen.name!r} is {chosen.width:,} columns wide; Win-Win reads up to {MAX_COLUMNS:,}")
+        raise WorkbookError(f"sheet {chosen.name!r} is {chosen.width:,} columns wide; "
+                            f"Win-Win reads up to {MAX_COLUMNS:,}")
     with open(out, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         for row in chosen.iter_rows():

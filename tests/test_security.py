@@ -35,16 +35,19 @@ def test_sql_in_a_mapping_files_constants_key_is_refused_not_run(tmp_path):
     from pipelines.adapters import IngestError, parse_layout
 
     mapping = tmp_path / "evil.yaml"
-    mapping.write_text('table: dim_account\ncolumns: {account_id: Id}\nconstants: {"segment FROM land; DROP TABLE x; --": a}\n')
+    mapping.write_text('table: dim_account\ncolumns: {account_id: Id}\n'
+                       'constants: {"segment FROM land; DROP TABLE x; --": a}\n')
     with pytest.raises(IngestError, match="constants: dim_account has no column"):
         parse_layout(mapping)
 
 
-ACCOUNTS_HEADER = '"Account Owner","Account Name","Account ID","Customer Segment","Sales Region","Industry","Website","Billing Country"\n'
+ACCOUNTS_HEADER = ('"Account Owner","Account Name","Account ID","Customer Segment","Sales Region","Industry",'
+                   '"Website","Billing Country"\n')
 
 
 def accounts_export(*names: str) -> str:
-    return ACCOUNTS_HEADER + "".join(f'"Zoë Owner","{n}","ID-{n}","SMB","EMEA","Retail","{n}.example","France"\n' for n in names)
+    rows = (f'"Zoë Owner","{n}","ID-{n}","SMB","EMEA","Retail","{n}.example","France"\n' for n in names)
+    return ACCOUNTS_HEADER + "".join(rows)
 
 
 def account_names(db) -> set[str]:
@@ -58,7 +61,8 @@ def test_two_uploads_with_one_name_both_load(tmp_path):
     """`dup.csv` twice: the second overwrote the first while both were reported loaded."""
     from pipelines.ingest import ingest_uploads
 
-    results = ingest_uploads([("dup.csv", accounts_export("Alpha").encode()), ("dup.csv", accounts_export("Bravo").encode())],
+    alpha, bravo = accounts_export("Alpha").encode(), accounts_export("Bravo").encode()
+    results = ingest_uploads([("dup.csv", alpha), ("dup.csv", bravo)],
                              db=tmp_path / "w.duckdb")
     assert [r.inserted for r in results] == [1, 1]
     assert account_names(tmp_path / "w.duckdb") == {"Alpha", "Bravo"}
@@ -115,7 +119,8 @@ def test_the_data_docs_run_no_script_from_an_export_and_fetch_nothing(tmp_path):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-        page.on("request", lambda request: remote.append(request.url) if not request.url.startswith(("file:", "data:")) else None)
+        local = ("file:", "data:")
+        page.on("request", lambda request: None if request.url.startswith(local) else remote.append(request.url))
         for html in pages:
             page.goto(html.as_uri())
             page.wait_for_timeout(200)
@@ -148,7 +153,8 @@ def test_a_full_disk_refuses_the_load_cleanly_and_leaves_the_warehouse_as_it_was
     (small_disk / "filler").write_bytes(b"\0" * (shutil.disk_usage(small_disk).free - len(before) // 2))
     assert main(["ingest", "--db", str(db), str(BAD / "nps_11.csv")]) == 2
     assert "the disk is full" in capsys.readouterr().err
-    assert db.read_bytes() == before and sorted(p.name for p in small_disk.iterdir()) == ["filler", "warehouse.duckdb", "warehouse.duckdb.lock"]
+    assert db.read_bytes() == before
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler", "warehouse.duckdb", "warehouse.duckdb.lock"]
 
 
 def test_an_ingest_sweeps_the_exports_a_crashed_run_left_in_the_temp_folder(tmp_path):
@@ -178,6 +184,7 @@ def test_a_file_too_big_for_the_memory_ceiling_is_refused_before_it_is_read(tmp_
     monkeypatch.setattr(limits, "MEMORY_LIMIT_MB", 1)  # as WINWIN_MEMORY_LIMIT_MB=1 would set it
     big = tmp_path / "accounts.csv"
     big.write_text(accounts_export(*(f"Account {n}" for n in range(3_000))), encoding="utf-8")
-    with pytest.raises(IngestError, match=r"accounts.csv: 0\.\d MB of rows needs about \d\.\d MB of memory to load, more than the 1 MB"):
+    refused = r"accounts.csv: 0\.\d MB of rows needs about \d\.\d MB of memory to load, more than the 1 MB"
+    with pytest.raises(IngestError, match=refused):
         ingest([big], db=tmp_path / "w.duckdb")
     assert not (tmp_path / "w.duckdb").exists()

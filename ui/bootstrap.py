@@ -41,7 +41,8 @@ def ensure_warehouse() -> None:
                 _build_demo(db, bar)
             except Exception as exc:  # shown, not a traceback: the page below explains how to load
                 status.update(label="Building the demo warehouse failed", state="error", expanded=True)
-                st.error(f"Could not build the demo warehouse at `{db}`: {exc}\n\nBuild it in a terminal to see every step: "
+                st.error(f"Could not build the demo warehouse at `{db}`: {exc}\n\n"
+                         "Build it in a terminal to see every step: "
                          "`python -m pipelines demo --out data/demo --ingest`")
                 return
             bar.progress(1.0, text="done")
@@ -74,7 +75,8 @@ def _upgrade_if_older(db: Path) -> None:
             warehouse.upgrade(db)
         except Exception as exc:  # the pages still read the old build
             status.update(label="Upgrading the warehouse failed", state="error", expanded=True)
-            st.error(f"Could not upgrade `{db}`: {exc}\n\nRun `python -m pipelines ingest` with your exports in a terminal to see why.")
+            st.error(f"Could not upgrade `{db}`: {exc}\n\n"
+                     "Run `python -m pipelines ingest` with your exports in a terminal to see why.")
             return
         status.update(label="Warehouse upgraded", state="complete", expanded=False)
 
