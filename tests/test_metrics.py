@@ -738,6 +738,7 @@ def test_the_issue_14_metric_queries_transpile_to_spark(con):
         metrics.win_win_accounts(recording, chosen, measure=measure)
         metrics.rebusiness_by_category(recording, chosen, 12, measure)
     metrics.default_measure(recording, chosen)
+    metrics.kpi_changes(recording, chosen)
     metrics.loaded_sources(recording)
     for sql in recording.queries:
         sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
@@ -759,3 +760,16 @@ def test_a_csat_only_warehouse_without_activities_or_budgets(world_db, reader, t
     assert set(health["missing"]) == {"engagement"} and not health["at_risk_reasons"].str.contains("engagement").any()
     delivery = metrics.chain_sentences(con)[0]  # the CSAT answers, the measure with answers
     assert (delivery["verdict"], delivery["n_a"], delivery["n_b"]) == ("too few answers to tell", 2, 1)
+
+
+def test_kpi_changes_say_whether_a_delta_is_within_the_noise(con):
+    # Q2 against Q1 2025. NPS: R5 (6) -> -100 against R1 10, R3 3, R4 8 -> 0; variance (2/3 - 0) / 3 on
+    # Q1's side, 0 on Q2's (one answer): -100 +- 1.96 x sqrt(2/9) x 100 = -100 +- 92.39, clear of 0.
+    # CSAT: Gamma 4 (1/1) against Acme 5, Beta 2 (1/2): +0.5, within the noise. Delivery leads:
+    # OPP004 lost (0/1) against OPP001 won (1/1).
+    changes = metrics.kpi_changes(con, Period(date(2025, 4, 1), date(2025, 6, 30)))
+    assert (changes["nps"]["effect"], changes["nps"]["within_noise"]) == (-100, False)
+    assert (changes["nps"]["ci_low"], changes["nps"]["ci_high"]) == pytest.approx((-192.39, -7.61), abs=0.01)
+    assert (changes["csat_pct"]["effect"], changes["csat_pct"]["within_noise"]) == (0.5, True)
+    assert changes["delivery_leads.win_rate"]["effect"] == -1
+    assert metrics.kpi_changes(con, Period()) == {}

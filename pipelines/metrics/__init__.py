@@ -26,10 +26,11 @@ from pipelines.metrics.filters import (
 )
 from pipelines.metrics.sources import SOURCES, loaded_sources, missing_note
 from pipelines.metrics.statistics import (
-    CONFIDENCE, MIN_ANSWERS, difference_interval, linear_fit, mean_interval, nps_interval, proportion_difference, verdict,
+    CONFIDENCE, MIN_ANSWERS, difference_interval, linear_fit, mean_interval, nps_difference, nps_interval, proportion_difference,
+    verdict,
     wilson_interval,
 )
-from pipelines.metrics.headline import kpis, monthly_trend
+from pipelines.metrics.headline import kpi_changes, kpis, monthly_trend
 from pipelines.metrics.satisfaction import (
     ANSWER_GROUPINGS, CSAT_BANDS, MEASURES, NPS_CATEGORIES, OUTCOME_WINDOWS, QUADRANTS, REGRESSION_OUTCOMES,
     WIN_WIN_CSAT_THRESHOLD, WIN_WIN_MARGIN_THRESHOLD, WIN_WIN_NPS_THRESHOLD, answers_behind, default_measure,

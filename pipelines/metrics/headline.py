@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, data_date
 from pipelines.metrics.sources import loaded_sources
-from pipelines.metrics.statistics import nps_interval
+from pipelines.metrics.statistics import nps_difference, nps_interval, proportion_difference
 
 define("nps", "NPS = % promoters (9-10) - % detractors (0-6) of NPS answers in the period; -100..100.")
 define("csat_pct", "CSAT = share of CSAT answers (1-5 scale) scoring 4 or 5.")
@@ -181,3 +181,42 @@ def _partial_month(months: pd.Series, latest: date | None) -> pd.Series:
     stamp = pd.Timestamp(latest)
     is_partial = not stamp.is_month_end
     return (pd.to_datetime(months) == stamp.to_period("M").start_time) & is_partial
+
+
+CHANGE_COUNTS = """
+SELECT
+  (SELECT count(nps_points) FROM mart_response_outcome WHERE {answers}) AS nps_answers,
+  (SELECT count(CASE WHEN nps_points = 1 THEN 1 END) FROM mart_response_outcome WHERE {answers}) AS promoters,
+  (SELECT count(CASE WHEN nps_points = -1 THEN 1 END) FROM mart_response_outcome WHERE {answers}) AS detractors,
+  (SELECT count(csat_points) FROM mart_response_outcome WHERE {answers}) AS csat_answers,
+  (SELECT count(CASE WHEN csat_points = 1 THEN 1 END) FROM mart_response_outcome WHERE {answers}) AS satisfied,
+  (SELECT count(CASE WHEN is_closed THEN 1 END) FROM mart_opportunity WHERE is_delivery_lead AND {deals}) AS closed,
+  (SELECT count(CASE WHEN is_won THEN 1 END) FROM mart_opportunity WHERE is_delivery_lead AND {deals}) AS won
+"""
+
+
+def _change_counts(con, filters: Filters) -> dict:
+    answers, answer_params = filters.within("account", "answer_date")
+    deals, deal_params = filters.within("deal", "close_date")
+    cursor = con.execute(CHANGE_COUNTS.format(answers=answers, deals=deals), answer_params * 5 + deal_params * 2)
+    return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+
+
+def kpi_changes(con, filters: Filters | Period = Filters()) -> dict:
+    """For the KPIs that carry sampling noise (NPS, CSAT, the delivery leads' win rate): this period
+    minus the previous one with its 95% interval, n both sides, and ``within_noise`` (the interval
+    holds 0, so the Overview draws the delta neutral and says so). {} for an open-ended period; a
+    KPI without answers (or deals) on a side is left out."""
+    filters = Filters.of(filters)
+    previous = filters.previous()
+    if previous is None:
+        return {}
+    now, before = _change_counts(con, filters), _change_counts(con, previous)
+    changes = {
+        "nps": nps_difference(now["promoters"], now["detractors"], now["nps_answers"],
+                              before["promoters"], before["detractors"], before["nps_answers"]),
+        "csat_pct": proportion_difference(now["satisfied"], now["csat_answers"], before["satisfied"], before["csat_answers"]),
+        "delivery_leads.win_rate": proportion_difference(now["won"], now["closed"], before["won"], before["closed"]),
+    }
+    return {key: change | {"within_noise": change["ci_low"] <= 0 <= change["ci_high"]}
+            for key, change in changes.items() if change["effect"] is not None}

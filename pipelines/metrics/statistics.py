@@ -39,6 +39,19 @@ def nps_interval(promoters, detractors, answers, confidence: float = CONFIDENCE)
     return 100 * score, 100 * (score - spread).clip(lower=-1), 100 * (score + spread).clip(upper=1)
 
 
+def nps_difference(promoters_a, detractors_a, n_a, promoters_b, detractors_b, n_b, confidence: float = CONFIDENCE) -> dict:
+    """NPS of ``a`` minus NPS of ``b`` (points) with the normal interval of the difference: the two
+    samples are independent, so the variances of ``nps_interval`` add."""
+    result = {"effect": None, "ci_low": None, "ci_high": None, "n_a": int(n_a), "n_b": int(n_b)}
+    if not n_a or not n_b:
+        return result
+    share_a, share_b = (promoters_a - detractors_a) / n_a, (promoters_b - detractors_b) / n_b
+    variance = ((promoters_a + detractors_a) / n_a - share_a**2) / n_a + ((promoters_b + detractors_b) / n_b - share_b**2) / n_b
+    spread = _normal_quantile(confidence) * max(variance, 0.0) ** 0.5
+    effect = share_a - share_b
+    return result | {"effect": 100 * effect, "ci_low": 100 * (effect - spread), "ci_high": 100 * (effect + spread)}
+
+
 def with_intervals(frame: pd.DataFrame, successes: str, trials: str) -> pd.DataFrame:
     """``frame`` with rate = successes / trials and its Wilson interval (NaN where no trials)."""
     frame = frame.copy()
