@@ -188,3 +188,16 @@ def test_a_file_too_big_for_the_memory_ceiling_is_refused_before_it_is_read(tmp_
     with pytest.raises(IngestError, match=refused):
         ingest([big], db=tmp_path / "w.duckdb")
     assert not (tmp_path / "w.duckdb").exists()
+
+
+@pytest.mark.parametrize("page", ["overview", "satisfaction_profit", "delivery_leads", "escalations", "rebusiness",
+                                  "accounts"])
+@pytest.mark.parametrize("start,end", [("0001-01-01", "9999-12-31"), ("9999-12-31", "0001-01-01")])
+def test_a_custom_range_at_the_ends_of_the_calendar_falls_back_instead_of_failing(monkeypatch, world_db, page, start, end):
+    """Year 1 or 9999 in a link's custom range ended every page in an error (its previous period
+    does not exist); now the range falls back to the default."""
+    from tests.conftest import run_app
+
+    at = run_app(monkeypatch, world_db, {"period": "Custom range", "from": start, "to": end})
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception

@@ -27,6 +27,9 @@ DEFAULT_PERIOD = metrics.DEFAULT_PERIOD
 # label map (metrics.DIMENSIONS), capitalised.
 URL_KEYS_OF = {"segments": "segment", "regions": "region", "teams": "team", "reps": "rep", "owners": "owner"}
 DIMENSIONS = {field: (metrics.DIMENSIONS[field].capitalize(), key) for field, key in URL_KEYS_OF.items()}
+# The dates a custom range may take (a link with year 1 or 9999 failed: the previous period of
+# year 1 does not exist); outside them the range falls back to the default.
+CUSTOM_RANGE_BOUNDS = (metrics.EARLIEST, date(2199, 12, 31))
 # Every URL parameter the filters own, in the order a link writes them.
 URL_KEYS = ["period", "from", "to", *(key for _, key in DIMENSIONS.values())]
 
@@ -36,9 +39,10 @@ def _parsed(key: str, values: list[str], options: list | None):
     (an unknown period, a malformed date): the filter then falls back to its default."""
     if key in ("from", "to"):
         try:
-            return date.fromisoformat(values[-1])
+            day = date.fromisoformat(values[-1])
         except ValueError:
             return None
+        return day if CUSTOM_RANGE_BOUNDS[0] <= day <= CUSTOM_RANGE_BOUNDS[1] else None
     if key == "period":
         return values[-1] if values[-1] in PERIODS else None
     return [value for value in dict.fromkeys(values) if value in options]  # unknown names dropped
@@ -91,8 +95,10 @@ def period_filter(data_date: date) -> Period:
         default = metrics.period_of(DEFAULT_PERIOD, data_date)
         from_url("from", default.start)
         from_url("to", default.end)
-        start = st.sidebar.date_input("From", key="from", on_change=to_url)
-        end = st.sidebar.date_input("To", key="to", on_change=to_url)
+        start = st.sidebar.date_input("From", key="from", on_change=to_url,
+                                      min_value=CUSTOM_RANGE_BOUNDS[0], max_value=CUSTOM_RANGE_BOUNDS[1])
+        end = st.sidebar.date_input("To", key="to", on_change=to_url,
+                                    min_value=CUSTOM_RANGE_BOUNDS[0], max_value=CUSTOM_RANGE_BOUNDS[1])
         if start > end:
             st.sidebar.warning(f"From is after To: showing {end:%d %b %Y} – {start:%d %b %Y}.")
             start, end = end, start
