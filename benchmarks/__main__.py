@@ -7,6 +7,8 @@ For each demo scale, in a work folder: write the demo exports, then side by side
 - every page's queries without the app's cache (benchmarks/pages.py), median of --repeat runs;
 - incremental ingest of a new 10,000-row survey file into that scale's warehouse;
 - app cold start to the first Overview KPI in headless chromium, against a bare Streamlit page.
+- at --spark-scales (10 and 100), the mart build on Spark local against DuckDB (benchmarks/spark.py,
+  written to SPARK.md beside RESULTS.md).
 Ratios are taken between figures of this one run, so a loaded machine moves both sides alike.
 """
 
@@ -23,7 +25,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from benchmarks import cold_start, incremental, pages, report
+from benchmarks import cold_start, incremental, pages, report, spark
 from benchmarks.measure import ROOT, measured, python
 from pipelines import adapters, demo, validation, warehouse
 
@@ -119,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="work folder, kept afterwards (default: a temporary one, removed)")
     parser.add_argument("--pandas-memory-limit-gb", type=float, default=PANDAS_MEMORY_LIMIT_GB,
                         help=f"address-space cap of the pandas process (default {PANDAS_MEMORY_LIMIT_GB})")
+    parser.add_argument("--spark-scales", default=spark.DEFAULT_SCALES,
+                        help="of --scales, those where the mart build is also run on Spark local against DuckDB "
+                             f"(benchmarks/spark.py, written to benchmarks/SPARK.md; default {spark.DEFAULT_SCALES}; '' for none)")
     args = parser.parse_args(argv)
     scales = [float(s) for s in args.scales.split(",")]
     started = datetime.now(timezone.utc)
@@ -131,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
                      for _ in range(args.cold_repeat)] if browser else []
             results = [bench_scale(scale, work, args, browser) for scale in scales]
         split = stage_split(work / f"scale{scales[-1]:g}")
+        on_spark = [s for s in scales if f"{s:g}" in args.spark_scales.split(",")]
+        if on_spark:
+            spark.run(on_spark, work, args.out.parent / spark.DEFAULT_OUT.name, "python -m benchmarks")
         with (work / "results.pickle").open("wb") as raw:  # the figures, should rendering them fail
             pickle.dump({"results": results, "hello": hello, "split": split, "started": started}, raw)
     text = report.render(results, statistics.median(hello) if hello else None, split, started,

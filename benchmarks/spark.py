@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,6 +137,21 @@ def render(results: list[dict], started: datetime, command: str, master: str) ->
     return "\n".join(lines) + "\n"
 
 
+def run(scales: list[float], work: Path, out: Path, command: str, master: str = "local[*]") -> str | None:
+    """Measure every scale in ``work`` (reusing a warehouse already built there) and write ``out``;
+    the table, or None when there is no Java to run Spark on."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        print("Spark mart build not measured: no Java (apt-get install openjdk-17-jre-headless)", flush=True)
+        return None
+    started = datetime.now(timezone.utc)
+    (work / "logs").mkdir(parents=True, exist_ok=True)
+    results = [bench_scale(scale, work, master) for scale in scales]
+    text = render(results, started, command, master)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.spark", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -144,15 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"results file (default {DEFAULT_OUT.relative_to(ROOT)})")
     parser.add_argument("--work", type=Path, help="work folder, kept afterwards (default: a temporary one, removed)")
     args = parser.parse_args(argv)
-    started = datetime.now(timezone.utc)
-    with tempfile.TemporaryDirectory(prefix="winwin-spark-bench-") as tmp:
-        work = args.work or Path(tmp)
-        (work / "logs").mkdir(parents=True, exist_ok=True)
-        results = [bench_scale(float(s), work, args.master) for s in args.scales.split(",")]
     command = " ".join(["python -m benchmarks.spark", *(argv if argv is not None else sys.argv[1:])])
-    text = render(results, started, command, args.master)
-    args.out.write_text(text, encoding="utf-8")
-    print(f"\n{text}\nwrote {args.out}")
+    with tempfile.TemporaryDirectory(prefix="winwin-spark-bench-") as tmp:
+        text = run([float(s) for s in args.scales.split(",")], args.work or Path(tmp), args.out, command, args.master)
+    if text:
+        print(f"\n{text}\nwrote {args.out}")
     return 0
 
 
