@@ -29,6 +29,7 @@ import pytest
 from benchmarks import pages as page_queries
 from pipelines import lakehouse, marts, metrics, publish, spark_marts, warehouse
 from pipelines.__main__ import main as cli
+from tests.conftest import ROOT, run_app
 
 # Agreement asked of every figure (issue 19): relative, and absolute near zero.
 TOLERANCE = 1e-9
@@ -235,6 +236,22 @@ def test_winwin_marts_points_readers_at_the_spark_built_marts(built, monkeypatch
     monkeypatch.setenv("WINWIN_MARTS", str(built["world_db"]["marts"]))
     assert warehouse.db_path() == built["world_db"]["catalog"]
     assert warehouse.db_path("elsewhere.duckdb").name == "elsewhere.duckdb"  # --db still wins
+
+
+def test_the_dashboard_shows_the_spark_built_marts(built, monkeypatch):
+    """Every page renders on WINWIN_MARTS and shows the figures it shows on the warehouse."""
+    shown = {}
+    for source in ("warehouse", "spark"):
+        if source == "spark":
+            monkeypatch.setenv("WINWIN_MARTS", str(built["world_db"]["marts"]))
+        overview = run_app(monkeypatch, built["world_db"]["db"], {"period": "All time"})
+        assert not overview.exception, source
+        shown[source] = [(m.label, m.value) for m in overview.metric]
+        for page in sorted((ROOT / "pages").glob("*.py")):
+            at = overview.switch_page(f"pages/{page.name}").run()
+            assert not at.exception, (source, page.name)
+            shown[source] += [(page.name, m.label, m.value) for m in at.metric]
+    assert shown["spark"] == shown["warehouse"] and len(shown["warehouse"]) > 5
 
 
 # -- helpers ---------------------------------------------------------------------------------
