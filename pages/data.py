@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from pipelines import status, warehouse
-from pipelines.adapters import IngestError
-from pipelines.export import spreadsheet_safe_csv
+from pipelines.errors import IngestError
+from pipelines.reporting.spreadsheet import spreadsheet_safe_csv
 from pipelines.ingest import DATA_SUFFIXES, ingest_uploads
 from ui import auth, data
 

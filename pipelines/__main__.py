@@ -187,13 +187,15 @@ def _num(value) -> float | None:
 
 
 def run_report(args) -> int:
-    from pipelines import metrics, report
+    from pipelines import metrics
+    from pipelines.reporting import board_pack, kpis
 
     started = time.perf_counter()
     with warehouse.connect_readonly(existing_warehouse(args.db)) as con:
-        period = metrics.Period(args.start, args.end) if args.start or args.end else report.default_period(metrics.data_date(con))
+        period = (metrics.Period(args.start, args.end) if args.start or args.end
+                  else kpis.default_period(metrics.data_date(con)))
         chosen = {dimension: tuple(getattr(args, dimension)) for dimension in REPORT_DIMENSIONS.values()}
-        pdf = report.board_pack_pdf(con, metrics.Filters(period=period, **chosen))
+        pdf = board_pack.board_pack_pdf(con, metrics.Filters(period=period, **chosen))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(pdf)
     print(f"wrote the board pack, {len(pdf):,} bytes, to {args.out} in {time.perf_counter() - started:.1f} s")
