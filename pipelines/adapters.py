@@ -664,9 +664,9 @@ def _drop_footer(con: duckdb.DuckDBPyConnection, layout: Layout, width: int) -> 
     """
     patterns = "|".join(f"(?:{p})" for p in (*layout.footer, *DEFAULT_FOOTER))
     cells = ", ".join(f"NULLIF(TRIM(c{i}), '') IS NULL" for i in range(1, width)) or "TRUE"
-    tail = con.execute(
+    tail = con.execute(  # the last lines by number (max() is cheap; a sort of the file is not)
         f"""SELECT source_row, regexp_matches(TRIM(c0), ?), [{cells}]
-        FROM land ORDER BY source_row DESC LIMIT ?""",
+        FROM land WHERE source_row > (SELECT max(source_row) FROM land) - ? ORDER BY source_row DESC""",
         [patterns, FOOTER_SCAN_ROWS],
     ).fetchall()
     start = None
@@ -772,15 +772,13 @@ def resolve_number_formats(con: duckdb.DuckDBPyConnection, layout: Layout, heade
             if c.type in {"money", "number"} and c.number_format is None and any(s in header for s in c.sources)]
     if not todo:
         return layout
-    selects, params = [], []
-    for col in todo:
-        raw = _raw(col, header)
-        digits = f"REGEXP_REPLACE({raw}, '[^0-9,.]', '', 'g')"
+    selects, params, cells = [], [], []
+    for n, col in enumerate(todo):  # each column's digits and marks computed once, in a subquery
+        cells += [f"{_raw(col, header)} AS r{n}", f"REGEXP_REPLACE({_raw(col, header)}, '[^0-9,.]', '', 'g') AS d{n}"]
         for pattern in (*NUMBER_EVIDENCE.values(), AMBIGUOUS_NUMBER):
-            selects += [f"count(*) FILTER (WHERE regexp_matches({digits}, ?))",
-                        f"min({raw}) FILTER (WHERE regexp_matches({digits}, ?))"]
+            selects += [f"count(*) FILTER (WHERE regexp_matches(d{n}, ?))", f"min(r{n}) FILTER (WHERE regexp_matches(d{n}, ?))"]
             params += [pattern, pattern]
-    counts = con.execute(f"SELECT {', '.join(selects)} FROM land", params).fetchone()
+    counts = con.execute(f"SELECT {', '.join(selects)} FROM (SELECT {', '.join(cells)} FROM land)", params).fetchone()
     resolved = {}
     for n, col in enumerate(todo):
         us, us_example, eu, eu_example, ambiguous, ambiguous_example = counts[6 * n: 6 * n + 6]
@@ -874,9 +872,12 @@ def _cast(col: ColumnSpec, raw: str, params: list) -> str:
         return (f"COALESCE((SELECT min(o.opportunity_id) FROM fct_opportunity AS o WHERE o.deal_reference = {raw}),"
                 f" (SELECT min(o.opportunity_id) FROM fct_opportunity AS o WHERE o.opportunity_id = {raw}))")
     if col.lookup == "project_reference":
+        # Equality lookups only, one each, so DuckDB joins them by hash (an OR made it a nested
+        # loop: 500,000 answers x 200,000 projects did not finish in 5 minutes).
         return (f"COALESCE((SELECT min(p.project_id) FROM fct_project AS p WHERE p.project_id = {raw}),"
                 f" (SELECT min(p.project_id) FROM fct_project AS p JOIN fct_opportunity AS o"
-                f" ON o.opportunity_id = p.opportunity_id WHERE o.deal_reference = {raw} OR o.opportunity_id = {raw}))")
+                f" ON o.opportunity_id = p.opportunity_id WHERE o.deal_reference = {raw}),"
+                f" (SELECT min(p.project_id) FROM fct_project AS p WHERE p.opportunity_id = {raw}))")
     if col.type == "text":
         return raw
     if col.type in {"date", "timestamp"}:
