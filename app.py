@@ -5,7 +5,7 @@ import streamlit as st
 from ui import auth, filters
 from ui.bootstrap import ensure_warehouse
 
-st.set_page_config(page_title="Win-Win", page_icon=":material/handshake:", layout="wide")
+st.set_page_config(page_title="Win-Win", page_icon="ui/icon.png", layout="wide")
 # Who is at the browser, before anything is read or built: an unknown visitor sees no data.
 visitor = auth.gate()
 # Navigation first: it replaces Streamlit's automatic pages/ menu even while the demo builds.

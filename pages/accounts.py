@@ -7,6 +7,7 @@ from pipelines import metrics
 from pipelines.reporting import charts
 from ui import data, exports, filters
 from pipelines.reporting.formats import MISSING, number
+from pipelines.metrics.accounts import HEALTH_SOURCES
 from pipelines.reporting.kpis import BY_KEY
 from ui.text import plain
 
@@ -23,6 +24,8 @@ st.caption(
 )
 
 chosen, data_date, stamp, _ = filters.page_filters()
+measure, label = filters.measure(), filters.measure_label()
+st.caption(filters.sources_line(measure, "escalations", "projects", "activities"))
 
 with st.expander("Health score weights"):
     st.caption("How much each component counts in the 0-100 score; they need not sum to 1.")
@@ -43,7 +46,12 @@ with st.expander("Health score weights"):
         )
         for place, (name, default) in zip(weight_columns, metrics.HEALTH_WEIGHTS.items())
     )
-health = data.query(metrics.account_health, chosen, weights)
+health = data.query(metrics.account_health, chosen, weights, measure=measure)
+missing = health["missing"].iloc[0] if len(health) else ""
+if missing:  # the score is reweighted over the components it has data for
+    st.info(f"Health leaves out {missing}: " + "; ".join(
+        metrics.missing_note(HEALTH_SOURCES[name] or measure) for name in missing.split(", "))
+        + ". The score is reweighted over the other components, and no account is marked at risk for them.")
 names = sorted(health["account_name"].dropna().unique())
 
 
@@ -63,10 +71,11 @@ if account == ALL_ACCOUNTS:
     row[1].metric(f"At risk (a component under {metrics.AT_RISK_BELOW:.0f})", number(len(at_risk)))
     row[2].metric("Median health", number(health["health"].median()))
     # What reads first: the score and why it is low; the figures behind it after.
+    shown_components = [n for n in metrics.HEALTH_COMPONENTS if n not in missing.split(", ")]
     listed = health[
-        ["account_name", "health", "pulled_down_by", "at_risk_reasons", "trend_arrow", "nps_12m", "margin_12m",
-         "open_escalations", "days_since_activity", "owner"]
-        + [f"{n}_score" for n in metrics.HEALTH_COMPONENTS]
+        ["account_name", "health", "pulled_down_by", "at_risk_reasons", "evidence", "trend_arrow", f"{measure}_12m",
+         "answers_12m", "margin_12m", "open_escalations", "days_since_activity", "owner"]
+        + [f"{n}_score" for n in shown_components]
     ]
     exports.show_table(
         listed,
@@ -78,12 +87,23 @@ if account == ALL_ACCOUNTS:
         key="account_list",
         column_config={
             "health": st.column_config.ProgressColumn("Health", min_value=0, max_value=100, format="%d"),
-            "trend_arrow": st.column_config.TextColumn("NPS trend", help="last 6 months against the 6 before"),
+            "trend_arrow": st.column_config.TextColumn(f"{label} trend", help="last 6 months against the 6 before"),
             "at_risk_reasons": st.column_config.TextColumn("At-risk reasons", width="large"),
+            "evidence": st.column_config.TextColumn("Evidence", width="large"),
         },
     )
     as_of = chosen.period.end or data_date
     st.caption(f"Health as of {as_of:%d %b %Y}; lowest first. Select a row (or pick above) to open the account.")
+
+    since = (as_of.replace(day=1) - pd.Timedelta(days=1))
+    st.subheader(f"Turned at risk since {since:%d %b %Y}")
+    turned = data.query(metrics.turned_at_risk, chosen, since, measure=measure, weights=weights)
+    if turned.empty:
+        st.caption(f"No account turned at risk between {since:%d %b %Y} and {as_of:%d %b %Y}.")
+    else:
+        exports.show_table(turned, f"Turned at risk since {since:%d %b %Y}", stamp, definitions=("account_health",))
+        st.caption(f"{len(turned):,} accounts healthy on {since:%d %b %Y} and at risk on {as_of:%d %b %Y}, "
+                   "with their health then and now and the evidence.")
 else:
     mine = health[health["account_name"] == account]
     if mine.empty:
@@ -96,9 +116,10 @@ else:
     row = st.columns(4)
     row[0].metric("Health", number(facts["health"]), help=metrics.DEFINITIONS["account_health"])
     row[1].metric("Pulled down by", facts["pulled_down_by"] or MISSING)
-    row[2].metric("NPS trend", facts["trend_arrow"] or MISSING, help="NPS of the last 6 months against the 6 before")
+    row[2].metric(f"{label} trend", facts["trend_arrow"] or MISSING,
+                  help=f"{label} of the last 6 months against the 6 before")
     row[3].metric("Open escalations", number(facts["open_escalations"]))
-    components = {name: facts[f"{name}_score"] for name in metrics.HEALTH_COMPONENTS}
+    components = {name: facts[f"{name}_score"] for name in metrics.HEALTH_COMPONENTS if name not in missing.split(", ")}
     left, right = st.columns([1, 1])
     exports.show_chart(
         charts.component_bars(components, "Health components", metrics.AT_RISK_BELOW),
@@ -110,10 +131,15 @@ else:
     )
     right.markdown("**At-risk reasons**")
     right.markdown(
-        "\n".join(f"- {reason}" for reason in facts["at_risk_reasons"].split("; "))
+        "\n".join(f"- {plain(reason)}" for reason in facts["at_risk_reasons"].split("; "))
         if facts["at_risk_reasons"]
         else "None."
     )
+    right.markdown("**Evidence**")
+    evidence = facts["evidence"].split("; ") if facts["evidence"] else []
+    right.markdown("\n".join(f"- {plain(item)}" for item in evidence) or "None.")
+    if missing:
+        right.caption(plain(f"Left out for lack of data: {missing}."))
     right.caption("\n\n".join(f"{name}: {text}" for name, text in metrics.HEALTH_COMPONENTS.items()))
 
     st.subheader("Against the portfolio")
@@ -127,15 +153,28 @@ else:
                        definitions=[k.definition for k in compared])
     st.caption(f"Period: {filters.describe(chosen.period)}; the portfolio is every account the sidebar's filters keep.")
 
+    st.subheader("Health over time")
+    history = data.query(metrics.health_over_time, chosen, 12, measure=measure, weights=weights)
+    mine_history = history[history["account_id"] == account_id].rename(columns={"as_of": "month"})
+    exports.show_chart(
+        charts.monthly_lines(mine_history, "health", "Health at each month end", "health (0-100)",
+                             from_zero=True),
+        mine_history,
+        f"Health over time of {account}",
+        stamp,
+        definitions=("account_health",),
+    )
+    st.caption("Each point is the health as of a month end, from the data loaded now; the last is the period's end.")
+
     st.subheader("Timeline")
-    timeline = data.query(metrics.account_timeline, account_id)
+    timeline = data.query(metrics.account_timeline, account_id, newest_first=True)
     exports.show_table(
         timeline,
         f"Timeline of {account}",
         stamp,
     )
     st.caption(
-        f"{len(timeline):,} events, oldest first: deals (close date, else created), project starts and ends, "
+        f"{len(timeline):,} events, newest first: deals (close date, else created), project starts and ends, "
         "escalations, activities and survey answers."
     )
 

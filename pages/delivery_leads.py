@@ -17,6 +17,11 @@ st.caption(
 )
 
 chosen, data_date, stamp, previous = filters.page_filters()
+st.caption(filters.sources_line("deals", "lead_sources", "projects"))
+if not filters.loaded("lead_sources"):
+    # Without lead sources every deal would count as "other": say what is missing instead of 0.
+    st.info(metrics.missing_note("lead_sources"))
+    st.stop()
 
 
 def split(scope) -> dict:
@@ -172,5 +177,8 @@ exports.show_chart(
     right,
     definitions=("delivery_leads",),
 )
+if "partial" in quarters.columns and quarters["partial"].any():
+    st.caption(f"The last quarter is partial: it runs to the data date ({data_date:%d %b %Y}); "
+               "drawn as an open circle.")
 
 exports.definitions(*DEFINED)

@@ -17,6 +17,12 @@ st.caption(
 )
 
 chosen, data_date, stamp, previous = filters.page_filters()
+measure, label = filters.measure(), filters.measure_label()
+st.caption(filters.sources_line("escalations", "projects", "deals", measure))
+if not filters.loaded("escalations"):
+    # No escalation export is not "0 escalations": say what to load instead.
+    st.info(metrics.missing_note("escalations"))
+    st.stop()
 
 now = data.query(metrics.kpis, chosen)["escalations"]
 before = data.query(metrics.kpis, previous)["escalations"] if previous else {}
@@ -107,7 +113,7 @@ for by in ("severity", "category"):
 st.subheader("What followed: with and without sales involved")
 # Escalations opened a window earlier, so that the 12 months after them fall in the period.
 opened = metrics.answers_followed_into(chosen, metrics.AFTERMATH_MONTHS)
-after = charts.with_involvement(data.query(metrics.escalation_aftermath, opened))
+after = charts.with_involvement(data.query(metrics.escalation_aftermath, opened, measure=measure))
 left, right = st.columns(2)
 followed = exports.show_chart(
     charts.aftermath_rebusiness_bars(after),
@@ -122,27 +128,28 @@ exports.show_chart(
     charts.interval_bars(
         after,
         "involvement",
-        "next_nps",
-        "NPS of the account's next answer",
-        "NPS (−100..100)",
+        "next_satisfaction",
+        f"{label} of the account's next answers",
+        "NPS (−100..100)" if measure == "nps" else "CSAT (share of 4-5 answers)",
         charts.INVOLVEMENT_COLOURS,
-        low="next_nps_ci_low",
-        high="next_nps_ci_high",
+        low="next_satisfaction_ci_low",
+        high="next_satisfaction_ci_high",
         n="next_answers",
-        tickformat=".0f",
-        text_format="{:.0f}",
-        y_range=(-100, 100),
+        tickformat=".0f" if measure == "nps" else ".0%",
+        text_format="{:.0f}" if measure == "nps" else "{:.0%}",
+        y_range=(-100, 100) if measure == "nps" else (0, 1),
     ),
     after,
-    "Next NPS after escalations",
+    f"Next {label} after escalations",
     stamp,
     right,
     definitions=("escalation_aftermath",),
 )
 st.caption(
     f"Escalations opened {filters.describe(opened.period)}, so that their next 12 months fall in the period. "
-    "n under each bar: escalations whose 12 months are complete (re-business) and escalations followed by an NPS "
-    f"answer within 12 months (next NPS); whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed. "
+    "n under each bar: escalations whose 12 months are complete (re-business) and escalations followed by a "
+    f"{label} answer within 12 months (next {label}); whiskers are 95% intervals; "
+    f"groups under {charts.SMALL_N} are greyed. "
     "Click a re-business bar to list its escalations."
 )
 drill.rows_behind(

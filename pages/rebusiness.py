@@ -18,10 +18,13 @@ st.caption(
 )
 
 chosen, data_date, stamp, previous = filters.page_filters()
+measure, label = filters.measure(), filters.measure_label()
+st.caption(filters.sources_line("deals", "projects", "budgets", "activities", "escalations", measure))
 
 now = data.query(metrics.kpis, chosen)
 before = data.query(metrics.kpis, previous) if previous else None
-exports.show_kpis([BY_KEY[key] for key in ("rebusiness_rate", "rebusiness_margin", "won_amount")], now, before, 3)
+shown_kpis = [BY_KEY[key] for key in ("rebusiness_rate", "rebusiness_margin", "won_amount")]
+exports.show_kpis(shown_kpis, now, before, per_row=3)
 st.caption(filters.in_force(chosen, previous))
 
 st.subheader("Re-business against first-time business")
@@ -53,10 +56,13 @@ drill.rows_behind(
 )
 
 st.subheader("Sold vs delivered, by the sales rep who sold it")
-reps = data.query(metrics.sold_vs_delivered_by_rep, chosen)
+reps = data.query(metrics.sold_vs_delivered_by_rep, chosen, measure=measure)
 charted = reps.head(charts.MAX_BARS)  # the reps with the most projects; the table below lists every one
 left, right = st.columns(2)
-by_rep = exports.show_chart(
+budgets_loaded = filters.loaded("budgets")
+if not budgets_loaded:  # no budgets is not "on budget": no +0.0% bars
+    left.info(metrics.missing_note("budgets"))
+by_rep = None if not budgets_loaded else exports.show_chart(
     charts.interval_bars(
         charted,
         "sales_rep",
@@ -65,6 +71,7 @@ by_rep = exports.show_chart(
         "actual / budget cost − 1",
         low="variance_ci_low",
         high="variance_ci_high",
+        n="n_budget",
         text_format="{:+.1%}",
         y_range=None,
     ),
@@ -79,18 +86,18 @@ exports.show_chart(
     charts.interval_bars(
         charted,
         "sales_rep",
-        "nps_after",
-        f"NPS within {metrics.FOLLOWED_MONTHS} months after those projects",
-        "NPS (−100..100)",
-        low="nps_after_ci_low",
-        high="nps_after_ci_high",
+        "satisfaction_after",
+        f"{label} within {metrics.FOLLOWED_MONTHS} months after those projects",
+        "NPS (−100..100)" if measure == "nps" else "CSAT (share of 4-5 answers)",
+        low="satisfaction_after_ci_low",
+        high="satisfaction_after_ci_high",
         n="answers_after",
-        tickformat=".0f",
-        text_format="{:.0f}",
-        y_range=(-100, 100),
+        tickformat=".0f" if measure == "nps" else ".0%",
+        text_format="{:.0f}" if measure == "nps" else "{:.0%}",
+        y_range=(-100, 100) if measure == "nps" else (0, 1),
     ),
     reps,
-    "NPS after projects by sales rep",
+    f"{label} after projects by sales rep",
     stamp,
     right,
     definitions=("sold_vs_delivered",),
@@ -103,7 +110,8 @@ exports.show_table(
     hide=("promoters_after", "detractors_after"),  # NPS after says it; the export keeps the counts
 )
 st.caption(
-    f"n = projects completed in the period (variance, slip) and NPS answers after them (NPS); whiskers are 95% "
+    f"n = projects with a budget completed in the period (variance) and {label} answers after them ({label}); "
+    "whiskers are 95% "
     f"intervals; reps under {charts.SMALL_N} are greyed. Click a budget-variance bar to list that rep's projects."
     + (
         f" The charts show the {len(charted)} reps with the most projects of {len(reps):,}; the table lists all."
@@ -121,7 +129,10 @@ drill.rows_behind(
 )
 
 split_reports = data.query(metrics.sold_vs_delivered_by_status_reports, chosen)
-if len(split_reports) == 2:
+if not filters.loaded("activities") or not budgets_loaded:
+    st.caption("Status reports against budget and plan: "
+               + metrics.missing_note("activities" if not filters.loaded("activities") else "budgets") + ".")
+elif len(split_reports) == 2:
     by_reports = split_reports.set_index("seller_sent_status_reports")
     sent, silent = by_reports.loc[True], by_reports.loc[False]
     st.caption(
@@ -136,7 +147,10 @@ per = st.segmented_control(
     "Per sales", ["rep", "team"], default="rep", key="governance_by", bind="query-params", required=True
 )
 governance = data.query(metrics.sales_governance, chosen, per)
-exports.show_table(governance, f"Sales governance by {per}", stamp, definitions=("sales_governance",))
+if not filters.loaded("activities"):  # status reports, joint engagements and meetings would all read 0
+    st.info(metrics.missing_note("activities"))
+else:
+    exports.show_table(governance, f"Sales governance by {per}", stamp, definitions=("sales_governance",))
 st.caption(
     "Sort by a column to compare. A rep's team is the one most of their deals name (the CRM's owner role or "
     f'team); reps whose deals name none are under "{metrics.NO_TEAM}".'

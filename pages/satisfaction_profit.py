@@ -24,6 +24,8 @@ st.caption(
 )
 
 chosen, data_date, stamp, _ = filters.page_filters()
+measure, label = filters.measure(), filters.measure_label()
+st.caption(filters.sources_line("nps", "csat", "deals", "projects"))
 months = st.radio(
     "Months after the answer",
     list(metrics.OUTCOME_WINDOWS),
@@ -119,12 +121,13 @@ outcome_charts(
     "CSAT band",
 )
 
-st.subheader("How much does one NPS point bring?")
+st.subheader(f"How much does one {label} point bring?")
 left, right = st.columns(2)
+scale = "NPS score (0-10)" if measure == "nps" else "CSAT score (1-5)"
 # The amount's line stops where it would fall below 0 (no deal is worth less than nothing).
 for place, outcome, tickformat, floor in ((left, "amount", None, 0.0), (right, "margin", ".0%", None)):
-    fit = data.query(metrics.score_regression, answered, months, outcome)
-    title = f"{metrics.REGRESSION_OUTCOMES[outcome].capitalize()} on NPS score"
+    fit = data.query(metrics.score_regression, answered, months, outcome, measure=measure)
+    title = f"{metrics.REGRESSION_OUTCOMES[outcome].capitalize()} on {label} score"
     unit = f" ({currency_unit()})" if outcome == "amount" else ""
     exports.show_chart(
         charts.regression_scatter(
@@ -133,7 +136,7 @@ for place, outcome, tickformat, floor in ((left, "amount", None, 0.0), (right, "
             outcome,
             fit,
             title,
-            "NPS score (0-10)",
+            scale,
             metrics.REGRESSION_OUTCOMES[outcome] + unit,
             tickformat,
             floor=floor,
@@ -155,15 +158,31 @@ for place, outcome, tickformat, floor in ((left, "amount", None, 0.0), (right, "
 
 st.subheader("Win-win matrix")
 settings = st.columns(2)
-nps_cut = settings[0].number_input(
-    "NPS threshold (customer wins at or above)",
-    -100.0,
-    100.0,
-    metrics.WIN_WIN_NPS_THRESHOLD,
-    step=5.0,
-    key="nps_cut",
-    bind="query-params",
-)
+if measure == "nps":
+    nps_cut = settings[0].number_input(
+        "NPS threshold (customer wins at or above)",
+        -100.0,
+        100.0,
+        metrics.WIN_WIN_NPS_THRESHOLD,
+        step=5.0,
+        key="nps_cut",
+        bind="query-params",
+    )
+    csat_cut = metrics.WIN_WIN_CSAT_THRESHOLD
+    cut = nps_cut
+else:  # typed in %, as the matrix's CSAT axis reads
+    nps_cut = metrics.WIN_WIN_NPS_THRESHOLD
+    csat_cut = settings[0].number_input(
+        "CSAT threshold in % (customer wins at or above)",
+        0.0,
+        100.0,
+        100 * metrics.WIN_WIN_CSAT_THRESHOLD,
+        step=5.0,
+        format="%.0f",
+        key="csat_cut_pct",
+        bind="query-params",
+    ) / 100
+    cut = csat_cut
 # Typed in %, as the matrix's margin axis reads.
 margin_cut = settings[1].number_input(
     "Margin threshold in % (business wins at or above)",
@@ -175,11 +194,11 @@ margin_cut = settings[1].number_input(
     key="margin_cut_pct",
     bind="query-params",
 ) / 100
-accounts = data.query(metrics.win_win_accounts, chosen, nps_cut, margin_cut)
+accounts = data.query(metrics.win_win_accounts, chosen, nps_cut, margin_cut, measure=measure, csat_threshold=csat_cut)
 shares = metrics.quadrant_shares(accounts)
 matrix, share = st.columns([2, 1])
 clicked = exports.show_chart(
-    charts.win_win_matrix(accounts, nps_cut, margin_cut),
+    charts.win_win_matrix(accounts, cut, margin_cut, measure),
     accounts,
     "Win-win matrix",
     stamp,
@@ -191,7 +210,7 @@ if clicked and clicked.selection.points:  # a click on an account opens its page
     point = clicked.selection.points[0]
     filters.open_account(accounts.loc[accounts["account_id"] == point["customdata"][0], "account_name"].iloc[0])
 share.caption(
-    f"n = {len(accounts):,} accounts with NPS answers and completed projects in the period. "
+    f"n = {len(accounts):,} accounts with {label} answers and completed projects in the period. "
     "Click an account in the matrix to open it."
 )
 exports.show_table(shares, "Win-win quadrants", stamp, definitions=("win_win",))
@@ -201,7 +220,10 @@ growth = data.query(metrics.earned_growth, chosen)
 # The legend names the measures in words.
 MEASURES = {"nrr": "net revenue retention", "earned_growth_rate": "earned growth rate"}
 long = growth.rename(columns=MEASURES).melt(
-    id_vars="quarter", value_vars=list(MEASURES.values()), var_name="measure", value_name="value"
+    id_vars=["quarter", "partial"] if "partial" in growth.columns else "quarter",
+    value_vars=list(MEASURES.values()),
+    var_name="measure",
+    value_name="value",
 )
 exports.show_chart(
     charts.group_lines(
@@ -219,6 +241,9 @@ exports.show_chart(
     stamp,
     definitions=("earned_growth",),
 )
+if "partial" in growth.columns and growth["partial"].any():
+    st.caption(f"The last quarter is partial: it runs to the data date ({data_date:%d %b %Y}), "
+               "against the same dates a year earlier (drawn as an open circle).")
 latest = growth.dropna(subset=["nrr"]).tail(1)
 if len(latest):
     row = latest.iloc[0]

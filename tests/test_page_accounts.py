@@ -19,7 +19,7 @@ def test_lists_every_demo_account_with_its_health(monkeypatch, demo_db):
     assert listed["Health"].is_monotonic_increasing  # lowest health first
 
 
-def test_an_account_in_the_url_opens_its_page_with_its_events_in_date_order(monkeypatch, world_db):
+def test_an_account_in_the_url_opens_its_page_with_its_events_newest_first(monkeypatch, world_db):
     at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "account": "Beta Ltd"})
     assert not at.exception
     assert at.header[0].value == "Beta Ltd"
@@ -27,10 +27,10 @@ def test_an_account_in_the_url_opens_its_page_with_its_events_in_date_order(monk
     # Beta's events by hand: R3 1 Feb, OPP003 1 Mar, P3 starts 5 Mar, CSAT 2 on 10 Mar, OPP004 1 Apr,
     # ESC-1 10 Apr, sales meeting 15 Apr, ESC-2 and R5 1 May, P3 ends 30 Jul, OPP007 1 Dec 2025
     assert timeline["Reference"].tolist() == [
-        "R_fixture000000003", "0065g00000OPP003AAA", "P-000003", "11400000002", "0065g00000OPP004AAA", "ESC-1",
-        "00T5g00000ACT002AAA", "ESC-2", "R_fixture000000005", "P-000003", "0065g00000OPP007AAA",
+        "0065g00000OPP007AAA", "P-000003", "ESC-2", "R_fixture000000005", "00T5g00000ACT002AAA", "ESC-1",
+        "0065g00000OPP004AAA", "11400000002", "P-000003", "0065g00000OPP003AAA", "R_fixture000000003",
     ]
-    assert pd.to_datetime(timeline["Date"], format="%d %b %Y").is_monotonic_increasing
+    assert pd.to_datetime(timeline["Date"], format="%d %b %Y").is_monotonic_decreasing
 
 
 def test_an_accounts_kpis_stand_against_the_portfolio(monkeypatch, world_db):

@@ -129,3 +129,10 @@ def test_the_printer_runs_no_script_and_opens_no_file_even_in_markup_that_slippe
         page.extract_text() for page in pypdf.PdfReader(__import__("io").BytesIO(board_pack.print_pdf(html))).pages
     )
     assert "visible" in text and "SCRIPT-RAN" not in text and SECRET not in text
+
+
+def test_the_first_page_opens_with_the_chain_in_words(pack):
+    """The same sentences the Overview opens with: one per link, each with its verdict."""
+    assert "Delivery -> satisfaction:" in pack[0]
+    assert "Satisfaction -> re-business:" in pack[0]
+    assert "Re-business -> margin:" in pack[0]

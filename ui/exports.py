@@ -146,10 +146,22 @@ def definitions(*names: str) -> None:
             st.markdown(f"**{name}** — {metrics.DEFINITIONS[name]}")
 
 
-def show_kpis(kpis: list[Kpi], now: dict, before: dict | None, per_row: int = 4) -> None:
+def show_kpis(kpis: list[Kpi], now: dict, before: dict | None, changes: dict | None = None, per_row: int = 4) -> None:
     """Headline tiles from ``reporting.kpis`` (``per_row`` a row): value, change against the
-    previous period (red when a lower-is-better figure rises) and what it means on hover."""
+    previous period (red when a lower-is-better figure rises) and what it means on hover. A
+    change within the noise (``metrics.kpi_changes``: its 95% interval holds 0) is drawn grey
+    and its tile says so."""
+    changes = changes or {}
     for first in range(0, len(kpis), per_row):
         for place, kpi in zip(st.columns(per_row), kpis[first:first + per_row]):
-            place.metric(kpi.label, kpi.value(now), kpi.delta(now, before), help=kpi.help(now),
-                         delta_color="inverse" if kpi.lower_is_better else "normal")
+            change = changes.get(kpi.definition) or {}
+            noisy = bool(change.get("within_noise"))
+            shown = kpi.delta(now, before)
+            help_text = kpi.help(now)
+            if noisy and shown:
+                shown = f"{shown} (within noise)"
+                scale = 100 if kpi.definition == "csat_pct" else 1
+                help_text = (f"Within the noise: the change's 95% interval ({change['ci_low'] * scale:+.1f} to "
+                             f"{change['ci_high'] * scale:+.1f}) holds 0. " + help_text)
+            place.metric(kpi.label, kpi.value(now), shown, help=help_text,
+                         delta_color="off" if noisy else "inverse" if kpi.lower_is_better else "normal")

@@ -30,8 +30,14 @@ DIMENSIONS = {field: (metrics.DIMENSIONS[field].capitalize(), key) for field, ke
 # The dates a custom range may take (a link with year 1 or 9999 failed: the previous period of
 # year 1 does not exist); outside them the range falls back to the default.
 CUSTOM_RANGE_BOUNDS = (metrics.EARLIEST, date(2199, 12, 31))
+# The satisfaction measure every view that reads satisfaction reads (URL ?measure=csat): its
+# default is metrics.default_measure, the measure with more answers in the period.
+MEASURE_KEY = "measure"
+MEASURE_LABELS = {measure: spec["label"] for measure, spec in metrics.MEASURES.items()}
+# Where the run keeps the measure's default (left out of the URL like the period's default).
+_MEASURE_DEFAULT = "winwin_measure_default"
 # Every URL parameter the filters own, in the order a link writes them.
-URL_KEYS = ["period", "from", "to", *(key for _, key in DIMENSIONS.values())]
+URL_KEYS = ["period", "from", "to", *(key for _, key in DIMENSIONS.values()), MEASURE_KEY]
 
 
 def _parsed(key: str, values: list[str], options: list | None):
@@ -45,6 +51,8 @@ def _parsed(key: str, values: list[str], options: list | None):
         return day if CUSTOM_RANGE_BOUNDS[0] <= day <= CUSTOM_RANGE_BOUNDS[1] else None
     if key == "period":
         return values[-1] if values[-1] in PERIODS else None
+    if key == MEASURE_KEY:
+        return values[-1] if values[-1] in MEASURE_LABELS else None
     return [value for value in dict.fromkeys(values) if value in options]  # unknown names dropped
 
 
@@ -64,6 +72,8 @@ def to_url() -> None:
     for key in URL_KEYS:
         value = st.session_state.get(key)
         if key in ("from", "to") and st.session_state.get("period") != "Custom range":
+            value = None
+        if key == MEASURE_KEY and value == st.session_state.get(_MEASURE_DEFAULT):
             value = None
         written = (
             []
@@ -117,8 +127,48 @@ def sidebar_filters(data_date: date) -> Filters:
         chosen[field] = tuple(
             st.sidebar.multiselect(label, options[field], key=key, on_change=to_url, placeholder="all")
         )
+    filters = Filters(period=period, **chosen)
+    measure_filter(filters)
     to_url()
-    return Filters(period=period, **chosen)
+    return filters
+
+
+def measure_filter(filters: Filters) -> str:
+    """NPS or CSAT, read by every view that reads satisfaction; opens on the measure with more
+    answers in the period (metrics.default_measure)."""
+    default = data.query(metrics.default_measure, filters)
+    st.session_state[_MEASURE_DEFAULT] = default
+    from_url(MEASURE_KEY, default)
+    return st.sidebar.radio(
+        "Satisfaction measure",
+        list(MEASURE_LABELS),
+        format_func=MEASURE_LABELS.get,
+        key=MEASURE_KEY,
+        on_change=to_url,
+        horizontal=True,
+        help="Every view that reads satisfaction reads this one: NPS (-100..100) or CSAT (share of 4-5). "
+        "It opens on the one with more answers in the period.",
+    )
+
+
+def measure() -> str:
+    """The satisfaction measure chosen in the sidebar ("nps" or "csat")."""
+    return st.session_state.get(MEASURE_KEY) or st.session_state.get(_MEASURE_DEFAULT) or "nps"
+
+
+def measure_label() -> str:
+    return MEASURE_LABELS[measure()]
+
+
+def sources_line(*names: str) -> str:
+    """The caption saying which of a page's sources are loaded (DOMAIN.md: each page says so)."""
+    loaded = data.query(metrics.loaded_sources)
+    said = [f"{name.replace('_', ' ')} {'✓' if loaded.get(name) else '✗ not loaded'}" for name in names]
+    return "Sources: " + " · ".join(said)
+
+
+def loaded(name: str) -> bool:
+    return bool(data.query(metrics.loaded_sources).get(name))
 
 
 def carried_parameters() -> list[tuple[str, str]]:

@@ -74,8 +74,13 @@ def sections(con, period) -> list[Section]:
                else "An open-ended period has no previous period to compare against.")
     table = (f"<table class='kpis'><tr><th></th><th>This period</th><th>Previous period</th><th>Change</th>"
              f"<th>Definition</th></tr>{rows}</table>")
-    overview = Section("Overview: headline KPIs", f"Is delivery quality turning into profit on the next deal? "
-                       f"{against}", body=table)
+    # The chain in words, as the Overview opens with it: one sentence a link, with its verdict.
+    chain = "".join(f"<li>{escape(link['sentence'])}</li>" for link in metrics.chain_sentences(con, period))
+    body = (f"<ul class='chain'>{chain}</ul><p class='note'>Each sentence says what came after what and how sure "
+            f"the figures are (the 95% interval of the difference decides the verdict), not what caused what.</p>"
+            f"{table}")
+    overview = Section("Overview: headline KPIs", f"Is delivery quality turning into profit on the next "
+                       f"deal? {against}", body=body)
 
     answered = metrics.answers_followed_into(period, LINK_MONTHS)
     link = metrics.rebusiness_by_nps_category(con, answered, months=LINK_MONTHS)
@@ -180,6 +185,7 @@ table.kpis {{ border-collapse: collapse; width: 100%; margin-top: 4mm; }}
 table.kpis th, table.kpis td {{ border-bottom: 1px solid #ddd; padding: 2mm; text-align: left; vertical-align: top; }}
 table.kpis td {{ font-size: 12pt; white-space: nowrap; }}
 table.kpis td.def {{ font-size: 8pt; color: #555; white-space: normal; }}
+ul.chain {{ margin: 1mm 0; padding-left: 6mm; font-size: 9pt; }}
 </style></head><body>{''.join(pages)}</body></html>"""
 
 

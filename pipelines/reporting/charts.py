@@ -141,6 +141,7 @@ def monthly_lines(trend: pd.DataFrame, column: str, title: str, y_title: str, ti
                                     showlegend=False))
     figure.add_trace(go.Scatter(x=trend["month"], y=trend[column], mode="lines+markers", connectgaps=False,
                                 line_color=LINE, showlegend=False, name=title))
+    _mark_partial(figure, trend, "month", column)
     figure.update_layout(title=title, yaxis_title=y_title, margin=dict(t=50, b=30, l=40, r=20), height=260)
     figure.update_xaxes(nticks=6)
     if tickformat:
@@ -148,6 +149,19 @@ def monthly_lines(trend: pd.DataFrame, column: str, title: str, y_title: str, ti
     if from_zero:
         figure.update_yaxes(rangemode="tozero")
     return finish(figure)
+
+
+def _mark_partial(figure: go.Figure, frame: pd.DataFrame, x: str, y: str, legend: bool = False) -> None:
+    """A month or quarter cut short by the data date (metrics' ``partial`` column) drawn as an
+    open circle labelled "partial", so it is not read as a whole one."""
+    if "partial" not in frame.columns:
+        return
+    cut = frame[frame["partial"].fillna(False).astype(bool)]
+    if cut.empty:
+        return
+    figure.add_trace(go.Scatter(x=cut[x], y=cut[y], mode="markers+text", text=["partial"] * len(cut),
+                                textposition="top center", marker=dict(symbol="circle-open", size=12, color=MUTED),
+                                showlegend=legend, name="partial (to the data date)", hoverinfo="skip"))
 
 
 # The win-win matrix's quadrants: green and red as for promoters and detractors; the two
@@ -198,7 +212,8 @@ def regression_scatter(points: pd.DataFrame, x: str, y: str, fit: dict, title: s
     return finish(figure)
 
 
-def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshold: float) -> go.Figure:
+def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshold: float,
+                   measure: str = "nps") -> go.Figure:
     """Accounts by NPS (customer wins) and delivered margin (business wins), sized by revenue,
     with the quadrant thresholds drawn; past MAX_POINTS_DRAWN accounts, the largest by revenue
     (said in the subtitle: the quadrant shares beside it count them all)."""
@@ -211,16 +226,20 @@ def win_win_matrix(accounts: pd.DataFrame, nps_threshold: float, margin_threshol
     for quadrant, colour in QUADRANT_COLOURS.items():
         chosen = accounts[accounts["quadrant"] == quadrant]
         figure.add_trace(go.Scatter(
-            x=chosen["nps"], y=chosen["margin"], mode="markers", name=quadrant,
+            x=chosen[measure], y=chosen["margin"], mode="markers", name=quadrant,
             text=[escape(str(name)) for name in chosen["account_name"]],
             customdata=chosen[["account_id"]],
             marker=dict(color=colour, size=8 + 30 * (chosen["revenue"] / largest) ** 0.5, opacity=0.7),
-            hovertemplate="%{text}<br>NPS %{x:.0f} · margin %{y:.1%}<extra></extra>"))
+            hovertemplate="%{text}<br>" + ("NPS %{x:.0f}" if measure == "nps" else "CSAT %{x:.0%}")
+            + " · margin %{y:.1%}<extra></extra>"))
     figure.add_vline(x=nps_threshold, line_dash="dash", line_color=MUTED)
     figure.add_hline(y=margin_threshold, line_dash="dash", line_color=MUTED)
-    figure.update_layout(title=dict(text="Win-win matrix: NPS × margin (size = revenue)",
+    label = "NPS" if measure == "nps" else "CSAT"
+    figure.update_layout(title=dict(text=f"Win-win matrix: {label} × margin (size = revenue)",
                                     subtitle=dict(text=subtitle)),
-                         xaxis_title="account NPS in the period (−100..100)", yaxis_title="delivered margin",
+                         xaxis_title=("account NPS in the period (−100..100)" if measure == "nps"
+                                      else "account CSAT in the period (share of 4-5 answers)"),
+                         xaxis_tickformat=None if measure == "nps" else ".0%", yaxis_title="delivered margin",
                          yaxis_tickformat=".0%", height=440, margin=dict(t=70, b=40, l=40, r=20))
     return finish(figure)
 
@@ -238,6 +257,7 @@ def group_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_t
                          arrayminus=(chosen[y] - chosen[low]).fillna(0), color=colours.get(name, LINE), thickness=1)
         figure.add_trace(go.Scatter(x=chosen[x], y=chosen[y], mode="lines+markers", name=str(name),
                                     line_color=colours.get(name, LINE), error_y=error))
+        _mark_partial(figure, chosen, x, y, legend=False)
     figure.update_layout(title=title, yaxis_title=y_title, height=320, margin=dict(t=50, b=30, l=40, r=20),
                          legend=dict(orientation="h", y=-0.2))
     figure.update_xaxes(nticks=8)
@@ -266,10 +286,20 @@ INVOLVEMENT_COLOURS = {"sales involved": NPS_COLOURS["promoter"], "no sales": NP
 BUSINESS_COLOURS = {"re-business": NPS_COLOURS["promoter"], "first-time business": NPS_COLOURS["passive"]}
 
 
-def nps_link_bars(link: pd.DataFrame) -> go.Figure:
-    """The Overview's headline: re-business within 12 months of an NPS answer, by category."""
-    return rate_bars(link, "category", "Re-business within 12 months of an NPS answer",
-                     "answers followed by re-business", NPS_COLOURS)
+# CSAT's bands in the colours of the NPS categories they read like.
+CSAT_COLOURS = {"satisfied (4-5)": NPS_COLOURS["promoter"], "neutral (3)": NPS_COLOURS["passive"],
+                "dissatisfied (1-2)": NPS_COLOURS["detractor"]}
+MEASURE_COLOURS = {"nps": NPS_COLOURS, "csat": CSAT_COLOURS}
+# Delivery -> satisfaction: the late or over-budget group red, the on-time one green.
+DELIVERY_COLOURS = {"late or over budget": NPS_COLOURS["detractor"], "escalated": NPS_COLOURS["detractor"],
+                    "on time and on budget": NPS_COLOURS["promoter"], "not escalated": NPS_COLOURS["promoter"]}
+
+
+def nps_link_bars(link: pd.DataFrame, measure: str = "nps") -> go.Figure:
+    """The Overview's headline: re-business within 12 months of an answer, by NPS category or CSAT band."""
+    label = "an NPS answer" if measure == "nps" else "a CSAT answer"
+    return rate_bars(link, "category", f"Re-business within 12 months of {label}",
+                     "answers followed by re-business", MEASURE_COLOURS[measure])
 
 
 def monthly_trend_lines(trend: pd.DataFrame) -> list[go.Figure]:

@@ -1,0 +1,113 @@
+"""Issue 14 on the page side: every page on a warehouse with CSAT only and no activities, budgets,
+escalations or NPS says what is missing instead of drawing 0, +0.0% or a neutral score; the
+satisfaction measure is a URL filter; the Overview opens with the chain in words."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipelines import metrics
+from pipelines.ingest import ingest
+from tests.conftest import WORLD
+from tests.test_pages import chart, metrics_shown, open_page, run_app
+
+PAGES = ["pages/overview.py", "pages/satisfaction_profit.py", "pages/delivery_leads.py", "pages/escalations.py",
+         "pages/rebusiness.py", "pages/accounts.py"]
+# The fixture world's files a firm measuring CSAT only, without activities or escalations, would have.
+KEPT = ["salesforce_accounts.csv", "salesforce_opportunities.csv", "surveymonkey_csat.csv"]
+
+
+@pytest.fixture(scope="module")
+def partial_db(tmp_path_factory) -> Path:
+    """The fixture world with CSAT only, no activities, no escalations, and projects without budgets."""
+    folder = tmp_path_factory.mktemp("partial")
+    exports = folder / "exports"
+    exports.mkdir()
+    for name in KEPT:
+        shutil.copy(WORLD / name, exports / name)
+    rows = list(csv.reader((WORLD / "kantata_projects.csv").open(newline="", encoding="utf-8")))
+    budget = rows[0].index("Budget (Cost)")
+    for row in rows[1:]:
+        row[budget] = ""
+    with (exports / "kantata_projects.csv").open("w", newline="", encoding="utf-8") as out:
+        csv.writer(out).writerows(rows)
+    db = folder / "warehouse.duckdb"
+    ingest([exports], db=db)
+    return db
+
+
+def texts(at: AppTest) -> list[str]:
+    """Everything a page wrote in words, markdown escapes taken out."""
+    written = [*at.markdown, *at.caption, *at.info, *at.warning, *at.title, *at.subheader]
+    shown = [w.value for w in written] + [f"{m.value} {m.delta or ''}" for m in at.metric]
+    return [text.replace("\\", "") for text in shown]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_csat_only_without_activities_budgets_or_escalations(monkeypatch, partial_db, page):
+    at = open_page(monkeypatch, partial_db, page, {"period": "All time"})
+    assert not at.exception
+    said = texts(at)
+    assert not [text for text in said if "+0.0%" in text]
+    assert any(text.startswith("Sources:") for text in said), "the page names its sources and which are loaded"
+
+
+def test_the_overview_draws_no_zero_for_what_is_not_loaded(monkeypatch, partial_db):
+    at = open_page(monkeypatch, partial_db, "pages/overview.py", {"period": "All time"})
+    shown = metrics_shown(at)
+    assert shown["NPS"] == shown["Escalations"] == "—"
+    said = " ".join(texts(at))
+    assert metrics.missing_note("escalations") in said and metrics.missing_note("nps") in said
+
+
+def test_the_measure_opens_on_csat_when_only_csat_is_loaded(monkeypatch, partial_db):
+    at = open_page(monkeypatch, partial_db, "pages/satisfaction_profit.py", {"period": "All time"})
+    assert at.radio(key="measure").value == "csat"
+    assert "measure" not in at.query_params  # the default stays out of the link
+
+
+def test_escalations_say_what_to_load_instead_of_counting_zero(monkeypatch, partial_db):
+    at = open_page(monkeypatch, partial_db, "pages/escalations.py", {"period": "All time"})
+    assert [i.value for i in at.info] == [metrics.missing_note("escalations")]
+    assert not at.metric
+
+
+def test_budget_variance_is_missing_not_zero_without_budgets(monkeypatch, partial_db):
+    at = open_page(monkeypatch, partial_db, "pages/rebusiness.py", {"period": "All time"})
+    notes = [i.value for i in at.info]
+    assert metrics.missing_note("budgets") in notes and metrics.missing_note("activities") in notes
+    with pytest.raises(AssertionError, match="no chart titled"):
+        chart(at, "Budget variance of the projects each rep sold")
+
+
+def test_account_health_leaves_out_and_names_the_components_without_data(monkeypatch, partial_db):
+    at = open_page(monkeypatch, partial_db, "pages/accounts.py", {"period": "All time"})
+    note = at.info[0].value
+    assert "escalations" in note and "engagement" in note and "reweighted" in note
+
+
+def test_the_overview_opens_with_the_chain_in_words_on_the_demo(monkeypatch, demo_db):
+    at = run_app(monkeypatch, demo_db)
+    assert not at.exception
+    sentences = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("- ")]
+    assert [s.split(":")[0] for s in sentences[:3]] == [
+        "- Delivery -> satisfaction", "- Satisfaction -> re-business", "- Re-business -> margin"]
+    assert "clearly lower" in sentences[0]  # the demo plants late delivery followed by lower scores
+
+
+def test_the_delivery_to_satisfaction_bars_show_both_groups_on_the_demo(monkeypatch, demo_db):
+    at = run_app(monkeypatch, demo_db)
+    drawn = chart(at, "Mean NPS score of the answers about those projects")
+    assert len(drawn["data"][0]["x"]) == 2
+
+
+def test_the_measure_is_kept_in_the_url_and_read_by_the_regression(monkeypatch, demo_db):
+    at = open_page(monkeypatch, demo_db, "pages/satisfaction_profit.py", {"measure": "csat"})
+    assert not at.exception
+    assert at.radio(key="measure").value == "csat"
+    assert chart(at, "Re-business amount on CSAT score")
