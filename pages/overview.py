@@ -136,16 +136,23 @@ else:
 st.subheader("Monthly trend")
 trend = data.query(metrics.monthly_trend, chosen)
 left, middle, right = st.columns(3)
-nps_chart, won_chart, margin_chart = charts.monthly_trend_lines(trend)
-exports.show_chart(
-    nps_chart, trend[["month", "nps", "nps_ci_low", "nps_ci_high", "nps_answers"]], "Monthly NPS", stamp, left
-)
+nps_chart, won_chart, margin_chart = charts.monthly_trend_lines(trend, measure)
+if filters.loaded(measure):
+    exports.show_chart(
+        nps_chart,
+        trend[["month", measure, f"{measure}_ci_low", f"{measure}_ci_high", f"{measure}_answers"]],
+        f"Monthly {label}",
+        stamp,
+        left,
+    )
+else:
+    left.info(metrics.missing_note(measure))
 if "partial" in trend.columns and trend["partial"].any():
     st.caption(f"The last month is partial: the data ends on {data_date:%d %b %Y} (drawn as an open circle).")
 exports.show_chart(won_chart, trend[["month", "won_amount", "rebusiness_rate"]], "Monthly won amount", stamp, middle)
 exports.show_chart(margin_chart, trend[["month", "delivered_margin"]], "Monthly delivered margin", stamp, right)
 
-st.caption("The shaded band is the 95% interval of each month's NPS: months with few answers swing by chance.")
+st.caption(f"The shaded band is the 95% interval of each month's {label}: months with few answers swing by chance.")
 
 exports.definitions(*(kpi.definition for kpi in KPIS), "nps_rebusiness_link")
 exports.board_pack_button(chosen, st.sidebar)  # one click: these filters' KPIs and key charts as a PDF

@@ -432,9 +432,9 @@ VIEWPORTS = {"1440x900": (1440, 900), "820x1000": (820, 1000)}
 SNAKE_CASE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
 # Where the app itself answers; a request to any other host leaves the machine.
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
-# Streamlit draws a ":material/...:" page icon as a favicon fetched from Google's font server; app.py
-# sets the page icon, so until it names a local image (page_icon="ui/icon.png") this one request is
-# a known failure, reported as such, while any other request leaving the machine fails the test.
+# Streamlit draws a ":material/...:" page icon as a favicon fetched from Google's font server
+# (MATERIAL_FAVICON); app.py's page icon is the local ui/icon.png, so any request leaving the
+# machine fails the test.
 # The Data page (pages/data.py, ui/data.py: the ingest area's) still shows code names as headers:
 # reported the same way until it draws its tables through ui.exports.show_table.
 NOT_YET_READABLE = {"Data"}

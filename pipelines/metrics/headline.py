@@ -12,7 +12,7 @@ import pandas as pd
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, data_date
 from pipelines.metrics.sources import loaded_sources
-from pipelines.metrics.statistics import nps_difference, nps_interval, proportion_difference
+from pipelines.metrics.statistics import nps_difference, nps_interval, proportion_difference, wilson_interval
 
 define("nps", "NPS = % promoters (9-10) - % detractors (0-6) of NPS answers in the period; -100..100.")
 define("csat_pct", "CSAT = share of CSAT answers (1-5 scale) scoring 4 or 5.")
@@ -134,7 +134,7 @@ def kpis(con, filters: Filters | Period = Filters()) -> dict:
 
 
 def monthly_trend(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
-    """Per month: NPS and answers, won amount and re-business rate, delivered margin; ``partial``
+    """Per month: NPS and answers, CSAT (share of 4-5) and answers, won amount and re-business rate, delivered margin; ``partial``
     marks the month of the data date when the data stops inside it."""
     filters = Filters.of(filters)
     where, params = filters.within("account", "answer_date")
@@ -150,6 +150,17 @@ def monthly_trend(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     survey["nps"], survey["nps_ci_low"], survey["nps_ci_high"] = nps_interval(
         survey["promoters"], survey["detractors"], survey["nps_answers"]
     )
+    csat = con.execute(
+        f"""SELECT date_trunc('month', answer_date) AS month,
+                  count(CASE WHEN csat_points = 1 THEN 1 END) AS satisfied, count(*) AS csat_answers
+           FROM mart_response_outcome
+           WHERE survey_type = 'csat' AND {where} GROUP BY 1""",
+        params,
+    ).df()
+    csat["csat"] = csat["satisfied"] / csat["csat_answers"]
+    csat["csat_ci_low"], csat["csat_ci_high"] = wilson_interval(csat["satisfied"].to_numpy(),
+                                                                csat["csat_answers"].to_numpy())
+    survey = survey.merge(csat.drop(columns="satisfied"), on="month", how="outer")
     where, params = filters.within("deal", "close_date")
     deals = con.execute(
         f"""SELECT date_trunc('month', close_date) AS month,
@@ -167,7 +178,8 @@ def monthly_trend(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
         params,
     ).df()
     trend = survey.merge(deals, on="month", how="outer").merge(margins, on="month", how="outer")
-    for column in ("nps", "nps_ci_low", "nps_ci_high", "delivered_margin", "rebusiness_rate"):
+    for column in ("nps", "nps_ci_low", "nps_ci_high", "csat", "csat_ci_low", "csat_ci_high", "delivered_margin",
+                   "rebusiness_rate"):
         trend[column] = trend[column].astype(float)
     latest = data_date(con)
     trend["partial"] = _partial_month(trend["month"], latest)

@@ -302,9 +302,13 @@ def nps_link_bars(link: pd.DataFrame, measure: str = "nps") -> go.Figure:
                      "answers followed by re-business", MEASURE_COLOURS[measure])
 
 
-def monthly_trend_lines(trend: pd.DataFrame) -> list[go.Figure]:
-    """The Overview's monthly trend: NPS with its 95% band, won amount, delivered margin."""
-    return [monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high")),
+def monthly_trend_lines(trend: pd.DataFrame, measure: str = "nps") -> list[go.Figure]:
+    """The Overview's monthly trend: NPS (or CSAT) with its 95% band, won amount, delivered margin."""
+    satisfaction = (monthly_lines(trend, "nps", "NPS", "NPS (−100..100)", band=("nps_ci_low", "nps_ci_high"))
+                    if measure == "nps" else
+                    monthly_lines(trend, "csat", "CSAT", "share of 4-5 answers", ".0%",
+                                  band=("csat_ci_low", "csat_ci_high")))
+    return [satisfaction,
             monthly_lines(trend, "won_amount", "Won amount", f"won per month ({currency_unit()})", SHORT_TICKS,
                           from_zero=True),
             monthly_lines(trend, "delivered_margin", "Delivered margin", "margin of completed projects", ".0%",
