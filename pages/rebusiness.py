@@ -107,7 +107,10 @@ exports.show_table(
     "Sold vs delivered by sales rep",
     stamp,
     definitions=("sold_vs_delivered",),
-    hide=("promoters_after", "detractors_after"),  # NPS after says it; the export keeps the counts
+    # The chosen measure's columns say it; the export keeps the counts and the other measure's.
+    hide=("promoters_after", "detractors_after", "satisfied_after", "satisfaction_after", "satisfaction_after_ci_low",
+          "satisfaction_after_ci_high", *(f"{other}_after{suffix}" for other in metrics.MEASURES if other != measure
+                                        for suffix in ("", "_ci_low", "_ci_high"))),
 )
 st.caption(
     f"n = projects with a budget completed in the period (variance) and {label} answers after them ({label}); "

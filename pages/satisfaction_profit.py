@@ -108,18 +108,16 @@ def outcome_charts(by: str, colours: dict | None, label: str) -> None:
     )
 
 
-st.subheader("By NPS category")
-outcome_charts("nps_category", charts.NPS_COLOURS, "NPS category")
-st.subheader("By CSAT band")
-outcome_charts(
-    "csat_band",
-    {
-        "satisfied (4-5)": charts.NPS_COLOURS["promoter"],
-        "neutral (3)": charts.NPS_COLOURS["passive"],
-        "dissatisfied (1-2)": charts.NPS_COLOURS["detractor"],
-    },
-    "CSAT band",
-)
+# The chosen measure first; a measure not loaded says what to load instead of bars of n = 0.
+GROUPINGS = {"nps": ("nps_category", charts.NPS_COLOURS, "NPS category"),
+             "csat": ("csat_band", charts.CSAT_COLOURS, "CSAT band")}
+for shown_measure in sorted(GROUPINGS, key=lambda m: m != measure):
+    grouping, colours, grouping_label = GROUPINGS[shown_measure]
+    st.subheader(f"By {grouping_label}")
+    if filters.loaded(shown_measure):
+        outcome_charts(grouping, colours, grouping_label)
+    else:
+        st.info(metrics.missing_note(shown_measure))
 
 st.subheader(f"How much does one {label} point bring?")
 left, right = st.columns(2)

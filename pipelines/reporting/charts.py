@@ -186,15 +186,16 @@ def fitted_range(low: float, high: float, intercept: float, slope: float,
 
 def regression_scatter(points: pd.DataFrame, x: str, y: str, fit: dict, title: str, x_title: str, y_title: str,
                        tickformat: str | None = None, floor: float | None = None) -> go.Figure:
-    """The points behind a regression (coloured by NPS category; a fixed sample of
+    """The points behind a regression (coloured by NPS category or CSAT band; a fixed sample of
     MAX_POINTS_DRAWN when there are more, said in the title) and its line fitted on all of them,
     drawn only over the scores answered and, given ``floor``, only where it stays above it."""
     figure = go.Figure()
     drawn = points.sample(n=MAX_POINTS_DRAWN, random_state=0) if len(points) > MAX_POINTS_DRAWN else points
     subtitle = (f"{len(drawn):,} of {len(points):,} answers drawn (a fixed sample); the line is fitted on all"
                 if len(drawn) < len(points) else None)
-    for category, colour in NPS_COLOURS.items():
-        chosen = drawn[drawn.get("nps_category", pd.Series(index=drawn.index)) == category]
+    grouping, colours = ("csat_band", CSAT_COLOURS) if "csat_band" in drawn.columns else ("nps_category", NPS_COLOURS)
+    for category, colour in colours.items():
+        chosen = drawn[drawn.get(grouping, pd.Series(index=drawn.index)) == category]
         figure.add_trace(go.Scatter(x=chosen[x], y=chosen[y], mode="markers", name=category,
                                     marker=dict(color=colour, opacity=0.35, size=6)))
     stretch = None
