@@ -148,3 +148,17 @@ def test_every_bar_of_the_demo_lists_as_many_rows_as_its_n(demo_db, reader):
         assert len(bars) >= 2
         for bar in bars.itertuples():
             assert len(behind(getattr(bar, group))) == getattr(bar, n), (group, getattr(bar, group))
+
+
+@pytest.mark.parametrize("measure", ["nps", "csat"])
+@pytest.mark.parametrize("per", [None, "delivery_team"])
+def test_every_delivery_to_satisfaction_bar_lists_as_many_answers_as_its_n(demo_db, reader, measure, per):
+    """The Overview's Delivery -> satisfaction bars: a click lists the answers about the bar's
+    projects (an answer about two projects is listed for each, counted once)."""
+    con = reader(demo_db)
+    bars = metrics.delivery_to_satisfaction(con, EVERYTHING, measure=measure, per=per)
+    assert bars["n"].sum() > 0
+    for bar in bars.to_dict("records"):
+        who = bar[per] if per else None
+        rows = metrics.answers_about_projects(con, EVERYTHING, measure, bar["group"], per=per, who=who)
+        assert rows["response_id"].nunique() == bar["n"], (measure, per, who, bar["group"])

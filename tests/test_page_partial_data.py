@@ -111,3 +111,18 @@ def test_the_measure_is_kept_in_the_url_and_read_by_the_regression(monkeypatch, 
     assert not at.exception
     assert at.radio(key="measure").value == "csat"
     assert chart(at, "Re-business amount on CSAT score")
+
+
+def test_a_change_within_the_noise_is_drawn_grey_and_said_so_on_the_demo(monkeypatch, demo_db):
+    at = run_app(monkeypatch, demo_db)
+    quiet = {m.label: m.delta for m in at.metric if m.delta and "within noise" in m.delta}
+    assert quiet, "the demo's NPS and CSAT changes over the last 12 months are within the noise"
+    assert any("within the noise" in c.value for c in at.caption)
+
+
+def test_a_partial_last_month_is_marked_in_the_trend(monkeypatch, partial_db):
+    # The fixture world's data stop on 1 Sep 2025: September is a partial month.
+    at = open_page(monkeypatch, partial_db, "pages/overview.py", {"period": "All time"})
+    names = [trace.get("name") for trace in chart(at, "Won amount")["data"]]
+    assert "partial (to the data date)" in names
+    assert any("The last month is partial" in c.value for c in at.caption)
