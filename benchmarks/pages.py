@@ -152,7 +152,8 @@ def time_pages(con, repeat: int) -> list[PageTiming]:
     process (scipy, statsmodels); the median of several runs leaves them out. A call that
     fails is reported and left out of its page's total (pages change while we measure).
     """
-    period = metrics.period_ending(metrics.data_date(con) or metrics.LATEST, 12)
+    # The period a page opens on: the sidebar's default (the last 12 months, ending on the data date).
+    period = metrics.period_of(metrics.DEFAULT_PERIOD, metrics.data_date(con) or metrics.LATEST)
     failed: dict[str, str] = {}
     timings = []
     for page, calls in page_calls().items():

@@ -12,7 +12,9 @@ import duckdb
 
 MARTS_DIR = Path(__file__).parent / "models" / "marts"
 # Each mart may read the canonical tables and the marts listed before it.
-MART_ORDER = ["mart_latest_event", "mart_data_date", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome"]
+MART_ORDER = ["mart_latest_event", "mart_data_date", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome",
+              # Precomputed for the pages' first views (issue 16): small tables read instead of joins per view.
+              "mart_account_facts", "mart_escalation_aftermath", "mart_project_answer"]
 
 
 def sql_of(name: str) -> str:

@@ -3,6 +3,8 @@ they are built from (on the hand-made world and on the demo world)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 # Mart -> its key columns and the canonical table that holds one row per key (None: no such table).
@@ -90,3 +92,77 @@ def test_delivery_outcome_of_the_world_by_hand(world_db, reader):
 def test_data_date_is_the_latest_client_event(con):
     assert scalar(con, "SELECT data_date FROM mart_data_date") == scalar(
         con, "SELECT max(event_date) FROM mart_latest_event WHERE table_name <> 'fct_project'")
+
+
+# The marts precomputed for the pages' first views (issue 16): their grain, and figures equal to
+# the live queries they stand in for.
+PRECOMPUTED_KEYS = {
+    "mart_account_facts": ["as_of", "account_id", "measure"],
+    "mart_escalation_aftermath": ["escalation_id"],
+    "mart_project_answer": ["project_id", "response_id"],
+}
+
+
+@pytest.mark.parametrize("mart", PRECOMPUTED_KEYS)
+def test_precomputed_marts_hold_one_row_per_key(con, mart):
+    columns = ", ".join(PRECOMPUTED_KEYS[mart])
+    assert scalar(con, f"SELECT count(*) FROM (SELECT {columns} FROM {mart} GROUP BY {columns} HAVING count(*) > 1)") == 0
+
+
+def test_account_facts_hold_every_account_for_each_measure_as_of_the_data_date_and_12_month_ends(con):
+    from pipelines import metrics
+
+    accounts = scalar(con, "SELECT count(*) FROM dim_account")
+    days = [row[0] for row in con.execute("SELECT DISTINCT as_of FROM mart_account_facts ORDER BY 1").fetchall()]
+    latest = metrics.data_date(con)
+    first = latest.replace(day=1)
+    month_ends = {metrics.add_months(first, -back) - timedelta(days=1) for back in range(12)}
+    assert set(days) == month_ends | {latest}
+    assert scalar(con, "SELECT count(*) FROM mart_account_facts") == 2 * accounts * len(days)
+
+
+def test_escalation_aftermath_holds_every_escalation(con):
+    assert scalar(con, "SELECT count(*) FROM mart_escalation_aftermath") == scalar(con, "SELECT count(*) FROM fct_escalation")
+
+
+def test_project_answers_are_the_answers_within_the_followed_months(con):
+    from pipelines.metrics.rebusiness import FOLLOWED_MONTHS
+
+    live = scalar(con, f"""SELECT count(*) FROM mart_project AS p JOIN mart_response_outcome AS r
+                           ON r.account_id = p.account_id AND r.answer_date > p.actual_end_date
+                          AND r.answer_date <= p.actual_end_date + INTERVAL {FOLLOWED_MONTHS} MONTH
+                          WHERE p.is_delivered""")
+    assert scalar(con, "SELECT count(*) FROM mart_project_answer") == live
+
+
+@pytest.mark.parametrize("mart,window", [("mart_escalation_aftermath", "INTERVAL 12 MONTH"),
+                                         ("mart_project_answer", "INTERVAL 6 MONTH"),
+                                         ("mart_account_facts", "INTERVAL 90 DAY")])
+def test_precomputed_windows_are_the_metrics_windows(mart, window):
+    from pipelines import marts
+    from pipelines.metrics.accounts import RECENT_ESCALATION_DAYS
+    from pipelines.metrics.escalations import AFTERMATH_MONTHS
+    from pipelines.metrics.rebusiness import FOLLOWED_MONTHS
+
+    assert (AFTERMATH_MONTHS, FOLLOWED_MONTHS, RECENT_ESCALATION_DAYS) == (12, 6, 90)
+    assert window in marts.sql_of(mart)
+
+
+@pytest.mark.parametrize("measure", ["nps", "csat"])
+@pytest.mark.parametrize("segments", [(), ("SMB",)])
+@pytest.mark.parametrize("months_back", [0, 1, 7])
+def test_account_facts_read_from_the_mart_equal_the_live_query(con, monkeypatch, measure, segments, months_back):
+    import pandas as pd
+
+    from pipelines import metrics
+    from pipelines.metrics import accounts
+
+    latest = metrics.data_date(con)
+    day = metrics.add_months(latest.replace(day=1), 1 - months_back) - timedelta(days=1) if months_back else latest
+    chosen = metrics.Filters(period=metrics.Period(None, day), segments=segments)
+    precomputed = accounts.account_facts(con, chosen, measure)
+    monkeypatch.setattr(accounts, "_precomputed", lambda _con, _day: False)  # the same day, computed live
+    live = accounts.account_facts(con, chosen, measure)
+    assert len(precomputed) == len(live)
+    pd.testing.assert_frame_equal(precomputed.sort_values("account_id", ignore_index=True),
+                                  live.sort_values("account_id", ignore_index=True), check_dtype=False, rtol=1e-12)

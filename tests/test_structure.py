@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
 import subprocess
 import sys
@@ -162,3 +163,24 @@ def test_ruff_finds_nothing():
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", "."],
                           cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_overview_first_render_never_imports_great_expectations(world_db):
+    # GX takes seconds to import (issue 16): the Overview's first render, in a fresh process, must not pay it.
+    code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+            "at = AppTest.from_file('app.py', default_timeout=120).run()\n"
+            "assert not at.exception, at.exception\nassert at.metric, 'the Overview drew no KPI'\n"
+            "print('great_expectations' in sys.modules)")
+    env = {**os.environ, "WINWIN_DB": str(world_db)}
+    shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert shown.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_importing_the_app_pages_modules_leaves_the_statistics_libraries_out():
+    # scipy and statsmodels are imported inside the functions that compute an interval, never at import.
+    code = ("import sys\nimport pipelines.metrics, pipelines.metrics.statistics, ui.data, ui.filters\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'scipy', 'statsmodels', 'great_expectations'}))")
+    shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                           timeout=300)
+    assert shown.stdout.strip() == "[]"

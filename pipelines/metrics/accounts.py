@@ -4,6 +4,7 @@ its timeline."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import timedelta
 
 import pandas as pd
@@ -53,8 +54,21 @@ def account_facts(con, filters: Filters | Period = Filters(), measure: str = "np
     low-score comment, open and recent escalations with the oldest open one's age, margin, last contact."""
     check_measure(measure)
     filters = Filters.of(filters)
-    as_of = filters.period.end or data_date(con) or LATEST
+    latest = data_date(con)
+    as_of = filters.period.end or latest or LATEST
     scope, params = filters.scope("account")
+    if latest is not None and _precomputed(con, as_of):
+        # The days pages open on (the data date, the month ends before it) are precomputed.
+        return con.execute(
+            f"""SELECT account_id, account_name, owner, segment, region,
+                       answers_12m, level_12m AS {measure}_12m, answers_recent, level_recent AS {measure}_recent,
+                       answers_before, level_before AS {measure}_before, low_score_comment,
+                       open_escalations, open_critical, oldest_open_days, recent_escalations,
+                       projects_12m, margin_12m, days_since_activity
+                FROM mart_account_facts WHERE as_of = ? AND measure = ? AND {scope}
+                ORDER BY account_name""",
+            [as_of, measure] + params,
+        ).df()
     points = f"100.0 * {measure}_points"  # NPS -100..100, CSAT 0..100 % satisfied
     return con.execute(
         f"""WITH as_of AS (SELECT CAST(? AS DATE) AS day),
@@ -110,12 +124,28 @@ def account_facts(con, filters: Filters | Period = Filters(), measure: str = "np
     ).df()
 
 
+def _precomputed(con, day) -> bool:
+    """Whether mart_account_facts holds the facts as of ``day`` (a warehouse built before it: no)."""
+    try:
+        return con.execute("SELECT count(*) FROM (SELECT 1 FROM mart_account_facts WHERE as_of = ? LIMIT 1)",
+                           [day]).fetchone()[0] > 0
+    except Exception:  # noqa: BLE001 (duckdb.CatalogException: the mart is not built yet)
+        return False
+
+
 def health_scores(facts: pd.DataFrame, weights: dict[str, float] | None = None, measure: str = "nps",
                   missing: tuple[str, ...] = ()) -> pd.DataFrame:
     """Each account's 0-100 health: its five components (HEALTH_COMPONENTS), their weighted mean
     over the components not ``missing`` (sources not loaded: reweighted, listed in ``missing``,
     never an at-risk reason), the component that pulled it down most, the trend arrow, the at-risk
     reasons ("name score/100") and their evidence."""
+    return _scored(facts, weights, measure, missing, with_evidence=True)
+
+
+def _scored(facts: pd.DataFrame, weights: dict[str, float] | None, measure: str, missing: tuple[str, ...],
+            with_evidence: bool) -> pd.DataFrame:
+    """health_scores; without the evidence texts (left blank) when ``with_evidence`` is false: a
+    history of health needs the scores and whether at risk, and the texts cost most of the time."""
     check_measure(measure)
     weights = {name: weight for name, weight in (weights or HEALTH_WEIGHTS).items() if name not in missing}
     frame = facts.copy()
@@ -147,16 +177,17 @@ def health_scores(facts: pd.DataFrame, weights: dict[str, float] | None = None, 
             continue
         low = scores[name] < AT_RISK_BELOW
         reasons[low] += scores.loc[low, name].map(f"{name} {{:.0f}}/100; ".format).astype(str)
-        if low.any():
-            evidence[low] += [f"{_evidence(name, row, measure)}; " for _, row in frame[low].iterrows()]
+        if with_evidence and low.any():
+            evidence[low] += [f"{_evidence(name, row, measure)}; " for row in frame[low].to_dict("records")]
     frame["at_risk_reasons"] = reasons.str.removesuffix("; ")
     frame["evidence"] = evidence.str.removesuffix("; ")
     frame["missing"] = ", ".join(name for name in HEALTH_COMPONENTS if name in missing)
     return frame.sort_values("health", ignore_index=True)
 
 
-def _evidence(component: str, row: pd.Series, measure: str) -> str:
-    """The facts behind a low component, as a reader would check them (parts without facts left out)."""
+def _evidence(component: str, row: Mapping, measure: str) -> str:
+    """The facts behind a low component, as a reader would check them (parts without facts left out).
+    ``row`` is one account's facts as a dict: a Series per row (iterrows) cost most of the page."""
     def known(key):
         value = row.get(key)
         return None if value is None or pd.isna(value) else value
@@ -227,8 +258,12 @@ def account_timeline(con, account_id: str, newest_first: bool = False) -> pd.Dat
     ).df()
 
 
-def _health_as_of(con, filters: Filters, day, measure: str, weights) -> pd.DataFrame:
-    return account_health(con, filters.with_period(Period(None, day)), weights, measure)
+def _health_as_of(con, filters: Filters, day, measure: str, weights, with_evidence: bool = True) -> pd.DataFrame:
+    """account_health as of ``day``; without the evidence texts when not asked for (see _scored)."""
+    loaded = loaded_sources(con)
+    missing = tuple(name for name, source in HEALTH_SOURCES.items() if not loaded[source or measure])
+    facts = account_facts(con, filters.with_period(Period(None, day)), measure)
+    return _scored(facts, dict(weights) if weights else None, measure, missing, with_evidence)
 
 
 def health_over_time(con, filters: Filters | Period = Filters(), months: int = 12, measure: str = "nps",
@@ -244,7 +279,7 @@ def health_over_time(con, filters: Filters | Period = Filters(), months: int = 1
     days = [add_months(end.replace(day=1), 1 - back) - timedelta(days=1) for back in range(months - 1, 0, -1)] + [end]
     frames = []
     for day in days:
-        health = _health_as_of(con, filters, day, measure, weights)
+        health = _health_as_of(con, filters, day, measure, weights, with_evidence=False)
         frames.append(health.assign(as_of=day, at_risk=health["at_risk_reasons"] != "")[
             ["as_of", "account_id", "account_name", "health", "at_risk"]])
     return pd.concat(frames, ignore_index=True)
@@ -260,7 +295,7 @@ def turned_at_risk(con, filters: Filters | Period = Filters(), since=None, measu
         return pd.DataFrame(columns=["account_id", "account_name", "health_before", "health", "at_risk_reasons", "evidence"])
     since = since or end.replace(day=1) - timedelta(days=1)
     now = _health_as_of(con, filters, end, measure, weights)
-    before = _health_as_of(con, filters, since, measure, weights)
+    before = _health_as_of(con, filters, since, measure, weights, with_evidence=False)
     was_fine = set(before.loc[before["at_risk_reasons"] == "", "account_id"])
     turned = now[(now["at_risk_reasons"] != "") & now["account_id"].isin(was_fine)]
     turned = turned.merge(before[["account_id", "health"]].rename(columns={"health": "health_before"}), on="account_id")

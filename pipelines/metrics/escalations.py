@@ -80,42 +80,25 @@ def escalation_aftermath(con, filters: Filters | Period = Filters(), measure: st
     check_measure(measure)
     filters = Filters.of(filters)
     where, params = filters.within("escalation", "CAST(opened_at AS DATE)")
+    # What followed each escalation is precomputed per escalation (mart_escalation_aftermath).
     frame = con.execute(
         f"""WITH escalations AS (
-                 SELECT escalation_id, account_id, sales_involved, hours_to_resolve, CAST(opened_at AS DATE) AS opened
+                 SELECT escalation_id, sales_involved, hours_to_resolve, CAST(opened_at AS DATE) AS opened
                  FROM mart_escalation
-                 WHERE {where}),
-               next_answer AS (
-                 SELECT e.escalation_id, min(r.answer_date) AS answer_date
-                 FROM escalations AS e JOIN mart_response_outcome AS r
-                   ON r.account_id = e.account_id AND r.survey_type = ?
-                  AND r.answer_date > e.opened AND r.answer_date <= e.opened + INTERVAL {AFTERMATH_MONTHS} MONTH
-                 GROUP BY e.escalation_id),
-               next_score AS (
-                 SELECT n.escalation_id, min(r.nps_points) AS nps_points, min(r.csat_points) AS csat_points
-                 FROM next_answer AS n JOIN escalations AS e ON e.escalation_id = n.escalation_id
-                 JOIN mart_response_outcome AS r
-                   ON r.account_id = e.account_id AND r.survey_type = ? AND r.answer_date = n.answer_date
-                 GROUP BY n.escalation_id),
-               rebought AS (
-                 SELECT DISTINCT e.escalation_id
-                 FROM escalations AS e JOIN mart_opportunity AS o
-                   ON o.account_id = e.account_id AND o.is_rebusiness
-                  AND o.close_date > e.opened AND o.close_date <= e.opened + INTERVAL {AFTERMATH_MONTHS} MONTH)
+                 WHERE {where})
             SELECT COALESCE(e.sales_involved, FALSE) AS sales_involved, count(*) AS escalations,
                    median(e.hours_to_resolve) AS median_hours_to_resolve,
                    sum(CASE WHEN e.opened + INTERVAL {AFTERMATH_MONTHS} MONTH <= d.data_date THEN 1 ELSE 0 END) AS complete,
-                   sum(CASE WHEN e.opened + INTERVAL {AFTERMATH_MONTHS} MONTH <= d.data_date AND b.escalation_id IS NOT NULL
+                   sum(CASE WHEN e.opened + INTERVAL {AFTERMATH_MONTHS} MONTH <= d.data_date AND a.rebought_12m
                             THEN 1 ELSE 0 END) AS rebought,
-                   count(COALESCE(s.nps_points, s.csat_points)) AS next_answers,
-                   count(CASE WHEN s.nps_points = 1 THEN 1 END) AS next_promoters,
-                   count(CASE WHEN s.nps_points = -1 THEN 1 END) AS next_detractors,
-                   count(CASE WHEN s.csat_points = 1 THEN 1 END) AS next_satisfied
+                   count(a.next_{measure}_points) AS next_answers,
+                   count(CASE WHEN a.next_{measure}_points = 1 AND ? = 'nps' THEN 1 END) AS next_promoters,
+                   count(CASE WHEN a.next_{measure}_points = -1 AND ? = 'nps' THEN 1 END) AS next_detractors,
+                   count(CASE WHEN a.next_{measure}_points = 1 AND ? = 'csat' THEN 1 END) AS next_satisfied
             FROM escalations AS e CROSS JOIN mart_data_date AS d
-            LEFT JOIN next_score AS s ON s.escalation_id = e.escalation_id
-            LEFT JOIN rebought AS b ON b.escalation_id = e.escalation_id
+            LEFT JOIN mart_escalation_aftermath AS a ON a.escalation_id = e.escalation_id
             GROUP BY 1 ORDER BY 1""",
-        params + [measure, measure],
+        params + [measure, measure, measure],
     ).df()
     frame = with_intervals(frame, "rebought", "complete").rename(columns={"rate": "rebusiness_rate"})
     frame = satisfaction_of(frame, measure, prefix="next_")

@@ -74,23 +74,22 @@ def sold_vs_delivered_by_rep(con, filters: Filters | Period = Filters(), measure
             FROM mart_project WHERE is_delivered AND {where}""",
         params,
     ).df()
-    answers = con.execute(
-        f"""SELECT DISTINCT COALESCE(p.sold_by, 'unknown') AS sold_by, r.response_id, r.nps_points, r.csat_points
-            FROM mart_project AS p JOIN mart_response_outcome AS r
-              ON r.account_id = p.account_id AND r.survey_type = ?
-             AND r.answer_date > p.actual_end_date AND r.answer_date <= p.actual_end_date + INTERVAL {FOLLOWED_MONTHS} MONTH
-            WHERE p.project_id IN (SELECT project_id FROM mart_project
-                                   WHERE is_delivered AND {where})""",
+    # The answers that followed each rep's projects, each counted once per rep (mart_project_answer
+    # pairs every delivered project with the answers of FOLLOWED_MONTHS after its end).
+    followed = con.execute(
+        f"""SELECT seller AS sold_by, count(*) AS answers_after,
+                   count(CASE WHEN nps_points = 1 THEN 1 END) AS promoters_after,
+                   count(CASE WHEN nps_points = -1 THEN 1 END) AS detractors_after,
+                   count(CASE WHEN csat_points = 1 THEN 1 END) AS satisfied_after
+            FROM (SELECT DISTINCT COALESCE(sold_by, 'unknown') AS seller, response_id, nps_points, csat_points
+                  FROM mart_project_answer WHERE survey_type = ? AND {where})
+            GROUP BY seller""",
         [measure] + params,
-    ).df()
+    ).df().set_index("sold_by")
     reps = projects.groupby("sold_by")
     variance, variance_low, variance_high = mean_intervals(reps["budget_variance"])
     slip, slip_low, slip_high = mean_intervals(reps["schedule_slip_days"])
     money = reps[["revenue", "profit"]].sum()
-    followed = answers.assign(promoter=answers["nps_points"] == 1, detractor=answers["nps_points"] == -1,
-                              satisfied=answers["csat_points"] == 1).groupby("sold_by").agg(
-        answers_after=("response_id", "size"), promoters_after=("promoter", "sum"), detractors_after=("detractor", "sum"),
-        satisfied_after=("satisfied", "sum"))
     frame = pd.DataFrame({"n": reps.size(), "n_budget": reps["budget_variance"].count(),
                           "budget_variance": variance, "variance_ci_low": variance_low, "variance_ci_high": variance_high,
                           "slip_days": slip, "slip_ci_low": slip_low, "slip_ci_high": slip_high,

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 
 from pipelines.metrics.definitions import define
-from pipelines.metrics.filters import Filters, Period, add_months, data_date, named
+from pipelines.metrics.filters import EARLIEST, Filters, Period, add_months, data_date, named
 from pipelines.metrics.statistics import linear_fit, mean_interval, nps_interval, wilson_interval, with_intervals
 
 # Outcome windows offered for the satisfaction -> profit link, in months after the answer.
@@ -257,15 +257,21 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     data date is measured to the data date (``partial``), so it compares 12 months with 12."""
     filters = Filters.of(filters)
     scope, params = filters.scope("deal")
-    deals = con.execute(
-        f"""SELECT account_id, close_date, CAST(amount AS DOUBLE) AS amount, is_rebusiness, lead_source
-            FROM mart_opportunity WHERE is_won AND close_date <= ? AND {scope}""",
-        [filters.period.params[1]] + params,
-    ).df()
+    latest = data_date(con)
+    # Deals before the first quarter's prior window count in no quarter: left in the warehouse.
+    since = EARLIEST
+    if filters.period.start:
+        first_end = pd.Period(filters.period.start, freq="Q").end_time.date()
+        first_end = min(first_end, latest) if latest else first_end
+        since = add_months(add_months(first_end, -GROWTH_WINDOW_MONTHS), -GROWTH_WINDOW_MONTHS)
+    query = f"""SELECT account_id, close_date, CAST(amount AS DOUBLE) AS amount, is_rebusiness, lead_source
+                FROM mart_opportunity WHERE is_won AND close_date <= ? AND close_date > ? AND {scope}"""
+    deals = con.execute(query, [filters.period.params[1], since] + params).df()
+    if deals.empty and since != EARLIEST:  # only older deals: the quarters still run, from them
+        deals = con.execute(query, [filters.period.params[1], EARLIEST] + params).df()
     columns = ["quarter", "prior_amount", "retained_amount", "referred_new", "nrr", "earned_growth_rate", "partial"]
     if deals.empty:
         return pd.DataFrame(columns=columns)
-    latest = data_date(con)
     deals["close_date"] = pd.to_datetime(deals["close_date"])
     # Accounts as integer codes: isin on Arrow strings turns every value into a Python object.
     deals["account"] = deals["account_id"].factorize()[0]

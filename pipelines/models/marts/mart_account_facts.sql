@@ -1,0 +1,113 @@
+-- Per account, measure (nps, csat) and day, the raw facts of its health as of that day, for the
+-- days the pages open on: the data date (every default period ends there: the last N months, year
+-- to date, all time) and the last 12 month ends before it (the Accounts page's health history and
+-- who turned at risk since last month). metrics.account_facts reads these rows instead of scanning
+-- every answer, escalation, project and activity per view; any other day is computed live by the
+-- same SQL. Satisfaction is in points of the measure's index (NPS -100..100, CSAT 0..100 %
+-- satisfied): an answer carries nps_points or csat_points, never both. The windows (12 and 6 months,
+-- 90 days for a recent escalation) are metrics.accounts' (RECENT_ESCALATION_DAYS); a test holds them equal.
+WITH latest AS (
+  SELECT data_date AS day FROM mart_data_date
+),
+first_of_month AS (
+  SELECT CAST(date_trunc('month', day) AS DATE) AS day FROM latest
+),
+as_of AS (
+  SELECT day FROM latest
+  UNION
+  SELECT CAST(day - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 2 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 3 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 4 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 5 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 6 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 7 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 8 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 9 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 10 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+  UNION
+  SELECT CAST(day - INTERVAL 11 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
+),
+measures AS (
+  SELECT 'nps' AS measure
+  UNION ALL
+  SELECT 'csat' AS measure
+),
+answers AS (
+  SELECT
+    as_of.day, r.account_id, r.survey_type AS measure,
+    count(*) AS answers_12m,
+    avg(100.0 * COALESCE(r.nps_points, r.csat_points)) AS level_12m,
+    count(CASE WHEN r.answer_date > as_of.day - INTERVAL 6 MONTH THEN 1 END) AS answers_recent,
+    avg(CASE WHEN r.answer_date > as_of.day - INTERVAL 6 MONTH THEN 100.0 * COALESCE(r.nps_points, r.csat_points) END) AS level_recent,
+    count(CASE WHEN r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN 1 END) AS answers_before,
+    avg(CASE WHEN r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN 100.0 * COALESCE(r.nps_points, r.csat_points) END) AS level_before,
+    arg_max(CASE WHEN r.is_low_score THEN r.comment END,
+            CASE WHEN r.is_low_score AND r.comment IS NOT NULL THEN r.responded_at END) AS low_score_comment
+  FROM mart_response_outcome AS r CROSS JOIN as_of
+  WHERE r.answer_date <= as_of.day AND r.answer_date > as_of.day - INTERVAL 12 MONTH
+  GROUP BY as_of.day, r.account_id, r.survey_type
+),
+escalations AS (
+  SELECT
+    as_of.day, e.account_id,
+    count(CASE WHEN e.resolved_at IS NULL OR CAST(e.resolved_at AS DATE) > as_of.day THEN 1 END) AS open_escalations,
+    count(CASE WHEN (e.resolved_at IS NULL OR CAST(e.resolved_at AS DATE) > as_of.day)
+                AND e.severity = 'critical' THEN 1 END) AS open_critical,
+    max(CASE WHEN e.resolved_at IS NULL OR CAST(e.resolved_at AS DATE) > as_of.day
+             THEN date_diff('day', CAST(e.opened_at AS DATE), as_of.day) END) AS oldest_open_days,
+    count(CASE WHEN CAST(e.opened_at AS DATE) > as_of.day - INTERVAL 90 DAY THEN 1 END) AS recent_escalations
+  FROM mart_escalation AS e CROSS JOIN as_of
+  WHERE CAST(e.opened_at AS DATE) <= as_of.day
+  GROUP BY as_of.day, e.account_id
+),
+delivered AS (
+  SELECT
+    as_of.day, p.account_id, count(*) AS projects_12m,
+    CAST(sum(p.profit) AS DOUBLE) / NULLIF(CAST(sum(p.revenue) AS DOUBLE), 0) AS margin_12m
+  FROM mart_project AS p CROSS JOIN as_of
+  WHERE p.is_delivered AND p.actual_end_date <= as_of.day AND p.actual_end_date > as_of.day - INTERVAL 12 MONTH
+  GROUP BY as_of.day, p.account_id
+),
+activity_months AS (
+  -- An account's latest activity of each month: every as_of day is a month end or the data date
+  -- (no activity is later), so a month counts whole or not at all.
+  SELECT account_id, max(activity_date) AS last_activity
+  FROM fct_activity
+  GROUP BY account_id, date_trunc('month', activity_date)
+),
+engaged AS (
+  SELECT as_of.day, a.account_id, max(a.last_activity) AS last_activity
+  FROM activity_months AS a CROSS JOIN as_of
+  WHERE a.last_activity <= as_of.day
+  GROUP BY as_of.day, a.account_id
+)
+SELECT
+  as_of.day AS as_of, m.measure,
+  d.account_id, d.account_name, d.owner, d.segment, d.region,
+  COALESCE(s.answers_12m, 0) AS answers_12m, s.level_12m,
+  COALESCE(s.answers_recent, 0) AS answers_recent, s.level_recent,
+  COALESCE(s.answers_before, 0) AS answers_before, s.level_before,
+  s.low_score_comment,
+  COALESCE(e.open_escalations, 0) AS open_escalations, COALESCE(e.open_critical, 0) AS open_critical,
+  e.oldest_open_days, COALESCE(e.recent_escalations, 0) AS recent_escalations,
+  COALESCE(p.projects_12m, 0) AS projects_12m, p.margin_12m,
+  date_diff('day', g.last_activity, as_of.day) AS days_since_activity
+FROM dim_account AS d
+CROSS JOIN as_of
+CROSS JOIN measures AS m
+LEFT JOIN answers AS s ON s.day = as_of.day AND s.account_id = d.account_id AND s.measure = m.measure
+LEFT JOIN escalations AS e ON e.day = as_of.day AND e.account_id = d.account_id
+LEFT JOIN delivered AS p ON p.day = as_of.day AND p.account_id = d.account_id
+LEFT JOIN engaged AS g ON g.day = as_of.day AND g.account_id = d.account_id
