@@ -120,10 +120,11 @@ def expect_kpis(page: Page, figures: dict, timeout: int = RENDER_MS) -> None:
 
 
 def expect_rendered(page: Page, timeout: int = RENDER_MS) -> None:
-    """Wait until the Overview's script has run to its end: all KPIs, the heading and all four charts."""
+    """Wait until the Overview's script has run to its end: all KPIs, the heading and all five charts
+    (the link, delivery -> satisfaction and the three monthly trends)."""
     expect(page.get_by_test_id("stMetric")).to_have_count(len(KPIS), timeout=timeout)
     expect(page.get_by_role("heading", name="Does satisfaction bring the next deal?")).to_be_visible(timeout=timeout)
-    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(4, timeout=timeout)
+    expect(page.get_by_test_id("stPlotlyChart")).to_have_count(5, timeout=timeout)
     expect(page.locator("[data-testid=stApp][data-test-script-state=notRunning]")).to_have_count(1, timeout=timeout)
 
 
