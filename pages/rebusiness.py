@@ -60,28 +60,30 @@ reps = data.query(metrics.sold_vs_delivered_by_rep, chosen, measure=measure)
 charted = reps.head(charts.MAX_BARS)  # the reps with the most projects; the table below lists every one
 left, right = st.columns(2)
 budgets_loaded = filters.loaded("budgets")
-if not budgets_loaded:  # no budgets is not "on budget": no +0.0% bars
+by_rep = None  # no budgets is not "on budget": no +0.0% bars
+if budgets_loaded:
+    by_rep = exports.show_chart(
+        charts.interval_bars(
+            charted,
+            "sales_rep",
+            "budget_variance",
+            "Budget variance of the projects each rep sold",
+            "actual / budget cost − 1",
+            low="variance_ci_low",
+            high="variance_ci_high",
+            n="n_budget",
+            text_format="{:+.1%}",
+            y_range=None,
+        ),
+        reps,
+        "Budget variance by sales rep",
+        stamp,
+        left,
+        definitions=("sold_vs_delivered",),
+        select_key="variance-rep",
+    )
+else:
     left.info(metrics.missing_note("budgets"))
-by_rep = None if not budgets_loaded else exports.show_chart(
-    charts.interval_bars(
-        charted,
-        "sales_rep",
-        "budget_variance",
-        "Budget variance of the projects each rep sold",
-        "actual / budget cost − 1",
-        low="variance_ci_low",
-        high="variance_ci_high",
-        n="n_budget",
-        text_format="{:+.1%}",
-        y_range=None,
-    ),
-    reps,
-    "Budget variance by sales rep",
-    stamp,
-    left,
-    definitions=("sold_vs_delivered",),
-    select_key="variance-rep",
-)
 exports.show_chart(
     charts.interval_bars(
         charted,
