@@ -51,7 +51,7 @@ else:
     clicked = exports.show_chart(
         charts.nps_link_bars(link, measure),
         link,
-        f"Re-business within 12 months of a {label} answer",
+        f"Re-business within 12 months of {'an' if measure == 'nps' else 'a'} {label} answer",
         stamp,
         definitions=("nps_rebusiness_link",),
         select_key="link_bars",
