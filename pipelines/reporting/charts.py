@@ -65,6 +65,13 @@ def _as_text(text_format: str | Callable[[float], str], value: float) -> str:
     return text_format(value) if callable(text_format) else text_format.format(value)
 
 
+# How a satisfaction value reads on an axis: NPS is -100..100, CSAT a share of 4-5 answers.
+SATISFACTION_AXES = {
+    "nps": {"y_title": "NPS (−100..100)", "tickformat": ".0f", "text_format": "{:.0f}", "y_range": (-100, 100)},
+    "csat": {"y_title": "CSAT (share of 4-5 answers)", "tickformat": ".0%", "text_format": "{:.0%}", "y_range": (0, 1)},
+}
+
+
 def interval_bars(frame: pd.DataFrame, category: str, value: str, title: str, y_title: str, colours: dict | None = None,
                   low: str = "ci_low", high: str = "ci_high", n: str = "n", tickformat: str = ".0%",
                   text_format: str | Callable[[float], str] = "{:.0%}", y_range: tuple | None = (0, 1),
