@@ -17,24 +17,32 @@ measure, label = filters.measure(), filters.measure_label()
 now = data.query(metrics.kpis, chosen)
 before = data.query(metrics.kpis, previous) if previous else None
 
-# The chain in words first: one sentence a link, each with its effect, interval, n and verdict.
-st.subheader("The chain: delivery → satisfaction → re-business → margin")
-for link in data.query(metrics.chain_sentences, chosen, measure=measure):
-    st.markdown(f"- {plain(link['sentence'])}")
-st.caption(
-    "Each sentence says what came after what and how sure the figures are (the 95% interval of the "
-    "difference decides the verdict); it does not say what caused what."
-)
-st.caption(filters.sources_line("deals", "projects", "budgets", "escalations", "nps", "csat"))
-
+# The chain in words comes first on the page, but is filled in after the KPI tiles are drawn: its
+# intervals and the tiles' (kpi_changes) import statsmodels and scipy, seconds of a cold start,
+# while the tiles themselves need none. The tiles are drawn again once their changes are known.
+chain_box = st.container()
 st.caption(f"{filters.in_force(chosen, previous)} · data up to {data_date:%d %b %Y}")
-changes = data.query(metrics.kpi_changes, chosen) if previous else {}
-exports.show_kpis(KPIS, now, before, changes)  # the board pack's KPI table, tile for tile
+tiles = st.empty()
+with tiles.container():
+    exports.show_kpis(KPIS, now, before)  # the board pack's KPI table, tile for tile
 # A tile drawn "—" because its source is not loaded says what to load (never a 0).
 for source in ("nps", "csat", "deals", "lead_sources", "escalations"):
     if not filters.loaded(source):
         name = source.upper() if source in metrics.MEASURES else source.replace("_", " ").capitalize()
         st.caption(f"{name}: {metrics.missing_note(source)}.")
+with chain_box:  # one sentence a link, each with its effect, interval, n and verdict
+    st.subheader("The chain: delivery → satisfaction → re-business → margin")
+    for link in data.query(metrics.chain_sentences, chosen, measure=measure):
+        st.markdown(f"- {plain(link['sentence'])}")
+    st.caption(
+        "Each sentence says what came after what and how sure the figures are (the 95% interval of the "
+        "difference decides the verdict); it does not say what caused what."
+    )
+    st.caption(filters.sources_line("deals", "projects", "budgets", "escalations", "nps", "csat"))
+changes = data.query(metrics.kpi_changes, chosen) if previous else {}
+if changes:
+    with tiles.container():
+        exports.show_kpis(KPIS, now, before, changes)
 quiet = [kpi.label for kpi in KPIS if changes.get(kpi.definition, {}).get("within_noise")]
 if quiet:
     st.caption(

@@ -70,15 +70,33 @@ def project_answers(con, filters: Filters | Period = Filters(), measure: str = "
     return con.execute(f"{pairs} SELECT * FROM pairs ORDER BY 1, 7, 6, 2", params + [measure]).df()
 
 
+_CHOSEN_LINKS = "(CAST(? AS VARCHAR) IS NULL OR linked_by = ?)"
+
+
+def _keys(per: str | None) -> str:
+    return (f"{per}, " if per else "") + '"group"'
+
+
 def _histogram(con, filters, measure: str, by: str, per: str | None, months_after: int,
                linked_by: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The answers of each group (an answer once per group) as counts per score, and the projects
     of each group: small whatever the warehouse's size, so pages stay fast at scale."""
+    pairs, params = _pairs(filters, by, months_after)
+    keys = _keys(per)
+    projects = con.execute(
+        f"""{pairs} SELECT {keys}, count(DISTINCT project_id) AS projects FROM pairs WHERE {_CHOSEN_LINKS} GROUP BY {keys}""",
+        params + [measure, linked_by, linked_by]).df()
+    return _score_counts(con, filters, measure, by, per, months_after, linked_by), projects
+
+
+def _score_counts(con, filters, measure: str, by: str, per: str | None, months_after: int,
+                  linked_by: str | None) -> pd.DataFrame:
+    """The answers of each group (an answer once per group) as counts per score."""
     check_measure(measure)
     pairs, params = _pairs(filters, by, months_after)
-    keys = (f"{per}, " if per else "") + '"group"'
-    chosen = "(CAST(? AS VARCHAR) IS NULL OR linked_by = ?)"
-    scores = con.execute(
+    keys = _keys(per)
+    chosen = _CHOSEN_LINKS
+    return con.execute(
         f"""{pairs}, distinct_answers AS (
                 SELECT DISTINCT {keys}, response_id, score, nps_points, csat_points, is_low_score, linked_by
                 FROM pairs WHERE {chosen})
@@ -87,10 +105,6 @@ def _histogram(con, filters, measure: str, by: str, per: str | None, months_afte
             FROM distinct_answers
             GROUP BY {keys}, score, nps_points, csat_points, is_low_score""",
         params + [measure, linked_by, linked_by]).df()
-    projects = con.execute(
-        f"""{pairs} SELECT {keys}, count(DISTINCT project_id) AS projects FROM pairs WHERE {chosen} GROUP BY {keys}""",
-        params + [measure, linked_by, linked_by]).df()
-    return scores, projects
 
 
 def _group_figures(scores: pd.DataFrame, measure: str) -> dict:
@@ -151,7 +165,7 @@ def delivery_effect(con, filters: Filters | Period = Filters(), measure: str = "
                     months_after: int = AFTER_PROJECT_MONTHS, linked_by: str | None = None) -> dict:
     """The link as one effect: mean score about problem projects minus about the others, its Welch
     95% interval, both means and n, and the verdict the interval decides ("clearly lower", ...)."""
-    scores, _ = _histogram(con, filters, measure, by, None, months_after, linked_by)
+    scores = _score_counts(con, filters, measure, by, None, months_after, linked_by)  # no project counts: one query
     problem, fine = (scores[scores["group"] == group] for group in SPLITS[by][1])
     difference = difference_interval(problem["score"], fine["score"], weights_a=problem["answers"], weights_b=fine["answers"])
     return difference | {"measure": measure, "verdict": verdict(difference)}
