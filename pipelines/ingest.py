@@ -21,7 +21,7 @@ from typing import Callable
 import duckdb
 import pandas as pd
 
-from pipelines import adapters, limits, tempfiles, validation, warehouse
+from pipelines import adapters, limits, marts, tempfiles, validation, warehouse
 from pipelines.adapters import Layout, SourceFile
 from pipelines.errors import IngestError
 
@@ -402,6 +402,10 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, source: SourceFile, loade
         """SELECT (SELECT count(*) FROM incoming), (SELECT count(*) FROM incoming WHERE held),
                   (SELECT count(*) FROM changed)"""
     ).fetchone()
+    # The accounts of the rows replaced (as held and as new) and inserted: the marts refresh theirs.
+    marts.record_change(con, table, f"""SELECT account_id FROM {table} WHERE {key} IN (SELECT {key} FROM changed)
+                                        UNION ALL SELECT account_id FROM incoming
+                                        WHERE NOT held OR {key} IN (SELECT {key} FROM changed)""")
     if updated:
         con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM changed)")
     # By name: a column an upgrade added sits at the end of an older file's table (create_schema).

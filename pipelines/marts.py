@@ -1,11 +1,14 @@
 """Build the marts: the SQL models in ``models/marts``, in dependency order, as tables.
 
-Marts are rebuilt in full on every build: they are derived, so a rebuild can never drift
-from the canonical tables (and at 10 million rows it takes seconds in DuckDB).
+Marts are derived, so a rebuild can never drift from the canonical tables (and at 10 million
+rows it takes seconds in DuckDB). A load of new survey answers into a built warehouse refreshes
+instead only the rows of the accounts it touched (``refresh``): the cost follows the new rows, not
+the warehouse, and ``tests/test_marts.py`` holds the result equal to a full rebuild.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import duckdb
@@ -16,11 +19,96 @@ MART_ORDER = ["mart_latest_event", "mart_data_date", "mart_opportunity", "mart_p
               # Precomputed for the pages' first views (issue 16): small tables read instead of joins per view.
               "mart_account_facts", "mart_escalation_aftermath", "mart_project_answer"]
 
+# The canonical tables whose changes ``refresh`` can apply by account: a survey answer only moves
+# the marts' rows of its own account (every join in the marts below is on account_id) while the
+# data date stays. Any other table's change rebuilds every mart.
+REFRESHABLE_TABLES = {"fct_survey_response"}
+# What a survey answer changes, in MART_ORDER, each with the SQL picking its rows of the touched
+# accounts. mart_latest_event and mart_data_date are rebuilt whole (a scan of dates, no joins).
+ROWS_OF_TOUCHED = {
+    "mart_response_outcome": "account_id IN (SELECT account_id FROM touched_account)",
+    "mart_account_facts": "account_id IN (SELECT account_id FROM touched_account)",
+    "mart_escalation_aftermath": ("escalation_id IN (SELECT escalation_id FROM mart_escalation "
+                                  "WHERE account_id IN (SELECT account_id FROM touched_account))"),
+    "mart_project_answer": "account_id IN (SELECT account_id FROM touched_account)",
+}
+# The tables and marts those marts read, each seen through a view of the touched accounts' rows
+# while they are refreshed (mart_data_date is global and read as it is).
+BY_ACCOUNT_INPUTS = ["dim_account", "fct_activity", "fct_survey_response", "fct_opportunity", "fct_project",
+                     "fct_escalation", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome"]
+# The temporary table a load fills with (table, account_id) of every row it inserted, replaced or
+# removed; ``build`` reads it.
+CHANGES = "load_change"
+
 
 def sql_of(name: str) -> str:
     return (MARTS_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-def build(con: duckdb.DuckDBPyConnection) -> None:
+def definition(name: str) -> str:
+    """The digest of a mart's SQL, kept as the table's comment: rows built by another definition
+    are never refreshed in place."""
+    return hashlib.sha256(sql_of(name).encode("utf-8")).hexdigest()
+
+
+def record_change(con: duckdb.DuckDBPyConnection, table: str, accounts_sql: str, params: list | None = None) -> None:
+    """Note the accounts (``accounts_sql`` selects one account_id column) whose rows of ``table``
+    a load is about to change, for ``build``."""
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {CHANGES} (table_name VARCHAR, account_id VARCHAR)")
+    con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT ?, account_id FROM ({accounts_sql})", [table] + (params or []))
+
+
+def build(con: duckdb.DuckDBPyConnection) -> str:
+    """Bring every mart up to date with the canonical tables: ``refresh`` when the changes this
+    connection recorded allow it, else a full rebuild. Returns "refreshed" or "rebuilt"."""
+    if _refreshable(con):
+        data_date = con.execute("SELECT data_date FROM mart_data_date").fetchall()
+        for name in ("mart_latest_event", "mart_data_date"):
+            _create(con, name)
+        if con.execute("SELECT data_date FROM mart_data_date").fetchall() == data_date:
+            refresh(con)
+            return "refreshed"
     for name in MART_ORDER:
-        con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql_of(name)}")
+        _create(con, name)
+    return "rebuilt"
+
+
+def _create(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    con.execute(f"CREATE OR REPLACE TABLE {name} AS {sql_of(name)}")
+    con.execute(f"COMMENT ON TABLE {name} IS '{definition(name)}'")  # a hex digest: constant SQL
+
+
+def _refreshable(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the load changed only REFRESHABLE_TABLES, every changed row names its account, and
+    every mart in the warehouse was built by the SQL this version has."""
+    recorded = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                           [CHANGES]).fetchone()[0]
+    if not recorded:
+        return False
+    tables, unnamed = con.execute(
+        f"SELECT list(DISTINCT table_name), count(*) - count(account_id) FROM {CHANGES}").fetchone()
+    if unnamed or not set(tables or ()) <= REFRESHABLE_TABLES:
+        return False
+    built = dict(con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
+    ).fetchall())
+    return all(built.get(name) == definition(name) for name in MART_ORDER)
+
+
+def refresh(con: duckdb.DuckDBPyConnection) -> None:
+    """Replace the ROWS_OF_TOUCHED marts' rows of the accounts in CHANGES by the same SQL run on
+    those accounts' rows only (temporary views shadow the inputs it reads by name)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE touched_account AS SELECT DISTINCT account_id FROM {CHANGES}")
+    home = con.execute("SELECT current_database()").fetchone()[0].replace('"', '""')
+    try:
+        for name in BY_ACCOUNT_INPUTS:
+            con.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{home}".main.{name}
+                            WHERE account_id IN (SELECT account_id FROM touched_account)""")
+        for name, rows in ROWS_OF_TOUCHED.items():
+            target = f'"{home}".main.{name}'
+            con.execute(f"DELETE FROM {target} WHERE {rows}")
+            con.execute(f"INSERT INTO {target} SELECT * FROM ({sql_of(name)})")
+    finally:
+        for name in BY_ACCOUNT_INPUTS:
+            con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
+        con.execute(f"DROP TABLE temp.main.touched_account; DROP TABLE temp.main.{CHANGES}")
