@@ -42,7 +42,13 @@ SNIFF_BYTES = 256 * 1024
 DELIMITERS = [",", ";", "\t", "|"]
 # A "huge cell" limit: longer lines are a broken file, not data (DuckDB's default is 2 MB).
 MAX_LINE_BYTES = 16 * 1024 * 1024
-COLUMN_TYPES = {"text", "integer", "number", "money", "date", "timestamp", "boolean"}
+COLUMN_TYPES = {"text", "integer", "number", "money", "date", "timestamp", "boolean", "currency"}
+# A "currency" column: the ISO 4217 code a currency column holds ("EUR") or an amount is written
+# with ("USD 12,500.00", Salesforce with multi-currency on), or the unambiguous sign (€, £, ₹; "$"
+# is several currencies' and says none). No code is no currency (NULL, never a guess): the
+# setting WINWIN_CURRENCY names it when the reports are read; it is never a reason to quarantine.
+CURRENCY_CODE = r"(^|[^A-Z])([A-Z]{3})([^A-Z]|$)"
+CURRENCY_SIGNS = {"€": "EUR", "£": "GBP", "₹": "INR"}
 # Number formats: which character groups thousands, which marks decimals, and the shape a value
 # must have once currency signs and codes are stripped. A value of another shape ("1.234,50" read
 # as "1,234.50") is quarantined as unreadable instead of silently becoming 1.2345.
@@ -743,7 +749,7 @@ def staging_sql(layout: Layout, header: list[str]) -> tuple[str, list]:
                 f" AS {col.name}__unresolved"
             )
             raws.append(f"{raw} AS raw_{col.name}")
-        if col.type != "text" and col.value_map is None:
+        if col.type not in {"text", "currency"} and col.value_map is None:
             unparsed.append(
                 f"CASE WHEN raw_{col.name} IS NOT NULL AND {col.name} IS NULL THEN raw_{col.name} END"
                 f" AS {col.name}__unparsed"
@@ -901,6 +907,13 @@ def _cast(col: ColumnSpec, raw: str, params: list) -> str:
                 f"THEN TRY_CAST({digits} AS {target}) END")
     if col.type == "boolean":
         return f"TRY_CAST({raw} AS BOOLEAN)"
+    if col.type == "currency":
+        params.append(CURRENCY_CODE)
+        signs = []
+        for sign, code in CURRENCY_SIGNS.items():
+            params.extend([f"%{sign}%", code])
+            signs.append("WHEN {raw} LIKE ? THEN ?".format(raw=raw))
+        return f"COALESCE(NULLIF(regexp_extract(upper({raw}), ?, 2), ''), CASE {' '.join(signs)} END)"
     raise AssertionError(col.type)
 
 

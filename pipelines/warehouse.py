@@ -56,12 +56,14 @@ CANONICAL_COLUMNS: dict[str, dict[str, str]] = {
         "created_date": "DATE", "close_date": "DATE", "amount": "DECIMAL(18,2)",
         "lead_source": "VARCHAR", "referred_by": "VARCHAR", "deal_type": "VARCHAR",
         "deal_reference": "VARCHAR",  # the deal's own number other systems quote; optional
+        "currency": "VARCHAR",  # ISO 4217 code of amount, from the export; NULL: not given (WINWIN_CURRENCY)
     },
     "fct_project": {
         "project_id": "VARCHAR", "opportunity_id": "VARCHAR", "account_id": "VARCHAR",
         "delivery_team": "VARCHAR", "delivery_manager": "VARCHAR", "start_date": "DATE",
         "planned_end_date": "DATE", "actual_end_date": "DATE", "budget_cost": "DECIMAL(18,2)",
         "actual_cost": "DECIMAL(18,2)", "revenue": "DECIMAL(18,2)",
+        "currency": "VARCHAR",  # ISO 4217 code of the costs and revenue; NULL: not given (WINWIN_CURRENCY)
     },
     "fct_escalation": {
         "escalation_id": "VARCHAR", "account_id": "VARCHAR", "project_id": "VARCHAR",

@@ -4,7 +4,7 @@ One module per concern, each metric's definition text (``DEFINITIONS``) next to 
 each drill-down list next to the chart it drills:
 
 - ``filters``: Filters and Period (SQL scopes and their wording), period choices, data date;
-- ``sources``: which sources are loaded ("no data: load X");
+- ``sources``: which sources are loaded ("no data: load X"); ``currency``: which currencies amounts are in;
 - ``statistics``: intervals, fits and the verdict an interval decides;
 - ``headline``: the KPIs and the monthly trend;
 - ``satisfaction``: satisfaction -> re-business and margin, regression, win-win, earned growth;
@@ -13,7 +13,7 @@ each drill-down list next to the chart it drills:
 
 Each function takes a DuckDB connection (or cursor) and a Filters (a bare Period means no
 dimension filter) and reads the marts with bound parameters. Conventions: rates are fractions
-0-1, NPS is -100..100, CSAT a fraction 0-1, money is in the CRM's currency. Margins are delivered
+0-1, NPS is -100..100, CSAT a fraction 0-1, money is in its export's currency (``currencies``). Margins are delivered
 margins of projects *completed* in the period; deal figures follow the close date; survey figures
 the answer date; escalations the date they were opened. ``from pipelines import metrics`` gives
 every public name below.
@@ -25,6 +25,7 @@ from pipelines.metrics.filters import (
     answers_followed_into, data_date, describe, filter_options, period_ending, period_of,
 )
 from pipelines.metrics.sources import SOURCES, loaded_sources, missing_note
+from pipelines.metrics.currency import currencies
 from pipelines.metrics.statistics import (
     CONFIDENCE, MIN_ANSWERS, difference_interval, linear_fit, mean_interval, nps_difference, nps_interval, proportion_difference,
     verdict,

@@ -20,7 +20,7 @@ projects AS (
 )
 SELECT
   o.opportunity_id, o.account_id, o.owner, o.sales_team, o.stage, o.is_won, o.is_closed,
-  o.created_date, o.close_date, o.amount, o.lead_source, o.referred_by, o.deal_type,
+  o.created_date, o.close_date, o.amount, o.currency, o.lead_source, o.referred_by, o.deal_type,
   COALESCE(o.lead_source = 'delivery', FALSE) AS is_delivery_lead,
   COALESCE(o.is_won AND o.close_date > f.first_won_date, FALSE) AS is_rebusiness,
   date_diff('day', o.created_date, o.close_date) AS cycle_days,

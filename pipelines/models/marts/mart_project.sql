@@ -5,6 +5,8 @@
 -- delivery_outcome (completed projects): 'late or over budget' when it finished after its planned
 -- end or cost more than its budget (a project without a budget is judged on schedule alone),
 -- else 'on time and on budget'; escalations: how many escalations name the project.
+-- currency: the project export's own ISO code, else its deal's (PSA reports write "$" or bare
+-- numbers; the deal they deliver was priced in the CRM's currency), else NULL: not given.
 WITH seller_reports AS (
   SELECT p.project_id, count(*) AS status_reports
   FROM fct_project AS p
@@ -33,6 +35,7 @@ SELECT
   p.project_id, p.opportunity_id, p.account_id, p.delivery_team, p.delivery_manager,
   p.start_date, p.planned_end_date, p.actual_end_date,
   p.budget_cost, p.actual_cost, p.revenue,
+  COALESCE(p.currency, o.currency) AS currency,
   p.revenue - p.actual_cost AS profit,
   p.actual_end_date IS NOT NULL AS is_delivered,
   CAST(p.revenue - p.actual_cost AS DOUBLE) / NULLIF(CAST(p.revenue AS DOUBLE), 0) AS margin,
