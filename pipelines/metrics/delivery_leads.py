@@ -61,7 +61,8 @@ def lead_sources_by_quarter(con, filters: Filters | Period = Filters()) -> pd.Da
     """Per quarter: delivery-sourced deals against the others (win rate with 95%, net sales);
     ``partial`` marks the quarter of the data date when the data stops inside it."""
     frame = _deal_groups(con, Filters.of(filters), f"CAST(date_trunc('quarter', close_date) AS DATE) || '|' || {SOURCE}")
-    frame[["quarter", "source"]] = frame.pop("grp").str.split("|", expand=True)
+    # A filter that leaves no deal gives no group to split: two empty columns, not a crash.
+    frame[["quarter", "source"]] = frame.pop("grp").str.split("|", n=1, expand=True).reindex(columns=[0, 1])
     frame["quarter"] = pd.PeriodIndex(pd.to_datetime(frame["quarter"]), freq="Q").astype(str)
     latest = data_date(con)
     running = pd.Period(latest, freq="Q") if latest else None
