@@ -143,7 +143,9 @@ def ingest(
                                          loaded_by or getpass.getuser()))
             progress("checking references between tables with Great Expectations")
             check_references(con, build_id, reports)
-            progress(f"building marts and swapping in the new build of {db.name}")
+            touched = marts.refreshable_accounts(con)
+            how = "in full" if touched is None else f"refreshing the rows of the {touched:,} accounts the load touched"
+            progress(f"building marts ({how}) and swapping in the new build of {db.name}")
     if data_docs:  # after the swap: the docs are a view of validation_result, now current
         try:
             validation.write_data_docs(reports, warehouse.docs_dir(db), build_id)
@@ -241,21 +243,9 @@ def load_file(
     con.execute("DELETE FROM unmapped_value WHERE file_sha256 = ?", [source.sha256])
     size_mb = source.path.stat().st_size / 1e6
     progress(f"{name}: reading as {layout.name} ({size_mb:,.1f} MB)")
-    header = adapters.check_required(source, layout)
-    result.rows_in = adapters.land(con, source, layout)
-    result.footer_rows = source.footer_rows
-    layout = adapters.resolve_patterns(con, source, layout, header)
-    layout = adapters.resolve_number_formats(con, layout, header, name)
-    layout = adapters.resolve_date_orders(con, layout, header, name)
-    sql, params = adapters.staging_sql(layout, header)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {sql}", params)
-    if layout.table == "fct_survey_response":
-        match_accounts_by_email(con)
-    result.duplicates, conflicts = drop_repeated_rows(con, layout.table, len(header))
-    progress(f"{name}: validating {result.rows_in:,} rows with Great Expectations")
-    looked_up = frozenset(c.name for c in layout.columns if c.lookup)
-    outcome = validation.validate(con, "staged", layout.table, looked_up)
-    failed = with_file_reasons(outcome.failed_rows, source.damaged, conflicts, layout.table)
+    staged = stage_and_validate(con, source, layout, progress)
+    header, layout, outcome, failed = staged.header, staged.layout, staged.outcome, staged.failed
+    result.rows_in, result.footer_rows, result.duplicates = staged.rows_in, source.footer_rows, staged.duplicates
     loaded_at = datetime.now(timezone.utc).replace(tzinfo=None)
     quarantine_rows(con, failed, header, source, layout, loaded_at)
     result.quarantined = len(failed)
@@ -276,6 +266,43 @@ def load_file(
     assert result.reconciles(), result.summary()
     progress(result.summary())
     return result
+
+
+@dataclass
+class Staged:
+    """A file landed, staged and validated in temp tables ``land`` and ``staged``, not yet loaded."""
+
+    header: list[str]
+    layout: Layout  # with patterns, number formats and date orders told from the values
+    rows_in: int
+    duplicates: dict  # row -> the earlier, identical row it repeats (dropped from ``staged``)
+    outcome: validation.ValidationOutcome
+    failed: pd.DataFrame  # source_row, reason: the rows the load quarantines
+
+
+def stage_and_validate(con: duckdb.DuckDBPyConnection, source: SourceFile, layout: Layout,
+                       progress: Progress = lambda message: None, keep_rows: int | None = None) -> Staged:
+    """Everything a load does before it writes: land, stage, match, drop repeats, validate. The
+    Data page's mapping preview calls it too (``keep_rows``: only the file's first rows), so the
+    verdicts it shows are the load's own."""
+    header = adapters.check_required(source, layout)
+    rows_in = adapters.land(con, source, layout)
+    if keep_rows is not None:
+        con.execute("DELETE FROM land WHERE source_row NOT IN (SELECT source_row FROM land ORDER BY source_row LIMIT ?)",
+                    [keep_rows])
+    layout = adapters.resolve_patterns(con, source, layout, header)
+    layout = adapters.resolve_number_formats(con, layout, header, source.path.name)
+    layout = adapters.resolve_date_orders(con, layout, header, source.path.name)
+    sql, params = adapters.staging_sql(layout, header)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE staged AS {sql}", params)
+    if layout.table == "fct_survey_response":
+        match_accounts_by_email(con)
+    duplicates, conflicts = drop_repeated_rows(con, layout.table, len(header))
+    progress(f"{source.path.name}: validating {rows_in:,} rows with Great Expectations")
+    looked_up = frozenset(c.name for c in layout.columns if c.lookup)
+    outcome = validation.validate(con, "staged", layout.table, looked_up)
+    failed = with_file_reasons(outcome.failed_rows, source.damaged, conflicts, layout.table)
+    return Staged(header, layout, rows_in, duplicates, outcome, failed)
 
 
 def drop_repeated_rows(con: duckdb.DuckDBPyConnection, table: str, width: int) -> tuple[dict, dict]:
