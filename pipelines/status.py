@@ -30,9 +30,9 @@ def report(con) -> dict:
                                          rows_inserted, rows_updated, rows_unchanged, rows_quarantined, loaded_by
                                   FROM load_log ORDER BY loaded_at, file_name"""),
         "quarantine": _records(con, """SELECT table_name, reason, count(*) AS rows FROM quarantine
-                                       GROUP BY 1, 2 ORDER BY 3 DESC"""),
+                                       GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2"""),
         "unmapped_values": _records(con, """SELECT layout, column_name, value, sum(rows) AS rows FROM unmapped_value
-                                            GROUP BY 1, 2, 3 ORDER BY 4 DESC"""),
+                                            GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3"""),
         "freshness": freshness(con),
         "validation": validation_summary(con),
     }

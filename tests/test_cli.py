@@ -49,6 +49,9 @@ def test_ingest_status_and_metrics_on_the_fixture_world(tmp_path):
     assert status["tables"]["fct_opportunity"] == 7
     assert len(status["files"]) == 7 and all(len(f["file_sha256"]) == 64 for f in status["files"])
     assert {"table_name": "fct_survey_response", "reason": "no matching account", "rows": 1} in status["quarantine"]
+    # Most rows first, ties by table and reason: the same warehouse always prints the same report.
+    by_rows = [(-q["rows"], q["table_name"], q["reason"]) for q in status["quarantine"]]
+    assert by_rows == sorted(by_rows) and len(by_rows) > 1
     assert status["data_date"] == "2026-06-30"
     text = cli("status", "--db", db).stdout
     assert "quarantine by reason" in text and "salesforce_opportunities.csv" in text
