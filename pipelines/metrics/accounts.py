@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from datetime import timedelta
 
+import duckdb
 import pandas as pd
 
 from pipelines.metrics.definitions import define
@@ -52,25 +53,30 @@ def account_facts(con, filters: Filters | Period = Filters(), measure: str = "np
     """Per account in scope, the raw facts of its health as of the period's end (else the data
     date): satisfaction (``{measure}_12m`` etc., CSAT in % points) with answer counts, the latest
     low-score comment, open and recent escalations with the oldest open one's age, margin, last contact."""
+    sql, params = _facts_sql(con, Filters.of(filters), measure)
+    return con.execute(f"{sql} ORDER BY account_name", params).df()
+
+
+# The facts of one measure, as mart_account_facts holds them side by side (nps_*, csat_*).
+_MEASURE_FACTS = "{m}_answers_12m AS answers_12m, {m}_12m, {m}_answers_recent AS answers_recent, {m}_recent, " \
+                 "{m}_answers_before AS answers_before, {m}_before, {m}_low_score_comment AS low_score_comment"
+
+
+def _facts_sql(con, filters: Filters, measure: str) -> tuple[str, list]:
+    """account_facts' query (unordered) and its parameters: read from mart_account_facts on the
+    days it precomputes, else computed live."""
     check_measure(measure)
-    filters = Filters.of(filters)
     latest = data_date(con)
     as_of = filters.period.end or latest or LATEST
     scope, params = filters.scope("account")
     if latest is not None and _precomputed(con, as_of):
         # The days pages open on (the data date, the month ends before it) are precomputed.
-        return con.execute(
-            f"""SELECT account_id, account_name, owner, segment, region,
-                       answers_12m, level_12m AS {measure}_12m, answers_recent, level_recent AS {measure}_recent,
-                       answers_before, level_before AS {measure}_before, low_score_comment,
+        return (f"""SELECT account_id, account_name, owner, segment, region, {_MEASURE_FACTS.format(m=measure)},
                        open_escalations, open_critical, oldest_open_days, recent_escalations,
                        projects_12m, margin_12m, days_since_activity
-                FROM mart_account_facts WHERE as_of = ? AND measure = ? AND {scope}
-                ORDER BY account_name""",
-            [as_of, measure] + params,
-        ).df()
+                FROM mart_account_facts WHERE as_of = ? AND {scope}""", [as_of] + params)
     points = f"100.0 * {measure}_points"  # NPS -100..100, CSAT 0..100 % satisfied
-    return con.execute(
+    return (
         f"""WITH as_of AS (SELECT CAST(? AS DATE) AS day),
             accounts AS (SELECT * FROM dim_account WHERE {scope}),
             answers AS (
@@ -118,10 +124,9 @@ def account_facts(con, filters: Filters | Period = Filters(), measure: str = "np
             LEFT JOIN answers AS s ON s.account_id = d.account_id
             LEFT JOIN escalations AS e ON e.account_id = d.account_id
             LEFT JOIN delivered AS m ON m.account_id = d.account_id
-            LEFT JOIN engaged AS g ON g.account_id = d.account_id
-            ORDER BY d.account_name""",
+            LEFT JOIN engaged AS g ON g.account_id = d.account_id""",
         [as_of] + params + [measure],
-    ).df()
+    )
 
 
 def _precomputed(con, day) -> bool:
@@ -133,93 +138,141 @@ def _precomputed(con, day) -> bool:
         return False
 
 
+def _clipped(expression: str, low: float = 0.0, high: float | None = 100.0) -> str:
+    """``expression`` held within [low, high] (NULL stays NULL, as pandas' clip keeps NaN)."""
+    held = f"CASE WHEN {expression} < {low} THEN {low} ELSE {expression} END"
+    return held if high is None else f"CASE WHEN {expression} > {high} THEN {high} ELSE {held} END"
+
+
+def _component_sql(measure: str) -> dict[str, str]:
+    """Each component's 0-100 score (HEALTH_COMPONENTS) as SQL over account_facts' columns; the
+    constants are this module's settings, written into the SQL as numbers."""
+    scale = SCALE_POINTS[measure]
+    shortfall = f"CASE WHEN {MARGIN_TARGET} - margin_12m < 0 THEN 0 ELSE {MARGIN_TARGET} - margin_12m END"
+    return {
+        "satisfaction": f"COALESCE(100 * ({measure}_12m - {100 - scale}) / {scale}, {NEUTRAL})",
+        "trend": f"COALESCE({_clipped(f'{NEUTRAL} + 100 * ({measure}_recent - {measure}_before) / {scale}')}, {NEUTRAL})",
+        "escalations": _clipped(f"100 - {OPEN_ESCALATION_PENALTY} * open_escalations - "
+                                f"{RECENT_ESCALATION_PENALTY} * recent_escalations", high=None),
+        "margin": f"COALESCE({_clipped(f'100 * (1 - ({shortfall}) / {MARGIN_SHORTFALL_AT_ZERO})', high=None)}, {NEUTRAL})",
+        "engagement": f"COALESCE({_clipped(f'100 * ({DISENGAGED_DAYS} - days_since_activity) / {DISENGAGED_DAYS - ENGAGED_DAYS}')}, 0)",
+    }
+
+
+def _scored_sql(facts_sql: str, facts_params: list, measure: str, weights: dict[str, float],
+                missing: tuple[str, ...]) -> tuple[str, list]:
+    """The facts of ``facts_sql`` with each component's score (NULL for a ``missing`` one) and the
+    health: the weighted mean over the components with a score; the weights are bound parameters."""
+    components = _component_sql(measure)
+    scores = ", ".join(f"{'NULL' if name in missing else components[name]} AS {name}_score"
+                       for name in HEALTH_COMPONENTS)
+    weighted = [name for name in weights if name in HEALTH_COMPONENTS]
+    numerator = " + ".join(f"CASE WHEN {n}_score IS NULL THEN 0 ELSE {n}_score * CAST(? AS DOUBLE) END" for n in weighted)
+    denominator = " + ".join(f"CASE WHEN {n}_score IS NULL THEN 0 ELSE CAST(? AS DOUBLE) END" for n in weighted)
+    values = [float(weights[n]) for n in weighted]
+    health = f"({numerator or 'NULL'}) / NULLIF({denominator or '0'}, 0)"
+    return (f"""SELECT *, {health} AS health
+                FROM (SELECT facts.*, {scores} FROM ({facts_sql}) AS facts) AS scored""", values + values + facts_params)
+
+
 def health_scores(facts: pd.DataFrame, weights: dict[str, float] | None = None, measure: str = "nps",
                   missing: tuple[str, ...] = ()) -> pd.DataFrame:
     """Each account's 0-100 health: its five components (HEALTH_COMPONENTS), their weighted mean
     over the components not ``missing`` (sources not loaded: reweighted, listed in ``missing``,
     never an at-risk reason), the component that pulled it down most, the trend arrow, the at-risk
-    reasons ("name score/100") and their evidence."""
-    return _scored(facts, weights, measure, missing, with_evidence=True)
-
-
-def _scored(facts: pd.DataFrame, weights: dict[str, float] | None, measure: str, missing: tuple[str, ...],
-            with_evidence: bool) -> pd.DataFrame:
-    """health_scores; without the evidence texts (left blank) when ``with_evidence`` is false: a
-    history of health needs the scores and whether at risk, and the texts cost most of the time."""
+    reasons ("name score/100") and their evidence. Scores facts given as a frame (account_health
+    scores them in the warehouse, with the same SQL)."""
     check_measure(measure)
-    weights = {name: weight for name, weight in (weights or HEALTH_WEIGHTS).items() if name not in missing}
-    frame = facts.copy()
-    level, recent, before = (frame[f"{measure}_{when}"].astype(float) for when in ("12m", "recent", "before"))
-    scale = SCALE_POINTS[measure]
-    scores = pd.DataFrame(index=frame.index)
-    scores["satisfaction"] = (100 * (level - (100 - scale)) / scale).fillna(NEUTRAL)
-    scores["trend"] = (NEUTRAL + 100 * (recent - before) / scale).clip(0, 100).fillna(NEUTRAL)
-    scores["escalations"] = (100 - OPEN_ESCALATION_PENALTY * frame["open_escalations"]
-                             - RECENT_ESCALATION_PENALTY * frame["recent_escalations"]).clip(lower=0)
-    shortfall = (MARGIN_TARGET - frame["margin_12m"]).clip(lower=0)
-    scores["margin"] = (100 * (1 - shortfall / MARGIN_SHORTFALL_AT_ZERO)).clip(lower=0).fillna(NEUTRAL)
-    days = frame["days_since_activity"].astype(float)
-    scores["engagement"] = (100 * (DISENGAGED_DAYS - days) / (DISENGAGED_DAYS - ENGAGED_DAYS)).clip(0, 100).fillna(0)
-    total = sum(weights.values())
-    frame["health"] = sum(scores[name] * weight for name, weight in weights.items()) / total if total else math.nan
-    for name in HEALTH_COMPONENTS:
-        frame[f"{name}_score"] = math.nan if name in missing else scores[name]
+    columns = [f"{measure}_12m", f"{measure}_recent", f"{measure}_before", "open_escalations", "recent_escalations",
+               "margin_12m", "days_since_activity"]
+    given = facts.copy()
+    for column in columns:
+        given[column] = given[column].astype(float)
+    with duckdb.connect(":memory:") as local:
+        local.register("given", given)
+        sql, params = _scored_sql("SELECT * FROM given", [], measure, _weights_of(weights, missing), missing)
+        return _explained(local.execute(f"{sql} ORDER BY health", params).df(), weights, measure, missing)
+
+
+def _weights_of(weights: dict[str, float] | None, missing: tuple[str, ...]) -> dict[str, float]:
+    return {name: weight for name, weight in (weights or HEALTH_WEIGHTS).items() if name not in missing}
+
+
+def _explained(scored: pd.DataFrame, weights: dict[str, float] | None, measure: str, missing: tuple[str, ...],
+               with_evidence: bool = True) -> pd.DataFrame:
+    """Scored accounts with what pulled each down, the trend arrow, the at-risk reasons and (when
+    ``with_evidence``) their evidence: a history of health needs only the scores and whether at risk."""
+    weights = _weights_of(weights, missing)
+    frame = scored
     # What pulled it down: the component with the largest weighted gap to 100.
-    gaps = pd.DataFrame({name: (100 - scores[name]) * weights.get(name, 0) for name in HEALTH_COMPONENTS})
-    frame["pulled_down_by"] = gaps.idxmax(axis=1).where(gaps.max(axis=1) > 0, "")
-    change = recent - before
-    frame["trend_arrow"] = ["▲" if c > 0 else "▼" if c < 0 else "→" if c == 0 else "" for c in change.fillna(math.nan)]
-    # At-risk reasons, "name score/100" joined by "; ", built a component (column) at a time.
+    gaps = pd.DataFrame({name: (100 - frame[f"{name}_score"]) * weights.get(name, 0)
+                         for name in HEALTH_COMPONENTS}).fillna(0)
+    frame["pulled_down_by"] = gaps.idxmax(axis=1).where(gaps.max(axis=1) > 0, "") if len(frame) else ""
+    change = (frame[f"{measure}_recent"] - frame[f"{measure}_before"]).astype(float)
+    frame["trend_arrow"] = ["▲" if c > 0 else "▼" if c < 0 else "→" if c == 0 else "" for c in change]
+    # At-risk reasons, "name score/100" joined by "; ", and their evidence, a component at a time.
     reasons = pd.Series("", index=frame.index)
     evidence = pd.Series("", index=frame.index)
     for name in HEALTH_COMPONENTS:
         if name in missing:
             continue
-        low = scores[name] < AT_RISK_BELOW
-        reasons[low] += scores.loc[low, name].map(f"{name} {{:.0f}}/100; ".format).astype(str)
-        if with_evidence and low.any():
-            evidence[low] += [f"{_evidence(name, row, measure)}; " for row in frame[low].to_dict("records")]
+        low = frame[f"{name}_score"] < AT_RISK_BELOW
+        if not low.any():
+            continue
+        reasons[low] += [f"{name} {score:.0f}/100; " for score in frame.loc[low, f"{name}_score"]]
+        if with_evidence:
+            evidence[low] += [f"{text}; " for text in _evidence(name, frame[low], measure)]
     frame["at_risk_reasons"] = reasons.str.removesuffix("; ")
     frame["evidence"] = evidence.str.removesuffix("; ")
     frame["missing"] = ", ".join(name for name in HEALTH_COMPONENTS if name in missing)
-    return frame.sort_values("health", ignore_index=True)
+    return frame
 
 
-def _evidence(component: str, row: Mapping, measure: str) -> str:
-    """The facts behind a low component, as a reader would check them (parts without facts left out).
-    ``row`` is one account's facts as a dict: a Series per row (iterrows) cost most of the page."""
+def _evidence(component: str, rows: pd.DataFrame, measure: str) -> list[str]:
+    """The facts behind a low component for each of ``rows``, as a reader would check them (parts
+    without facts left out); built a column at a time, since thousands of accounts may be at risk."""
     def known(key):
-        value = row.get(key)
-        return None if value is None or pd.isna(value) else value
+        if key not in rows:
+            return [None] * len(rows)
+        return [None if value is None or pd.isna(value) else value for value in rows[key].tolist()]
 
     label = MEASURES[measure]["label"]
     shown = (lambda value: f"{value:+.0f}") if measure == "nps" else (lambda value: f"{value:.0f}%")
     if component in ("satisfaction", "trend"):
         def level(when, answers):
-            count = f" from {known(answers):.0f} answers" if known(answers) is not None else ""
-            return f"{label} {shown(known(f'{measure}_{when}'))}{count}" if known(f"{measure}_{when}") is not None else f"no {label} answers"
+            return [f"{label} {shown(value)}" + (f" from {count:.0f} answers" if count is not None else "")
+                    if value is not None else f"no {label} answers"
+                    for value, count in zip(known(f"{measure}_{when}"), known(answers))]
         if component == "trend":
-            return f"{level('recent', 'answers_recent')} in the last 6 months against {level('before', 'answers_before')} the 6 before"
-        comment = f"; latest low-score comment: '{known('low_score_comment')}'" if known("low_score_comment") else ""
-        return f"{level('12m', 'answers_12m')} in 12 months{comment}"
+            return [f"{recent} in the last 6 months against {before} the 6 before"
+                    for recent, before in zip(level("recent", "answers_recent"), level("before", "answers_before"))]
+        return [f"{level_12m} in 12 months" + (f"; latest low-score comment: '{comment}'" if comment else "")
+                for level_12m, comment in zip(level("12m", "answers_12m"), known("low_score_comment"))]
     if component == "escalations":
-        critical = f" ({known('open_critical'):.0f} critical)" if known("open_critical") else ""
-        oldest = f", oldest {known('oldest_open_days'):.0f} days" if known("oldest_open_days") is not None else ""
-        return (f"{known('open_escalations') or 0:.0f} open escalations{critical}{oldest}; "
-                f"{known('recent_escalations') or 0:.0f} opened in the last {RECENT_ESCALATION_DAYS} days")
+        return [f"{open_ or 0:.0f} open escalations" + (f" ({critical:.0f} critical)" if critical else "")
+                + (f", oldest {oldest:.0f} days" if oldest is not None else "")
+                + f"; {recent or 0:.0f} opened in the last {RECENT_ESCALATION_DAYS} days"
+                for open_, critical, oldest, recent in zip(known("open_escalations"), known("open_critical"),
+                                                           known("oldest_open_days"), known("recent_escalations"))]
     if component == "margin":
-        return f"delivered margin {known('margin_12m'):.0%} in 12 months against a {MARGIN_TARGET:.0%} target"
-    days = known("days_since_activity")
-    return "no contact recorded" if days is None else f"no contact for {days:.0f} days"
+        return [f"delivered margin {margin:.0%} in 12 months against a {MARGIN_TARGET:.0%} target"
+                for margin in known("margin_12m")]
+    return ["no contact recorded" if days is None else f"no contact for {days:.0f} days"
+            for days in known("days_since_activity")]
+
+
+def missing_components(con, measure: str = "nps") -> tuple[str, ...]:
+    """The health components whose source is not loaded: left out of every account's score."""
+    loaded = loaded_sources(con)
+    return tuple(name for name, source in HEALTH_SOURCES.items() if not loaded[source or measure])
 
 
 def account_health(con, filters: Filters | Period = Filters(), weights: tuple[tuple[str, float], ...] | None = None,
                    measure: str = "nps") -> pd.DataFrame:
     """Accounts in scope with their health (weights as (name, weight) pairs, so it caches), over the
-    components whose sources are loaded (``missing`` lists the others)."""
-    loaded = loaded_sources(con)
-    missing = tuple(name for name, source in HEALTH_SOURCES.items() if not loaded[source or measure])
-    return health_scores(account_facts(con, filters, measure), dict(weights) if weights else None, measure, missing)
+    components whose sources are loaded (``missing`` lists the others), lowest first. Scored in the
+    warehouse: at scale 100 the 20,000 accounts' scores cost more in pandas than their facts."""
+    return _health_as_of(con, Filters.of(filters), None, measure, weights)
 
 
 def account_timeline(con, account_id: str, newest_first: bool = False) -> pd.DataFrame:
@@ -259,11 +312,14 @@ def account_timeline(con, account_id: str, newest_first: bool = False) -> pd.Dat
 
 
 def _health_as_of(con, filters: Filters, day, measure: str, weights, with_evidence: bool = True) -> pd.DataFrame:
-    """account_health as of ``day``; without the evidence texts when not asked for (see _scored)."""
-    loaded = loaded_sources(con)
-    missing = tuple(name for name, source in HEALTH_SOURCES.items() if not loaded[source or measure])
-    facts = account_facts(con, filters.with_period(Period(None, day)), measure)
-    return _scored(facts, dict(weights) if weights else None, measure, missing, with_evidence)
+    """account_health as of ``day`` (None: the period's end); without the evidence texts when not
+    asked for (see _explained)."""
+    missing = missing_components(con, measure)
+    chosen = dict(weights) if weights else None
+    facts_sql, params = _facts_sql(con, filters if day is None else filters.with_period(Period(None, day)), measure)
+    sql, params = _scored_sql(facts_sql, params, measure, _weights_of(chosen, missing), missing)
+    scored = con.execute(f"{sql} ORDER BY health, account_name", params).df()
+    return _explained(scored, chosen, measure, missing, with_evidence)
 
 
 def health_over_time(con, filters: Filters | Period = Filters(), months: int = 12, measure: str = "nps",

@@ -1,10 +1,10 @@
--- Per account, measure (nps, csat) and day, the raw facts of its health as of that day, for the
+-- Per account and day, the raw facts of its health as of that day, for the
 -- days the pages open on: the data date (every default period ends there: the last N months, year
 -- to date, all time) and the last 12 month ends before it (the Accounts page's health history and
 -- who turned at risk since last month). metrics.account_facts reads these rows instead of scanning
 -- every answer, escalation, project and activity per view; any other day is computed live by the
--- same SQL. Satisfaction is in points of the measure's index (NPS -100..100, CSAT 0..100 %
--- satisfied): an answer carries nps_points or csat_points, never both. The windows (12 and 6 months,
+-- same SQL. Both measures side by side in one row (nps_*, csat_*), each in points of its index
+-- (NPS -100..100, CSAT 0..100 % satisfied): an answer carries nps_points or csat_points, never both. The windows (12 and 6 months,
 -- 90 days for a recent escalation) are metrics.accounts' (RECENT_ESCALATION_DAYS); a test holds them equal.
 WITH latest AS (
   SELECT data_date AS day FROM mart_data_date
@@ -39,25 +39,28 @@ as_of AS (
   UNION
   SELECT CAST(day - INTERVAL 11 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
 ),
-measures AS (
-  SELECT 'nps' AS measure
-  UNION ALL
-  SELECT 'csat' AS measure
-),
 answers AS (
   SELECT
-    as_of.day, r.account_id, r.survey_type AS measure,
-    count(*) AS answers_12m,
-    avg(100.0 * COALESCE(r.nps_points, r.csat_points)) AS level_12m,
-    count(CASE WHEN r.answer_date > as_of.day - INTERVAL 6 MONTH THEN 1 END) AS answers_recent,
-    avg(CASE WHEN r.answer_date > as_of.day - INTERVAL 6 MONTH THEN 100.0 * COALESCE(r.nps_points, r.csat_points) END) AS level_recent,
-    count(CASE WHEN r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN 1 END) AS answers_before,
-    avg(CASE WHEN r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN 100.0 * COALESCE(r.nps_points, r.csat_points) END) AS level_before,
-    arg_max(CASE WHEN r.is_low_score THEN r.comment END,
-            CASE WHEN r.is_low_score AND r.comment IS NOT NULL THEN r.responded_at END) AS low_score_comment
+    as_of.day, r.account_id,
+    count(CASE WHEN r.survey_type = 'nps' THEN 1 END) AS nps_answers_12m,
+    avg(CASE WHEN r.survey_type = 'nps' THEN 100.0 * r.nps_points END) AS nps_12m,
+    count(CASE WHEN r.survey_type = 'nps' AND r.answer_date > as_of.day - INTERVAL 6 MONTH THEN 1 END) AS nps_answers_recent,
+    avg(CASE WHEN r.survey_type = 'nps' AND r.answer_date > as_of.day - INTERVAL 6 MONTH THEN 100.0 * r.nps_points END) AS nps_recent,
+    count(CASE WHEN r.survey_type = 'nps' AND r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN 1 END) AS nps_answers_before,
+    avg(CASE WHEN r.survey_type = 'nps' AND r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN 100.0 * r.nps_points END) AS nps_before,
+    arg_max(CASE WHEN r.survey_type = 'nps' AND r.is_low_score THEN r.comment END,
+            CASE WHEN r.survey_type = 'nps' AND r.is_low_score AND r.comment IS NOT NULL THEN r.responded_at END) AS nps_low_score_comment,
+    count(CASE WHEN r.survey_type = 'csat' THEN 1 END) AS csat_answers_12m,
+    avg(CASE WHEN r.survey_type = 'csat' THEN 100.0 * r.csat_points END) AS csat_12m,
+    count(CASE WHEN r.survey_type = 'csat' AND r.answer_date > as_of.day - INTERVAL 6 MONTH THEN 1 END) AS csat_answers_recent,
+    avg(CASE WHEN r.survey_type = 'csat' AND r.answer_date > as_of.day - INTERVAL 6 MONTH THEN 100.0 * r.csat_points END) AS csat_recent,
+    count(CASE WHEN r.survey_type = 'csat' AND r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN 1 END) AS csat_answers_before,
+    avg(CASE WHEN r.survey_type = 'csat' AND r.answer_date <= as_of.day - INTERVAL 6 MONTH THEN 100.0 * r.csat_points END) AS csat_before,
+    arg_max(CASE WHEN r.survey_type = 'csat' AND r.is_low_score THEN r.comment END,
+            CASE WHEN r.survey_type = 'csat' AND r.is_low_score AND r.comment IS NOT NULL THEN r.responded_at END) AS csat_low_score_comment
   FROM mart_response_outcome AS r CROSS JOIN as_of
   WHERE r.answer_date <= as_of.day AND r.answer_date > as_of.day - INTERVAL 12 MONTH
-  GROUP BY as_of.day, r.account_id, r.survey_type
+  GROUP BY as_of.day, r.account_id
 ),
 escalations AS (
   SELECT
@@ -94,20 +97,23 @@ engaged AS (
   GROUP BY as_of.day, a.account_id
 )
 SELECT
-  as_of.day AS as_of, m.measure,
+  as_of.day AS as_of,
   d.account_id, d.account_name, d.owner, d.segment, d.region,
-  COALESCE(s.answers_12m, 0) AS answers_12m, s.level_12m,
-  COALESCE(s.answers_recent, 0) AS answers_recent, s.level_recent,
-  COALESCE(s.answers_before, 0) AS answers_before, s.level_before,
-  s.low_score_comment,
+  COALESCE(s.nps_answers_12m, 0) AS nps_answers_12m, s.nps_12m,
+  COALESCE(s.nps_answers_recent, 0) AS nps_answers_recent, s.nps_recent,
+  COALESCE(s.nps_answers_before, 0) AS nps_answers_before, s.nps_before,
+  s.nps_low_score_comment,
+  COALESCE(s.csat_answers_12m, 0) AS csat_answers_12m, s.csat_12m,
+  COALESCE(s.csat_answers_recent, 0) AS csat_answers_recent, s.csat_recent,
+  COALESCE(s.csat_answers_before, 0) AS csat_answers_before, s.csat_before,
+  s.csat_low_score_comment,
   COALESCE(e.open_escalations, 0) AS open_escalations, COALESCE(e.open_critical, 0) AS open_critical,
   e.oldest_open_days, COALESCE(e.recent_escalations, 0) AS recent_escalations,
   COALESCE(p.projects_12m, 0) AS projects_12m, p.margin_12m,
   date_diff('day', g.last_activity, as_of.day) AS days_since_activity
 FROM dim_account AS d
 CROSS JOIN as_of
-CROSS JOIN measures AS m
-LEFT JOIN answers AS s ON s.day = as_of.day AND s.account_id = d.account_id AND s.measure = m.measure
+LEFT JOIN answers AS s ON s.day = as_of.day AND s.account_id = d.account_id
 LEFT JOIN escalations AS e ON e.day = as_of.day AND e.account_id = d.account_id
 LEFT JOIN delivered AS p ON p.day = as_of.day AND p.account_id = d.account_id
 LEFT JOIN engaged AS g ON g.day = as_of.day AND g.account_id = d.account_id
