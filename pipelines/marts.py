@@ -61,7 +61,7 @@ def record_change(con: duckdb.DuckDBPyConnection, table: str, accounts_sql: str,
 def build(con: duckdb.DuckDBPyConnection) -> str:
     """Bring every mart up to date with the canonical tables: ``refresh`` when the changes this
     connection recorded allow it, else a full rebuild. Returns "refreshed" or "rebuilt"."""
-    if _refreshable(con):
+    if refreshable_accounts(con) is not None:
         data_date = con.execute("SELECT data_date FROM mart_data_date").fetchall()
         for name in ("mart_latest_event", "mart_data_date"):
             _create(con, name)
@@ -78,21 +78,24 @@ def _create(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(f"COMMENT ON TABLE {name} IS '{definition(name)}'")  # a hex digest: constant SQL
 
 
-def _refreshable(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the load changed only REFRESHABLE_TABLES, every changed row names its account, and
-    every mart in the warehouse was built by the SQL this version has."""
+def refreshable_accounts(con: duckdb.DuckDBPyConnection) -> int | None:
+    """How many accounts ``refresh`` would recompute, or None when the marts must be rebuilt: the
+    load changed a table not in REFRESHABLE_TABLES, or a row that names no account, or a mart in
+    the warehouse was built by other SQL than this version's. (``build`` also rebuilds when the
+    data date moves.)"""
     recorded = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
                            [CHANGES]).fetchone()[0]
     if not recorded:
-        return False
-    tables, unnamed = con.execute(
-        f"SELECT list(DISTINCT table_name), count(*) - count(account_id) FROM {CHANGES}").fetchone()
+        return None
+    tables, unnamed, accounts = con.execute(
+        f"SELECT list(DISTINCT table_name), count(*) - count(account_id), count(DISTINCT account_id) FROM {CHANGES}"
+    ).fetchone()
     if unnamed or not set(tables or ()) <= REFRESHABLE_TABLES:
-        return False
+        return None
     built = dict(con.execute(
         "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
     ).fetchall())
-    return all(built.get(name) == definition(name) for name in MART_ORDER)
+    return accounts if all(built.get(name) == definition(name) for name in MART_ORDER) else None
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
