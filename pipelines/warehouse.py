@@ -21,7 +21,7 @@ from typing import Iterator
 
 import duckdb
 
-from pipelines import limits, marts
+from pipelines import limits, marts, snapshots
 from pipelines.errors import IngestError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +121,7 @@ BOOKKEEPING_COLUMNS: dict[str, dict[str, str]] = {
         "validated_at": "TIMESTAMP", "action": "VARCHAR",
     },
     "build_info": {"build_id": "VARCHAR", "built_at": "TIMESTAMP", "data_date": "DATE"},
+    snapshots.TABLE: snapshots.COLUMNS,  # every build's account health, kept across builds
 }
 
 
@@ -218,6 +219,7 @@ def build(
                 "INSERT INTO build_info SELECT ?, ?, data_date FROM mart_data_date",
                 [build_id or uuid.uuid4().hex, built_at],
             )
+            snapshots.record(con)
             con.execute("CHECKPOINT")
             con.close()
             _fsync(work)

@@ -51,7 +51,8 @@ from pipelines.metrics.rebusiness import (
 )
 from pipelines.metrics.accounts import (
     AT_RISK_BELOW, HEALTH_COMPONENTS, HEALTH_WEIGHTS, MARGIN_TARGET, account_facts, account_health, account_timeline,
-    health_over_time, health_scores, turned_at_risk,
+    health_builds, health_history, health_over_time, health_scores, missing_components, turned_at_risk,
+    turned_at_risk_since_previous_build,
 )
 from pipelines.metrics.delivery import (
     AFTER_PROJECT_MONTHS, answers_about_projects, delivery_effect, delivery_to_satisfaction,

@@ -159,20 +159,35 @@ def _component_sql(measure: str) -> dict[str, str]:
     }
 
 
-def _scored_sql(facts_sql: str, facts_params: list, measure: str, weights: dict[str, float],
-                missing: tuple[str, ...]) -> tuple[str, list]:
-    """The facts of ``facts_sql`` with each component's score (NULL for a ``missing`` one) and the
-    health: the weighted mean over the components with a score; the weights are bound parameters."""
-    components = _component_sql(measure)
-    scores = ", ".join(f"{'NULL' if name in missing else components[name]} AS {name}_score"
-                       for name in HEALTH_COMPONENTS)
+def _health_sql(weights: dict[str, float]) -> tuple[str, list]:
+    """The health of a row of ``{component}_score`` columns: the weighted mean over the components
+    with a score (NULL: left out, the others reweighted), and the weights it binds."""
     weighted = [name for name in weights if name in HEALTH_COMPONENTS]
     numerator = " + ".join(f"CASE WHEN {n}_score IS NULL THEN 0 ELSE {n}_score * CAST(? AS DOUBLE) END" for n in weighted)
     denominator = " + ".join(f"CASE WHEN {n}_score IS NULL THEN 0 ELSE CAST(? AS DOUBLE) END" for n in weighted)
     values = [float(weights[n]) for n in weighted]
-    health = f"({numerator or 'NULL'}) / NULLIF({denominator or '0'}, 0)"
+    return f"({numerator or 'NULL'}) / NULLIF({denominator or '0'}, 0)", values + values
+
+
+def _scored_sql(facts_sql: str, facts_params: list, measure: str, weights: dict[str, float],
+                missing: tuple[str, ...]) -> tuple[str, list]:
+    """The facts of ``facts_sql`` with each component's score (NULL for a ``missing`` one) and the
+    health (_health_sql); the weights are bound parameters."""
+    components = _component_sql(measure)
+    scores = ", ".join(f"{'CAST(NULL AS DOUBLE)' if name in missing else components[name]} AS {name}_score"
+                       for name in HEALTH_COMPONENTS)
+    health, weight_params = _health_sql(weights)
     return (f"""SELECT *, {health} AS health
-                FROM (SELECT facts.*, {scores} FROM ({facts_sql}) AS facts) AS scored""", values + values + facts_params)
+                FROM (SELECT facts.*, {scores} FROM ({facts_sql}) AS facts) AS scored""", weight_params + facts_params)
+
+
+def scored_sql(con, filters: Filters | Period = Filters(), measure: str = "nps",
+               weights: tuple[tuple[str, float], ...] | None = None) -> tuple[str, list]:
+    """account_health's query (facts, component scores, health; unordered, without the texts) and
+    its parameters, for SQL that builds on it (pipelines/snapshots.py)."""
+    missing = missing_components(con, measure)
+    facts_sql, params = _facts_sql(con, Filters.of(filters), measure)
+    return _scored_sql(facts_sql, params, measure, _weights_of(dict(weights) if weights else None, missing), missing)
 
 
 def health_scores(facts: pd.DataFrame, weights: dict[str, float] | None = None, measure: str = "nps",
@@ -210,22 +225,27 @@ def _explained(scored: pd.DataFrame, weights: dict[str, float] | None, measure: 
     frame["pulled_down_by"] = gaps.idxmax(axis=1).where(gaps.max(axis=1) > 0, "") if len(frame) else ""
     change = (frame[f"{measure}_recent"] - frame[f"{measure}_before"]).astype(float)
     frame["trend_arrow"] = ["▲" if c > 0 else "▼" if c < 0 else "→" if c == 0 else "" for c in change]
-    # At-risk reasons, "name score/100" joined by "; ", and their evidence, a component at a time.
-    reasons = pd.Series("", index=frame.index)
+    frame["at_risk_reasons"] = _reasons(frame)
+    # The evidence of each at-risk reason, "; " between them, a component at a time.
     evidence = pd.Series("", index=frame.index)
     for name in HEALTH_COMPONENTS:
-        if name in missing:
-            continue
-        low = frame[f"{name}_score"] < AT_RISK_BELOW
-        if not low.any():
-            continue
-        reasons[low] += [f"{name} {score:.0f}/100; " for score in frame.loc[low, f"{name}_score"]]
-        if with_evidence:
+        low = frame[f"{name}_score"] < AT_RISK_BELOW  # a missing component (NULL) is never low
+        if with_evidence and low.any():
             evidence[low] += [f"{text}; " for text in _evidence(name, frame[low], measure)]
-    frame["at_risk_reasons"] = reasons.str.removesuffix("; ")
     frame["evidence"] = evidence.str.removesuffix("; ")
     frame["missing"] = ", ".join(name for name in HEALTH_COMPONENTS if name in missing)
     return frame
+
+
+def _reasons(frame: pd.DataFrame) -> pd.Series:
+    """At-risk reasons of each row of ``{component}_score`` columns: "name score/100" for each
+    component under AT_RISK_BELOW, joined by "; " ("": not at risk)."""
+    reasons = pd.Series("", index=frame.index)
+    for name in HEALTH_COMPONENTS:
+        low = frame[f"{name}_score"] < AT_RISK_BELOW
+        if low.any():
+            reasons[low] += [f"{name} {score:.0f}/100; " for score in frame.loc[low, f"{name}_score"]]
+    return reasons.str.removesuffix("; ")
 
 
 def _evidence(component: str, rows: pd.DataFrame, measure: str) -> list[str]:
@@ -314,12 +334,10 @@ def account_timeline(con, account_id: str, newest_first: bool = False) -> pd.Dat
 def _health_as_of(con, filters: Filters, day, measure: str, weights, with_evidence: bool = True) -> pd.DataFrame:
     """account_health as of ``day`` (None: the period's end); without the evidence texts when not
     asked for (see _explained)."""
-    missing = missing_components(con, measure)
-    chosen = dict(weights) if weights else None
-    facts_sql, params = _facts_sql(con, filters if day is None else filters.with_period(Period(None, day)), measure)
-    sql, params = _scored_sql(facts_sql, params, measure, _weights_of(chosen, missing), missing)
+    sql, params = scored_sql(con, filters if day is None else filters.with_period(Period(None, day)), measure, weights)
     scored = con.execute(f"{sql} ORDER BY health, account_name", params).df()
-    return _explained(scored, chosen, measure, missing, with_evidence)
+    return _explained(scored, dict(weights) if weights else None, measure, missing_components(con, measure),
+                      with_evidence)
 
 
 def health_over_time(con, filters: Filters | Period = Filters(), months: int = 12, measure: str = "nps",
@@ -356,3 +374,52 @@ def turned_at_risk(con, filters: Filters | Period = Filters(), since=None, measu
     turned = now[(now["at_risk_reasons"] != "") & now["account_id"].isin(was_fine)]
     turned = turned.merge(before[["account_id", "health"]].rename(columns={"health": "health_before"}), on="account_id")
     return turned[["account_id", "account_name", "health_before", "health", "at_risk_reasons", "evidence"]]
+
+
+# --- Health kept per build (pipelines/snapshots.py) ---------------------------------------------
+
+
+def health_builds(con) -> pd.DataFrame:
+    """The builds that kept the accounts' health, oldest first (build_id, built_at, data_date):
+    empty for a warehouse whose builds predate health_snapshot, one row after its first build."""
+    return con.execute("""SELECT build_id, built_at, data_date FROM health_snapshot
+                          GROUP BY build_id, built_at, data_date ORDER BY built_at""").df()
+
+
+def health_history(con, account_id: str, measure: str = "nps",
+                   weights: tuple[tuple[str, float], ...] | None = None) -> pd.DataFrame:
+    """One account's health as each build saw it, oldest first (built_at, data_date, health,
+    at_risk): the components kept then, weighted with ``weights`` as the page's score is."""
+    check_measure(measure)
+    health, params = _health_sql(dict(weights) if weights else HEALTH_WEIGHTS)
+    return con.execute(
+        f"""SELECT built_at, data_date, {health} AS health, at_risk FROM health_snapshot
+            WHERE account_id = ? AND measure = ? ORDER BY built_at""",
+        params + [account_id, measure],
+    ).df()
+
+
+def turned_at_risk_since_previous_build(con, filters: Filters | Period = Filters(), measure: str = "nps",
+                                        weights: tuple[tuple[str, float], ...] | None = None) -> pd.DataFrame:
+    """The accounts in scope at risk in the latest build and not in the build before it: their
+    health then and now (weighted with ``weights``) and the reasons now. Empty with fewer than two
+    builds kept (health_builds says which case it is)."""
+    check_measure(measure)
+    scope, scope_params = Filters.of(filters).scope("account")
+    health, weight_params = _health_sql(dict(weights) if weights else HEALTH_WEIGHTS)
+    scores = ", ".join(f"now.{name}_score" for name in HEALTH_COMPONENTS)
+    turned = con.execute(
+        f"""WITH builds AS (
+              SELECT build_id, row_number() OVER (ORDER BY built_at DESC) AS back
+              FROM (SELECT build_id, max(built_at) AS built_at FROM health_snapshot GROUP BY build_id) AS kept),
+            kept AS (
+              SELECT s.*, b.back, {health} AS weighted FROM health_snapshot AS s JOIN builds AS b ON b.build_id = s.build_id
+              WHERE b.back <= 2 AND s.measure = ? AND {scope})
+            SELECT now.account_id, now.account_name, before.weighted AS health_before, now.weighted AS health, {scores}
+            FROM kept AS now JOIN kept AS before ON before.account_id = now.account_id AND before.back = 2
+            WHERE now.back = 1 AND now.at_risk AND NOT before.at_risk
+            ORDER BY now.weighted, now.account_name""",
+        weight_params + [measure] + scope_params,
+    ).df()
+    turned["at_risk_reasons"] = _reasons(turned)
+    return turned[["account_id", "account_name", "health_before", "health", "at_risk_reasons"]]
