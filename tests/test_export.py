@@ -36,3 +36,19 @@ def test_csv_defuses_text_keeps_numbers_and_every_row():
 
 def test_csv_starts_with_a_bom_for_excel():
     assert spreadsheet_safe_csv(pd.DataFrame({"a": [1]})).startswith(b"\xef\xbb\xbf")
+
+
+def test_an_export_of_amounts_says_their_currency_and_one_without_says_none():
+    import json
+
+    import pyarrow.parquet as pq
+
+    from pipelines.reporting import files
+
+    deals = pd.DataFrame({"sales_rep": ["Sam"], "won_amount": [150_000.0]})
+    assert files.has_money(deals) and not files.has_money(pd.DataFrame({"sales_rep": ["Sam"], "n": [3]}))
+    note = files.about_text("Won by rep", "All time", {}, 1, "EUR+USD, not converted").decode()
+    assert "Amounts in: EUR+USD, not converted\n" in note
+    stored = pq.read_table(io.BytesIO(files.parquet_bytes(deals, "Won by rep", "All time", {}, "USD")))
+    assert json.loads(stored.schema.metadata[files.PARQUET_ABOUT_KEY])["Amounts in"] == "USD"
+    assert "Amounts in" not in files.about_text("Reps", "All time", {}, 1).decode()

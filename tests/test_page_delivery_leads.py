@@ -19,7 +19,7 @@ def test_the_fixture_worlds_delivery_leads_by_hand(monkeypatch, world_db):
     # OPP001 won 100k, OPP004 lost, OPP007 open (all referred by Dana Delivery); P1 margin 30%
     at = open_page(monkeypatch, world_db, PAGE, {"period": "All time"})
     shown = metrics_shown(at)
-    assert (shown["Deals"], shown["Win rate"], shown["Net sales"]) == ("3", "50.0%", "100.0k")
+    assert (shown["Deals"], shown["Win rate"], shown["Net sales"]) == ("3", "50.0%", "USD 100.0k")
     assert shown["Delivered margin"] == "30.0%"
 
 

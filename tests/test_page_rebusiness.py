@@ -29,7 +29,7 @@ def test_a_region_filter_changes_the_figures(monkeypatch, world_db):
     # North America = Beta: OPP003 80k won, no re-business
     at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "region": "North America"})
     shown = metrics_shown(at)
-    assert (shown["Won amount"], shown["Re-business rate"]) == ("80.0k", "0.0%")
+    assert (shown["Won amount"], shown["Re-business rate"]) == ("USD 80.0k", "0.0%")
 
 
 def test_sales_governance_per_team_from_the_url(monkeypatch, world_db):
@@ -39,3 +39,17 @@ def test_sales_governance_per_team_from_the_url(monkeypatch, world_db):
     table = next(frame.value for frame in at.dataframe if "Sales team" in frame.value.columns).set_index("Sales team")
     assert table.loc["Enterprise East", "Status reports"] == 1
     assert table.loc["Mid-market", "Joint engagements"] == 1
+
+
+def test_won_amount_over_two_currencies_says_both_and_that_they_are_not_converted(monkeypatch, tmp_path):
+    # tests/fixtures/currencies: USD 100k + 50k and EUR 40k won -> 190k, shown with both codes
+    from pathlib import Path
+
+    from pipelines.ingest import ingest
+
+    db = tmp_path / "warehouse.duckdb"
+    ingest([Path(__file__).parent / "fixtures" / "currencies"], db=db)
+    at = open_page(monkeypatch, db, PAGE, {"period": "All time"})
+    assert not at.exception
+    assert metrics_shown(at)["Won amount"] == "EUR+USD 190.0k"
+    assert any("several currencies (EUR, USD)" in caption.value for caption in at.caption)

@@ -31,7 +31,7 @@ def test_overview_shows_the_hand_computed_kpis_for_all_time(monkeypatch, world_d
     assert not at.exception
     shown = metrics_shown(at)
     assert shown["NPS"] == "17"  # (3 promoters - 2 detractors) / 6 answers
-    assert shown["Won amount"] == "290.0k"
+    assert shown["Won amount"] == "USD 290.0k"
     assert shown["Re-business rate"] == "31.0%"  # 90k / 290k
     assert shown["Delivered margin"] == "31.6%"  # 79k / 250k
     assert shown["Escalations"] == "3"
@@ -54,14 +54,14 @@ def test_changing_the_period_changes_the_figures_and_the_url(monkeypatch, world_
     at.date_input(key="to").set_value("2025-03-31").run()
     assert not at.exception
     q1 = metrics_shown(at)
-    assert q1["Won amount"] == "200.0k" != everything["Won amount"]
+    assert q1["Won amount"] == "USD 200.0k" != everything["Won amount"]
 
 
 def test_url_parameters_restore_the_filters(monkeypatch, world_db):
     at = run_app(monkeypatch, world_db, {"period": "Custom range", "from": "2025-01-01", "to": "2025-03-31"})
     assert not at.exception
     assert at.selectbox(key="period").value == "Custom range"
-    assert metrics_shown(at)["Won amount"] == "200.0k"
+    assert metrics_shown(at)["Won amount"] == "USD 200.0k"
 
 
 def test_overview_on_the_demo_warehouse(monkeypatch, demo_db):
@@ -87,7 +87,7 @@ def test_money_deltas_are_as_short_as_the_values(monkeypatch, world_db):
     at = run_app(monkeypatch, world_db, {"period": "Custom range", "from": "2025-04-01", "to": "2025-06-30"})
     # Q2 2025 won 50k (OPP002) against Q1's 200k
     won = next(m for m in at.metric if m.label == "Won amount")
-    assert (won.value, won.delta) == ("50.0k", "-150.0k")
+    assert (won.value, won.delta) == ("USD 50.0k", "-150.0k")
 
 
 def test_a_failed_first_start_build_shows_its_error_and_how_to_load(monkeypatch):
@@ -103,7 +103,7 @@ def test_a_segment_in_the_url_filters_the_overview(monkeypatch, world_db):
     at = run_app(monkeypatch, world_db, {"period": "All time", "segment": "Enterprise"})
     assert not at.exception
     assert at.multiselect(key="segment").value == ["Enterprise"]
-    assert metrics_shown(at)["Won amount"] == "150.0k"
+    assert metrics_shown(at)["Won amount"] == "USD 150.0k"
 
 
 def test_choosing_a_sales_rep_changes_the_figures(monkeypatch, world_db):
@@ -111,7 +111,7 @@ def test_choosing_a_sales_rep_changes_the_figures(monkeypatch, world_db):
     at = settled(run_app(monkeypatch, world_db, {"period": "All time"}))
     at.multiselect(key="rep").set_value(["Rita Rep"]).run()
     assert not at.exception
-    assert metrics_shown(at)["Won amount"] == "140.0k"
+    assert metrics_shown(at)["Won amount"] == "USD 140.0k"
 
 
 def test_the_filters_are_kept_when_switching_pages(monkeypatch, world_db):
@@ -141,7 +141,7 @@ def test_url_values_that_do_not_fit_fall_back_to_the_defaults_and_leave_the_url(
 def test_a_range_given_backwards_is_shown_the_right_way_round_with_a_warning(monkeypatch, world_db):
     at = run_app(monkeypatch, world_db, {"period": "Custom range", "from": "2025-03-31", "to": "2025-01-01"})
     assert "From is after To" in at.sidebar.warning[0].value
-    assert metrics_shown(at)["Won amount"] == "200.0k"  # the same as 2025-01-01 – 2025-03-31
+    assert metrics_shown(at)["Won amount"] == "USD 200.0k"  # the same as 2025-01-01 – 2025-03-31
 
 
 ANALYSIS_PAGES = ["pages/satisfaction_profit.py", "pages/delivery_leads.py", "pages/escalations.py",
@@ -216,6 +216,6 @@ def test_a_warehouse_an_earlier_version_built_is_upgraded_on_opening(monkeypatch
     at = run_app(monkeypatch, old, {"period": "All time"})
     assert not at.exception
     assert "Warehouse upgraded" in [status.label for status in at.status]
-    assert metrics_shown(at)["Won amount"] == "290.0k"  # nothing lost
+    assert metrics_shown(at)["Won amount"] == "USD 290.0k"  # nothing lost
     with duckdb.connect(str(old), read_only=True) as con:
         assert warehouse.missing_columns(con) == []

@@ -47,7 +47,7 @@ def test_every_page_carries_the_filters_the_data_date_and_its_number(pack):
 @pytest.mark.parametrize(
     "line",
     [
-        "Won amount 290.0k",  # 100k + 50k + 80k + 20k + 40k won in 2025
+        "Won amount USD 290.0k",  # 100k + 50k + 80k + 20k + 40k won in 2025
         "Re-business rate 31.0%",  # (50k + 40k) re-business / 290k
         "Re-business margin 46.0%",  # P2: (50k - 27k) / 50k
         "NPS 17",  # 3 promoters - 2 detractors of 6 answers = 16.7

@@ -3,15 +3,78 @@ never turn or cross a whisker, text from exports that stays text."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import math
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from pipelines import metrics
+from pipelines.ingest import ingest
 from pipelines.reporting import charts, formats, tables
 from pipelines.reporting.formats import MISSING
+
+CURRENCIES = Path(__file__).parent / "fixtures" / "currencies"
+
+
+@contextlib.contextmanager
+def amounts_in(*codes):
+    """Show money as if the warehouse's amounts were in ``codes`` (None: not given), then forget it."""
+    token = formats._WAREHOUSE_CURRENCIES.set(tuple(codes))
+    try:
+        yield
+    finally:
+        formats._WAREHOUSE_CURRENCIES.reset(token)
+
+
+@pytest.fixture(scope="module")
+def currencies_db(tmp_path_factory):
+    """tests/fixtures/currencies: USD and EUR deals and projects (figures in its README)."""
+    db = tmp_path_factory.mktemp("currencies") / "warehouse.duckdb"
+    ingest([CURRENCIES], db=db)
+    return db
+
+
+def test_each_amount_keeps_the_currency_its_export_names(currencies_db, reader):
+    con = reader(currencies_db)
+    deals = con.execute("SELECT opportunity_id[-6:-4], currency FROM fct_opportunity ORDER BY 1").fetchall()
+    # OPP002's currency cell is empty: its amount "USD 50,000.00" names it; OPP003's "eur" is read as EUR
+    assert deals == [("001", "USD"), ("002", "USD"), ("003", "EUR"), ("004", "EUR")]
+    own = dict(con.execute("SELECT project_id, currency FROM fct_project").fetchall())
+    assert own == {"P-000001": None, "P-000003": "EUR"}  # "$80,000.00" names no currency; "€" does
+    shown = dict(con.execute("SELECT project_id, currency FROM mart_project").fetchall())
+    assert shown == {"P-000001": "USD", "P-000003": "EUR"}  # the "$" project takes its deal's USD
+    assert metrics.currencies(con) == ("EUR", "USD")
+
+
+def test_a_sum_over_two_currencies_carries_both_codes_and_a_note(currencies_db, reader):
+    con = reader(currencies_db)
+    won = metrics.kpis(con)["won_amount"]
+    assert won == 190_000  # USD 100,000 + 50,000 and EUR 40,000, added unconverted (the lost EUR 10,000 is not won)
+    with amounts_in(*metrics.currencies(con)):
+        assert formats.money(won) == "EUR+USD 190.0k"
+        assert formats.currency_unit() == "EUR+USD, not converted"
+        assert "(EUR, USD)" in formats.currency_note() and "not converted" in formats.currency_note()
+        shown = tables.readable(pd.DataFrame({"sales_rep": ["Sam Seller"], "won_amount": [150_000.0]}))
+        assert list(shown.frame.columns) == ["Sales rep", "Won amount (EUR+USD, not converted)"]
+
+
+@pytest.mark.parametrize("codes, setting, figure, unit, noted", [
+    (("USD",), "", "USD 1.5M", "USD", False),
+    ((None,), "GBP", "GBP 1.5M", "GBP", False),  # the setting names amounts whose export named none
+    (("EUR", None), "EUR", "EUR 1.5M", "EUR", False),  # ... and agrees with the exports': one currency
+    (("EUR", None), "", "EUR+? 1.5M", "EUR+?, not converted", True),  # known and unknown: mixed
+    ((None,), "", "1.5M", "currency unknown", True),
+])
+def test_money_names_the_exports_currency_else_the_setting_else_says_unknown(
+        monkeypatch, codes, setting, figure, unit, noted):
+    monkeypatch.setattr(formats, "CURRENCY", setting)
+    with amounts_in(*codes):
+        assert (formats.money(1_500_000), formats.currency_unit()) == (figure, unit)
+        assert (formats.currency_note() is not None) == noted
 
 
 def test_a_table_is_shown_with_words_formatted_cells_and_one_interval_column():
@@ -27,7 +90,7 @@ def test_a_table_is_shown_with_words_formatted_cells_and_one_interval_column():
     })
     shown = tables.readable(raw)
     assert list(shown.frame.columns) == ["Sales rep", "n", "Budget variance", "Budget variance: 95% interval",
-                                         "Won amount (CRM currency)", "Median hours to resolve", "Close date"]
+                                         "Won amount (currency unknown)", "Median hours to resolve", "Close date"]
     assert shown.frame.iloc[0].tolist() == ["Ann Adams", 171, "+2.4%", "+1.2%–+3.7%", "1.5M", "64.6", "01 Nov 2024"]
     assert shown.frame.iloc[1].tolist()[2:] == [MISSING, MISSING, "950", "3.0", MISSING]
     assert shown.key == "Sales rep" and shown.counts == ["n"] and shown.has_missing
@@ -47,7 +110,7 @@ def test_the_account_key_is_left_out_when_the_table_names_the_account():
 
 def test_money_is_short_and_carries_the_currency_setting(monkeypatch):
     assert formats.money(68_912_000) == "68.9M" and formats.money(None) == MISSING
-    assert formats.currency_unit() == "CRM currency"
+    assert formats.currency_unit() == "currency unknown"
     monkeypatch.setenv("WINWIN_CURRENCY", "eur<script>")
     with_currency = importlib.reload(formats)
     try:
@@ -122,3 +185,17 @@ def test_markdown_of_a_name_escapes_every_mark_so_nothing_in_it_is_live(name):
     escaped = plain(name)
     assert re.sub(r"\\(.)", r"\1", escaped) == name
     assert not re.search(r"(?<!\\)[\[\]()!*_<>:.`]", re.sub(r"\\.", "", escaped))
+
+
+@pytest.mark.parametrize("scale, step", [((0, 5), 1), ((1, 5), 1), ((0, 10), 2), ((-100, 100), 50), ((0, 1), 0.2)])
+def test_a_scale_is_ticked_on_round_values_never_in_quarters_of_it(scale, step):
+    assert charts.tick_step(*scale) == pytest.approx(step)
+
+
+def test_a_mean_csat_score_axis_ticks_whole_scores_from_0():
+    scores = pd.DataFrame({"group": ["late", "on time"], "mean": [3.4, 4.2], "ci_low": [3.1, 4.0],
+                           "ci_high": [3.7, 4.4], "n": [40, 60]})
+    figure = charts.interval_bars(scores, "group", "mean", "Mean CSAT score", "mean score (1-5)",
+                                  tickformat=".1f", text_format="{:.1f}", y_range=(0, 5))
+    axis = figure.layout.yaxis
+    assert (axis.tick0, axis.dtick, axis.range[0]) == (0, 1, 0)  # ticks 0, 1, ..., 5: never 1.25, 2.5

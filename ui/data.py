@@ -13,6 +13,7 @@ from typing import Callable
 import streamlit as st
 
 from pipelines import access, metrics, warehouse
+from pipelines.reporting import formats
 from ui import auth
 
 
@@ -65,8 +66,12 @@ def has_data() -> bool:
 
 
 def require_data() -> None:
-    """Stop the page with how to load when the warehouse is empty (every page starts with this)."""
+    """Stop the page with how to load when the warehouse is empty (every page starts with this).
+    Else say which currencies its money is in (every figure and the note under the title say it)."""
     if has_data():
+        formats.use_currencies(query(metrics.currencies))
+        if note := formats.currency_note():
+            st.caption(note)
         return
     st.info(
         "The warehouse is empty. Load your exports with\n\n"

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pipelines import metrics
-from pipelines.reporting import board_pack, files, tables
+from pipelines.reporting import board_pack, files, formats, tables
 from pipelines.reporting.files import MIME, definitions_used
 from pipelines.reporting.kpis import Kpi
 from ui import auth, data
@@ -84,14 +84,16 @@ def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, de
 
 
 def _table_files(table: pd.DataFrame, name: str, stamp: str, used: dict[str, str]) -> dict:
+    # Read now, where the page runs: a download is made outside the page's script.
+    currency = formats.currency_unit() if files.has_money(table) else None
     return {
         "csv": ("Data (CSV)", lambda: files.csv_bytes(table)),
         "txt": (
             "About the CSV: filters, date, definitions (TXT)",
-            lambda: files.about_text(name, stamp, used, len(table)),
+            lambda: files.about_text(name, stamp, used, len(table), currency),
         ),
-        "xlsx": ("Data + About sheet (XLSX)", lambda: files.xlsx_bytes(table, name, stamp, used)),
-        "parquet": ("Data (Parquet)", lambda: files.parquet_bytes(table, name, stamp, used)),
+        "xlsx": ("Data + About sheet (XLSX)", lambda: files.xlsx_bytes(table, name, stamp, used, currency)),
+        "parquet": ("Data (Parquet)", lambda: files.parquet_bytes(table, name, stamp, used, currency)),
     }
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pipelines import metrics
 from pipelines.metrics import Filters
-from pipelines.reporting import charts
+from pipelines.reporting import charts, formats
 from pipelines.reporting.files import file_name, image_bytes
 from pipelines.reporting.formats import number
 from pipelines.reporting.kpis import KPIS, default_period
@@ -72,6 +72,7 @@ def sections(con, period) -> list[Section]:
     )
     against = (f"This period against the previous period: {metrics.describe(previous)}." if previous
                else "An open-ended period has no previous period to compare against.")
+    against += f" {formats.currency_note()}" if formats.currency_note() else ""
     table = (f"<table class='kpis'><tr><th></th><th>This period</th><th>Previous period</th><th>Change</th>"
              f"<th>Definition</th></tr>{rows}</table>")
     # The chain in words, as the Overview opens with it: one sentence a link, with its verdict.
@@ -154,6 +155,7 @@ def sections(con, period) -> list[Section]:
 
 def board_pack_html(con, period) -> str:
     """The pack as one HTML document, one section a page, charts inlined as SVG."""
+    formats.use_currencies(metrics.currencies(con))  # its own thread when made from a page's button
     data_date = metrics.data_date(con)
     stamp = Filters.of(period).stamp(data_date)
     pages = []

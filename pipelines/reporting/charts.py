@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from html import escape
 from textwrap import wrap
 from typing import Callable
@@ -39,6 +40,23 @@ LABEL_ROOM = 0.18
 LABEL_GAP = 0.015
 # Value axes of money and counts: plotly's SI prefixes, the k/M style of formats.short ("1.5M").
 SHORT_TICKS = "~s"
+
+
+# Tick steps a reader counts in (times a power of ten): whole scores, 20%, 50 NPS points.
+NICE_STEPS = (1, 2, 2.5, 5, 10)
+MAX_TICK_STEPS = 6
+
+
+def tick_step(low: float, high: float) -> float:
+    """The step that puts ticks on round values at both ends of a scale in at most MAX_TICK_STEPS
+    steps: a 0-5 mean score in whole scores (never 1.25), 0-100% in 20%, NPS -100..100 in 50."""
+    span = high - low
+    scale = 10 ** math.floor(math.log10(span / MAX_TICK_STEPS))
+    for step in (nice * scale for nice in NICE_STEPS):
+        steps = span / step
+        if steps <= MAX_TICK_STEPS + 1e-9 and abs(steps - round(steps)) < 1e-9:
+            return step
+    return span / 4
 
 
 def finish(figure: go.Figure) -> go.Figure:
@@ -124,7 +142,7 @@ def interval_bars(frame: pd.DataFrame, category: str, value: str, title: str, y_
     figure = go.Figure([bar, text])
     value_axis = dict(title=y_title, tickformat=tickformat, range=reach, zeroline=True)
     if y_range:  # ticks only over the scale itself (0-100%, -100..100), not over the room for labels
-        value_axis.update(tick0=y_range[0], dtick=(y_range[1] - y_range[0]) / 4)
+        value_axis.update(tick0=y_range[0], dtick=tick_step(*y_range))
     if horizontal:
         figure.update_layout(xaxis=value_axis, yaxis=dict(autorange="reversed"),  # the first group on top
                              height=max(260, CHART_FRAME_PX + BAR_PX * len(frame)))

@@ -37,6 +37,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from pipelines.reporting.spreadsheet import FORMULA_STARTS, spreadsheet_safe_csv
+from pipelines.reporting.tables import MONEY
 from pipelines.metrics import DEFINITIONS
 
 # Exported charts are drawn this wide whatever the screen column was: a slide's content area
@@ -97,8 +98,15 @@ def definitions_used(table: pd.DataFrame | None, definitions: Iterable[str] = ()
     return used
 
 
-def about(name: str, stamp: str, definitions: dict[str, str], rows: int | None = None) -> list[tuple[str, str]]:
-    """The label every export carries, as (field, value) pairs: the About sheet's rows."""
+def has_money(table: pd.DataFrame | None) -> bool:
+    """Does the table hold amounts (then its export says their currency)."""
+    return table is not None and any(str(column) in MONEY for column in table.columns)
+
+
+def about(name: str, stamp: str, definitions: dict[str, str], rows: int | None = None,
+          currency: str | None = None) -> list[tuple[str, str]]:
+    """The label every export carries, as (field, value) pairs: the About sheet's rows. ``currency``
+    (``formats.currency_unit``, read where the page runs): what the table's amounts are in."""
     lines = [
         ("Export", name),
         ("Filters and data date", stamp),
@@ -106,14 +114,18 @@ def about(name: str, stamp: str, definitions: dict[str, str], rows: int | None =
     ]
     if rows is not None:
         lines.append(("Rows", f"{rows:,}"))
+    if currency:
+        lines.append(("Amounts in", currency))
     lines.append(("Source", "Win-Win; every metric is defined in pipelines/metrics.py"))
     lines += [(f"Definition: {key}", text) for key, text in definitions.items()]
     return lines
 
 
-def about_text(name: str, stamp: str, definitions: dict[str, str], rows: int | None = None) -> bytes:
+def about_text(name: str, stamp: str, definitions: dict[str, str], rows: int | None = None,
+               currency: str | None = None) -> bytes:
     """The companion note of a CSV: the About sheet as plain text."""
-    return "".join(f"{field}: {value}\n" for field, value in about(name, stamp, definitions, rows)).encode("utf-8")
+    lines = about(name, stamp, definitions, rows, currency)
+    return "".join(f"{field}: {value}\n" for field, value in lines).encode("utf-8")
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
@@ -121,7 +133,8 @@ def csv_bytes(table: pd.DataFrame) -> bytes:
     return spreadsheet_safe_csv(table)
 
 
-def xlsx_bytes(table: pd.DataFrame, name: str, stamp: str, definitions: dict[str, str]) -> bytes:
+def xlsx_bytes(table: pd.DataFrame, name: str, stamp: str, definitions: dict[str, str],
+               currency: str | None = None) -> bytes:
     """A workbook: "Data" (the table from A1, formula-looking text quote-prefixed) and "About"."""
     import xlsxwriter
 
@@ -149,7 +162,7 @@ def xlsx_bytes(table: pd.DataFrame, name: str, stamp: str, definitions: dict[str
     sheet = book.add_worksheet("About")
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 100, wrapped)
-    for row, (field, value) in enumerate(about(name, stamp, definitions, len(table))):
+    for row, (field, value) in enumerate(about(name, stamp, definitions, len(table), currency)):
         sheet.write_string(row, 0, field, header if row == 0 else None)
         sheet.write_string(row, 1, value, quoted if _is_formula_like(value) else wrapped)
     sheet.activate()  # opens on the label; "Data" stays the first sheet for tools reading sheet 0
@@ -181,13 +194,14 @@ def _write_cell(sheet, row: int, col: int, value, quoted, dated) -> None:
         sheet.write_string(row, col, text, quoted if _is_formula_like(text) else None)
 
 
-def parquet_bytes(table: pd.DataFrame, name: str, stamp: str, definitions: dict[str, str]) -> bytes:
+def parquet_bytes(table: pd.DataFrame, name: str, stamp: str, definitions: dict[str, str],
+                  currency: str | None = None) -> bytes:
     """The table as Parquet, exact values and types, the About text in its metadata."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     arrow = pa.Table.from_pandas(table, preserve_index=False)
-    label = json.dumps(dict(about(name, stamp, definitions, len(table))), ensure_ascii=False)
+    label = json.dumps(dict(about(name, stamp, definitions, len(table), currency)), ensure_ascii=False)
     arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), PARQUET_ABOUT_KEY: label.encode()})
     out = io.BytesIO()
     pq.write_table(arrow, out)

@@ -1,13 +1,16 @@
 """Number formats shared by pages, tables, exports and the board pack: one style everywhere.
 
-Money is short ("68.9M", "412k") and carries its currency when the setting names one
-(``WINWIN_CURRENCY``, an ISO code such as EUR): the exports this app reads give amounts in the
-CRM's currency without naming it, so with no setting money is said to be "in CRM currency"
-rather than shown with a symbol that may be wrong. Missing values are "—", never 0.
+Money is short ("68.9M", "412k") and carries its currency: the one the warehouse's amounts are
+in (each deal and project keeps the ISO code its export gave, ``use_currencies``), else the
+setting ``WINWIN_CURRENCY`` (an ISO code such as EUR) for amounts whose export named none. With
+neither, money is said to be in an unknown currency rather than shown with a code that may be
+wrong; amounts in several currencies are added unconverted and every figure says so
+("USD+EUR 1.5M"). Missing values are "—", never 0.
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 
@@ -20,9 +23,55 @@ CURRENCY = "".join(re.findall(r"[A-Z]", os.environ.get("WINWIN_CURRENCY", "").up
 STEPS = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
 
 
+# What an axis title or column says when no export and no setting names the currency.
+UNKNOWN_CURRENCY = "currency unknown"
+# The currencies the open warehouse's amounts are in (None: an amount whose export named none).
+# Set by whoever opens the warehouse for a page or a report; per thread, so one page run never
+# reads another's. Unset (a caller that never opened one): the setting alone.
+_WAREHOUSE_CURRENCIES: contextvars.ContextVar[tuple] = contextvars.ContextVar("currencies", default=(None,))
+
+
+def use_currencies(codes) -> None:
+    """Say which currencies the amounts about to be shown are in (``metrics.currencies``)."""
+    _WAREHOUSE_CURRENCIES.set(tuple(codes) or (None,))
+
+
+def currencies() -> list[str]:
+    """The currencies of the amounts shown, each an ISO code, "" for unknown (no export code, no setting)."""
+    codes = {code or CURRENCY for code in _WAREHOUSE_CURRENCIES.get()}
+    return sorted(codes, key=lambda code: (code == "", code))
+
+
+def mixed_currencies() -> bool:
+    """True when sums add amounts of several currencies (or known and unknown ones): unconverted."""
+    return len(currencies()) > 1
+
+
+def _currency_code() -> str:
+    """The code a figure carries: "EUR", "USD+EUR" when mixed, "" when unknown."""
+    return "+".join(code or "?" for code in currencies()) if mixed_currencies() else currencies()[0]
+
+
 def currency_unit() -> str:
-    """How an axis title or column name names the money: "EUR", or "CRM currency" when unset."""
-    return CURRENCY or "CRM currency"
+    """How an axis title or column name names the money: "EUR"; "USD+EUR, not converted" when the
+    amounts are in several; "currency unknown" when neither the exports nor the setting name it."""
+    code = _currency_code()
+    if mixed_currencies():
+        return f"{code}, not converted"
+    return code or UNKNOWN_CURRENCY
+
+
+def currency_note() -> str | None:
+    """The sentence a page or report shows under its money when it cannot be read as one currency."""
+    codes = currencies()
+    if mixed_currencies():
+        named = ", ".join(code or "no currency given" for code in codes)
+        return (f"Amounts come in several currencies ({named}) and are added as they are, not converted: "
+                "a sum marked with more than one code mixes them.")
+    if not codes[0]:
+        return ("The exports name no currency for their amounts, so money is shown without one; an administrator "
+                "can name it with the WINWIN_CURRENCY setting (an ISO code such as EUR).")
+    return None
 
 
 def _missing(value) -> bool:
@@ -44,10 +93,11 @@ def short(value: float | None) -> str:
 
 
 def money(value: float | None) -> str:
-    """Money in the one short style, with the currency code when the setting names one."""
+    """Money in the one short style, with its currency code ("EUR 1.5M"; "USD+EUR 1.5M" when mixed)."""
     if _missing(value):
         return MISSING
-    return f"{CURRENCY} {short(value)}" if CURRENCY else short(value)
+    code = _currency_code()
+    return f"{code} {short(value)}" if code else short(value)
 
 
 def number(value: float | None, digits: int = 0) -> str:
