@@ -37,7 +37,7 @@ def test_an_accounts_kpis_stand_against_the_portfolio(monkeypatch, world_db):
     # Beta all time: won OPP003 80k of the portfolio's 290k; NPS (0 promoters - 2 detractors) / 2 = -100
     at = open_page(monkeypatch, world_db, PAGE, {"period": "All time", "account": "Beta Ltd"})
     against = next(frame.value for frame in at.dataframe if "KPI" in frame.value.columns).set_index("KPI")
-    assert against.loc["Won amount"].tolist() == ["80.0k", "290.0k"]
+    assert against.loc["Won amount"].tolist() == ["USD 80.0k", "USD 290.0k"]  # the world's amounts are USD
     assert against.loc["NPS", "This account"] == "-100"
 
 
