@@ -76,8 +76,24 @@ def gate() -> access.Access:
     return found
 
 
+def _through_app() -> None:
+    """Run this request through app.py when Streamlit ran a page file alone.
+
+    With a ``pages/`` folder, a new server's first request runs in Streamlit's old multipage mode
+    until some run of app.py calls ``st.navigation``: a link straight at a page (/rebusiness) then
+    runs pages/rebusiness.py without app.py's gate, menu, demo build or shared filters. Leaving that
+    mode (what ``st.navigation`` itself does) and running again sends the same URL through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def visitor() -> access.Access:
     """The access the gate found for this session (app.py runs the gate before every page)."""
+    _through_app()
     found = st.session_state.get(_KEY)
     return found if found is not None else gate()
 
