@@ -12,6 +12,7 @@ source; 3: a person must decide (the YAML says where).
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
-from pipelines import adapters, validation, warehouse
+from pipelines import adapters, ingest, validation, warehouse
 from pipelines.errors import IngestError
 
 # Rows profiled: enough to see every format and vocabulary value of a real export, cheap at any size.
@@ -34,12 +36,16 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 # Date formats tried on every column; a mapping names the one that reads the values.
 DATE_FORMATS = [
     "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S",
-    "%m/%d/%Y", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%y",
-    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d.%m.%Y", "%d.%m.%Y %H:%M", "%d-%m-%Y",
-    "%d/%b/%y %I:%M %p", "%d %b %Y", "%b %d, %Y",
+    "%m/%d/%Y", "%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%y", "%m/%d/%y %H:%M",
+    "%d/%m/%Y", "%d/%m/%Y %H:%M", "%d/%m/%Y %H:%M:%S", "%d/%m/%y", "%d/%m/%y %H:%M", "%d.%m.%Y", "%d.%m.%Y %H:%M",
+    "%d.%m.%y", "%d-%m-%Y", "%d/%b/%y %I:%M %p", "%d %b %Y", "%b %d, %Y",
 ]
 # Formats that read the same text day-first and month-first: told apart only by a day above 12.
-DAY_MONTH_TWINS = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M"}
+DAY_MONTH_TWINS = {"%m/%d/%Y": "%d/%m/%Y", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M", "%m/%d/%y": "%d/%m/%y",
+                   "%m/%d/%y %H:%M": "%d/%m/%y %H:%M"}
+# A four-digit-year pattern (%Y) counts a value only when it reads a year from here on: DuckDB's
+# %Y reads "03/15/24" as the year 24, so a two-digit-year export must be told by %y, never by %Y.
+EARLIEST_YEAR = 1000
 
 # Canonical column -> header patterns in order of preference (first pattern that fits one column
 # wins; two columns fitting the same pattern: unsure), and the kind its values must have.
@@ -171,6 +177,26 @@ class Entry:
 
 
 @dataclass
+class HeaderPlace:
+    """Where a file's column names are: the lines above them (report titles, a row of group
+    headings) and how many header rows there are; ``notes`` say so in words."""
+
+    skip_rows: int = 0
+    header_rows: int = 1
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Profile:
+    """What the assistant read of a file: where its header is, the column names, each column's profile."""
+
+    file_name: str
+    place: HeaderPlace
+    header: list[str]
+    columns: dict[str, ColumnProfile]
+
+
+@dataclass
 class Draft:
     file_name: str
     table: str | None
@@ -179,23 +205,26 @@ class Draft:
     entries: dict[str, Entry]
     constants: dict
     unsure: list[str]
+    place: HeaderPlace = field(default_factory=HeaderPlace)
 
     @property
     def confident(self) -> bool:
         return not self.unsure
 
-    def yaml(self) -> str:
+    def yaml(self, title: str | None = None) -> str:
         q = json.dumps  # a JSON string is a YAML string, quoted as needed
-        lines = [f"# Draft mapping written by `python -m pipelines map {self.file_name}` on {date.today().isoformat()}.",
+        lines = [f"# Draft mapping for {self.file_name}, written by the mapping assistant on {date.today().isoformat()}.",
                  "# Every source below fits its column by header and by values; where nothing fitted for sure",
                  "# the column is left blank (it loads nothing) with the reason. Decide, fill in, then load with",
                  f"#   python -m pipelines ingest --mapping THIS_FILE {self.file_name}",
-                 f"title: {q('Draft mapping for ' + self.file_name)}",
+                 f"title: {q(title or 'Draft mapping for ' + self.file_name)}",
                  f"table: {self.table or ''}  # {self.table_reason}"]
         required = [e.rule["from"] for name, e in self.entries.items()
                     if e.rule and self.table and (name == warehouse.NATURAL_KEYS[self.table]
                                                   or name in validation.REQUIRED.get(self.table, []))]
-        lines += ["detect:", "  header_rows: 1", f"  required: [{', '.join(q(r) for r in dict.fromkeys(required))}]", "columns:"]
+        lines += [f"# {note}" for note in self.place.notes]
+        lines += ["detect:", f"  skip_rows: {self.place.skip_rows}", f"  header_rows: {self.place.header_rows}",
+                  f"  required: [{', '.join(q(r) for r in dict.fromkeys(required))}]", "columns:"]
         for name, entry in self.entries.items():
             if entry.rule is None:
                 lines.append(f"  {name}:  # {entry.reason}")
@@ -214,11 +243,14 @@ class Draft:
         return "\n".join(lines) + "\n"
 
 
-def profile(path: Path, sheet: str | None = None) -> tuple[list[str], dict[str, ColumnProfile]]:
-    """The file's header and a profile of each column, from its first PROFILE_ROWS rows."""
+def profile(path: Path, sheet: str | None = None) -> Profile:
+    """Where the file's header is, its column names and a profile of each column, from its first
+    PROFILE_ROWS rows."""
     with tempfile.TemporaryDirectory(prefix="winwin-map-") as tmp:
         source = adapters.prepare(Path(path), Path(tmp), sheet)
-        probe = adapters.Layout(name="draft", title="draft", table="dim_account", required=(), columns=())
+        place = find_header(source.head)
+        probe = adapters.Layout(name="draft", title="draft", table="dim_account", required=(), columns=(),
+                                header_rows=place.header_rows, skip_rows=place.skip_rows)
         header = adapters.header_of(source, probe)
         con = duckdb.connect()
         adapters.land(con, source, probe)
@@ -229,12 +261,50 @@ def profile(path: Path, sheet: str | None = None) -> tuple[list[str], dict[str, 
                 continue
             profiles[name] = _profile_column(con, i, name)
         con.close()
-    return header, profiles
+    return Profile(Path(path).name, place, header, profiles)
+
+
+# A cell that is a value, not a column name: a number, an amount, a date or an e-mail address.
+DATA_CELL = re.compile(r"^[-+(]?[$€£]?\s?[0-9][0-9.,\s]*\)?$|^[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|^[^@\s]+@[^@\s]+$")
+
+
+def find_header(head: list[list[str]]) -> HeaderPlace:
+    """The header is the last non-blank line above the first line of values (a line of more than
+    two cells holding a number, date or e-mail); what stands above it (report titles, a row of
+    group headings such as "Dates" over two date columns) is skipped and said. A sparser line just
+    under a fuller one (SurveyMonkey's "Response" under each question) is a second header row of
+    the fuller one's columns. A file whose lines are all text keeps its first line as header."""
+    def filled(row: list[str]) -> int:
+        return sum(1 for cell in row if cell.strip())
+
+    first_values = next((i for i, row in enumerate(head) if i and filled(row) > 2
+                         and any(DATA_CELL.match(cell.strip()) for cell in row)), None)
+    above = [i for i in range(first_values or 0) if filled(head[i])]
+    if not above:
+        return HeaderPlace()
+    header, header_rows = above[-1], 1
+    if len(above) > 1 and above[-2] == header - 1 and filled(head[header - 1]) > max(filled(head[header]), 2):
+        header, header_rows = header - 1, 2
+    notes = [f"the column names are on line {header + 1}" + (", with a second header row under them "
+             f"({_cells(head[header + 1])}) read as header, not as data" if header_rows == 2 else "")]
+    for i in above:
+        if i < header:
+            kind = "a title line" if filled(head[i]) <= 2 else "a header row above the column names"
+            notes.append(f"line {i + 1} is {kind}, skipped: {_cells(head[i])}")
+    if header == 0 and header_rows == 1:
+        return HeaderPlace()
+    return HeaderPlace(header, header_rows, notes)
+
+
+def _cells(row: list[str]) -> str:
+    text = ", ".join(repr(c.strip()) for c in row if c.strip())
+    return text[:120] + ("…" if len(text) > 120 else "")
 
 
 def _profile_column(con: duckdb.DuckDBPyConnection, index: int, name: str) -> ColumnProfile:
     cell = f"NULLIF(TRIM(c{int(index)}), '')"
-    dates = ", ".join("count(TRY_STRPTIME(v, ?))" for _ in DATE_FORMATS)
+    dates = ", ".join(f"count(*) FILTER (WHERE year(TRY_STRPTIME(v, ?)) >= {EARLIEST_YEAR})" if "%Y" in fmt
+                      else "count(TRY_STRPTIME(v, ?))" for fmt in DATE_FORMATS)
     row = con.execute(
         f"""SELECT count(v), count(DISTINCT v), count(*) FILTER (WHERE regexp_matches(v, ?)),
                    count(*) FILTER (WHERE regexp_matches(v, '^-?[0-9]+$')),
@@ -272,7 +342,14 @@ def guess_table(header: list[str]) -> tuple[str | None, str]:
 
 def draft(path: Path, table: str | None = None, sheet: str | None = None) -> Draft:
     """Profile ``path`` and write the draft mapping for ``table`` (guessed when not given)."""
-    header, profiles = profile(path, sheet)
+    return draft_from(profile(path, sheet), table)
+
+
+def draft_from(read: Profile, table: str | None = None, chosen: dict[str, str | None] | None = None,
+               survey_type: str | None = None) -> Draft:
+    """The draft for a profiled file. ``chosen`` (the Data page's select boxes) names a canonical
+    column's source column (None: blank) where a person decided; the rest are the assistant's."""
+    header, profiles, chosen = read.header, read.columns, chosen or {}
     reason = "given with --table"
     if table is None:
         table, reason = guess_table(header)
@@ -282,9 +359,14 @@ def draft(path: Path, table: str | None = None, sheet: str | None = None) -> Dra
     constants: dict = {}
     unsure: list[str] = []
     if table is None:
-        return Draft(Path(path).name, None, reason, header, {}, {}, ["table"])
-    used: set[str] = set()
+        return Draft(read.file_name, None, reason, header, {}, {}, ["table"], read.place)
+    if survey_type:
+        constants["survey_type"] = survey_type  # a person's choice: the score's header does not overrule it
+    used = {source for source in chosen.values() if source}
     for column, (patterns, kind) in ROLES[table].items():
+        if column in chosen:
+            entries[column] = rule_for(table, column, chosen[column], profiles, constants)
+            continue
         entries[column] = _choose(column, patterns, kind, profiles, used, table, constants)
         if entries[column].rule:
             used.add(entries[column].rule["from"])
@@ -307,7 +389,23 @@ def draft(path: Path, table: str | None = None, sheet: str | None = None) -> Dra
         unsure.append("survey_type")
     unsure += [name for name, e in entries.items() if e.rule is None and name not in unsure and e.reason.startswith("unsure")
                and name in needed]
-    return Draft(Path(path).name, table, reason, header, entries, constants, list(dict.fromkeys(unsure)))
+    return Draft(read.file_name, table, reason, header, entries, constants, list(dict.fromkeys(unsure)), read.place)
+
+
+def rule_for(table: str, column: str, source: str | None, profiles: dict[str, ColumnProfile], constants: dict) -> Entry:
+    """A canonical column read from the source column a person chose: typed by what the column
+    must hold (a date column gets the format its values tell, an amount its number format). A
+    choice whose values do not fit stays a choice: the preview then shows its rows as unreadable."""
+    if not source:
+        return Entry(None, "left blank on the Data page")
+    _, kind = ROLES[table][column]
+    p = profiles[source]
+    if _fits(p, kind, column):
+        entry = _rule(column, p, kind, table, constants)
+        return Entry(entry.rule, f"chosen on the Data page; {entry.reason}") if entry.rule else entry
+    typed = {"date": "timestamp" if table in {"fct_escalation", "fct_survey_response"} else "date",
+             "money": "money", "score": "integer", "boolean": "boolean"}.get(kind)
+    return Entry({"from": source, **({"type": typed} if typed else {})}, f"chosen on the Data page (values not {kind})")
 
 
 def _choose(column: str, patterns: list[str], kind: str, profiles: dict[str, ColumnProfile], used: set[str],
@@ -366,6 +464,8 @@ def _rule(column: str, p: ColumnProfile, kind: str, table: str, constants: dict)
             rule["number_format"] = p.number_format
         return Entry(rule, f"amounts ({n}{', written ' + p.number_format if p.number_format else ''})")
     if kind == "score":
+        if constants.get("survey_type") in validation.SCORE_RANGES:
+            return Entry({"from": p.name, "type": "integer"}, f"whole numbers {p.low}-{p.high}: {constants['survey_type']}")
         recommend = re.search(r"recommend|nps|likely|empfehl", p.name, re.I)
         satisfied = re.search(r"satisf|csat|zufrieden", p.name, re.I)
         if recommend or (not satisfied and p.high is not None and p.high > 5):
@@ -394,3 +494,122 @@ def _rule(column: str, p: ColumnProfile, kind: str, table: str, constants: dict)
     if column == "project_id" and table == "fct_survey_response":
         return Entry({"from": p.name, "lookup": "project_reference"}, "the project by its id or deal number")
     return Entry({"from": p.name}, f"{kind} ({n}, {p.distinct:,} distinct)")
+
+
+# --- The Data page's mapping step: save a layout, preview its rows ------------------------------
+
+# A saved layout's name is its file name: lower-case letters, digits and "_" only (no folder, no
+# dot, so nothing outside the layouts folder is ever written), at most this long.
+MAX_LAYOUT_NAME = 60
+# The preview validates the file's first rows the way the load will (uniqueness within them only)
+# and shows the first few with their verdicts.
+PREVIEW_CHECKED_ROWS = 1_000
+PREVIEW_SHOWN_ROWS = 15
+LOADS = "loads"
+
+
+def recognise(path: Path, sheet: str | None = None) -> adapters.Layout | None:
+    """The layout that reads ``path`` (bundled or saved), or None when no layout knows it; a file
+    that cannot be read at all raises IngestError saying why."""
+    with tempfile.TemporaryDirectory(prefix="winwin-map-") as tmp:
+        source = adapters.prepare(Path(path), Path(tmp), sheet)
+        try:
+            return adapters.detect_layout(source, adapters.load_layouts())
+        except IngestError:
+            return None
+
+
+def saved_layouts_key() -> tuple:
+    """Changes whenever a saved layout is added, changed or removed (a cache key for ``recognise``)."""
+    folder = adapters.saved_layouts_dir()
+    return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.y*ml"))) if folder.is_dir() else ()
+
+
+def layout_name(text: str) -> str:
+    """``text`` as a layout's file name ("Acme PSA / budgets" -> "acme_psa_budgets"); "" when nothing is left."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:MAX_LAYOUT_NAME].strip("_")
+
+
+def name_taken(name: str) -> str | None:
+    """"bundled" when a layout shipped with Win-Win has that name, "saved" when the firm saved one, else None."""
+    if any((adapters.SOURCES_DIR / f"{name}{suffix}").exists() for suffix in (".yaml", ".yml")):
+        return "bundled"
+    if any((adapters.saved_layouts_dir() / f"{name}{suffix}").exists() for suffix in (".yaml", ".yml")):
+        return "saved"
+    return None
+
+
+def save_layout(text: str, name: str, replace: bool = False) -> Path:
+    """Write a mapping to the saved layouts folder as NAME.yaml, once it parses; raise IngestError
+    when the name is empty or taken (``replace`` says a person chose to replace it: a saved layout of
+    a bundled layout's name is used instead of the bundled one for every file)."""
+    clean = layout_name(name)
+    if not clean:
+        raise IngestError("a layout needs a name with letters or digits")
+    taken = name_taken(clean)
+    if taken and not replace:
+        raise IngestError(f"{clean!r} is the name of a {taken} layout; choose another name or replace it")
+    folder = adapters.saved_layouts_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{clean}.yaml"
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, prefix=f".{clean}-", suffix=".yaml",
+                                     delete=False) as out:
+        out.write(text)
+    try:
+        adapters.parse_layout(Path(out.name))  # a mapping that cannot load is never saved
+        os.replace(out.name, path)
+    finally:
+        Path(out.name).unlink(missing_ok=True)
+    return path
+
+
+def parse_text(text: str, name: str) -> adapters.Layout:
+    """A mapping held as text (not saved yet), read as a layout named ``name``."""
+    with tempfile.TemporaryDirectory(prefix="winwin-map-") as tmp:
+        path = Path(tmp) / f"{layout_name(name) or 'draft'}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return adapters.parse_layout(path)
+
+
+@dataclass
+class Preview:
+    """The file's first rows as the load would stage them, each with its verdict."""
+
+    rows: pd.DataFrame  # "row", "verdict", then the layout's canonical columns
+    checked: int  # rows validated (the first PREVIEW_CHECKED_ROWS)
+    rows_in: int  # rows in the whole file
+    reasons: dict[str, int]  # quarantine reason -> rows, among the checked ones
+    duplicates: int
+
+
+def preview(path: Path, layout: adapters.Layout, db: Path | None = None, sheet: str | None = None) -> Preview:
+    """Land, stage and validate the file's first rows with ``layout`` exactly as a load does
+    (``ingest.stage_and_validate``), against the current warehouse's accounts, deals and projects for
+    lookups, and write nothing."""
+    db = warehouse.db_path(db)
+    with tempfile.TemporaryDirectory(prefix="winwin-map-") as tmp:
+        source = adapters.prepare(Path(path), Path(tmp), sheet)
+        layout = adapters.locate_header(source, layout) or layout
+        if db.exists():
+            con = warehouse.connect_readonly(db)
+        else:
+            con = duckdb.connect()
+            warehouse.create_schema(con)
+        try:
+            staged = ingest.stage_and_validate(con, source, layout, keep_rows=PREVIEW_CHECKED_ROWS)
+            checked, last_row = con.execute("SELECT count(*), coalesce(max(source_row), 0) FROM land").fetchone()
+            names = [c.name for c in staged.layout.columns] + list(staged.layout.constants)
+            shown = con.execute(
+                f"""SELECT l.source_row AS row, {', '.join(f's.{n}' for n in dict.fromkeys(names))}
+                FROM land AS l LEFT JOIN staged AS s ON s.source_row = l.source_row
+                ORDER BY l.source_row LIMIT {PREVIEW_SHOWN_ROWS}"""
+            ).df()
+        finally:
+            con.close()
+    failed = staged.failed[staged.failed["source_row"] <= last_row]  # a damaged row further down is not checked yet
+    reasons = dict(zip(failed["source_row"], failed["reason"]))
+    verdicts = [reasons.get(row) or (f"duplicate of row {staged.duplicates[row]}, kept once" if row in staged.duplicates
+                                     else LOADS) for row in shown["row"]]
+    shown.insert(1, "verdict", verdicts)
+    by_reason = failed.groupby("reason")["source_row"].count().sort_values(ascending=False)
+    return Preview(shown, checked, staged.rows_in, {str(k): int(v) for k, v in by_reason.items()}, len(staged.duplicates))

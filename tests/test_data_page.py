@@ -37,41 +37,41 @@ def own_db(world_db, tmp_path):
 def test_data_page_shows_files_and_quarantine_with_reasons(monkeypatch, world_db):
     at = open_data_page(monkeypatch, world_db)
     assert not at.exception
-    tables = frame_with(at, "table").set_index("table")["rows"]
+    tables = frame_with(at, "Holds").set_index("Table")["Rows"]
     assert tables["fct_opportunity"] == 7 and tables["dim_account"] == 3
-    assert len(frame_with(at, "file_sha256")) == 7  # the seven files of the fixture world
-    reasons = frame_with(at, "reason").set_index("reason")["rows"]
+    assert len(frame_with(at, "Fingerprint")) == 7  # the seven files of the fixture world
+    reasons = frame_with(at, "Reason").set_index("Reason")["Rows"]
     assert reasons.to_dict() == {"no matching account": 1, "missing close_date; unreadable close_date": 1,
                                  "csat score outside 1-5": 1}
-    assert len(frame_with(at, "record")) == 3
+    assert len(frame_with(at, "Record")) == 3
     assert any("Download these 3 rows" in b.proto.label for b in at.get("download_button"))
 
 
 def test_data_page_filters_the_quarantine_by_reason_from_the_url(monkeypatch, world_db):
     at = open_data_page(monkeypatch, world_db, {"reason": "no matching account"})
     assert not at.exception
-    rows = frame_with(at, "record")
-    assert rows[["source_file", "source_row"]].values.tolist() == [["qualtrics_nps.csv", 7]]
+    rows = frame_with(at, "Record")
+    assert rows[["Source file", "Line in file"]].values.tolist() == [["qualtrics_nps.csv", 7]]
 
 
 def test_data_page_shows_freshness_per_source(monkeypatch, world_db):
     at = open_data_page(monkeypatch, world_db)
-    fresh = frame_with(at, "latest_event_date").set_index("layout")
+    fresh = frame_with(at, "Latest event").set_index("Layout")
     assert len(fresh) == 7  # one per layout of the fixture world
     # qualtrics_nps.csv's latest RecordedDate; the accounts record no event
-    assert str(fresh.loc["qualtrics_nps", "latest_event_date"])[:10] == "2025-10-01"
-    assert pd.isna(fresh.loc["salesforce_accounts", "latest_event_date"])
+    assert fresh.loc["qualtrics_nps", "Latest event"] == "01 Oct 2025"
+    assert fresh.loc["salesforce_accounts", "Latest event"] == "—"
 
 
 def test_data_page_shows_the_last_validation_per_table(monkeypatch, world_db):
     at = open_data_page(monkeypatch, world_db)
-    summary = frame_with(at, "failed_quarantine").set_index("table_name")
+    summary = frame_with(at, "Failed to quarantine").set_index("Table")
     # OPP008's close date 2/30/2025: "not null" and "readable" fail; OPP rows otherwise pass
-    assert summary.loc["fct_opportunity", "failed_quarantine"] == 2
-    assert summary.loc["fct_survey_response", "rows_quarantined"] == 2  # one per survey file
-    assert summary["failed_warning"].sum() == 0  # every reference of the fixture world resolves
-    failing = frame_with(at, "rows_failing")
-    assert set(failing["checked"]) == {"salesforce_opportunities.csv", "qualtrics_nps.csv", "surveymonkey_csat.csv"}
+    assert summary.loc["fct_opportunity", "Failed to quarantine"] == 2
+    assert summary.loc["fct_survey_response", "Rows quarantined"] == 2  # one per survey file
+    assert summary["Failed as warning"].sum() == 0  # every reference of the fixture world resolves
+    failing = frame_with(at, "Rows failing")
+    assert set(failing["Checked"]) == {"salesforce_opportunities.csv", "qualtrics_nps.csv", "surveymonkey_csat.csv"}
 
 
 def test_data_page_offers_the_gx_data_docs(monkeypatch, world_db):
@@ -86,12 +86,12 @@ def test_data_page_uploader_states_its_size_limit(monkeypatch, world_db):
 
 def test_an_upload_shows_on_the_page_without_a_restart(monkeypatch, own_db):
     at = open_data_page(monkeypatch, own_db)
-    assert frame_with(at, "table").set_index("table")["rows"]["dim_account"] == 3
+    assert frame_with(at, "Holds").set_index("Table")["Rows"]["dim_account"] == 3
     more = (WORLD / "salesforce_accounts.csv").read_bytes().replace(b"ACME01", b"ACME09")
     results = ingest_uploads([("accounts from the browser.csv", more)], db=own_db)
     assert (results[0].file_name, results[0].inserted, results[0].unchanged) == ("accounts from the browser.csv", 1, 2)
     at.run()
-    assert frame_with(at, "table").set_index("table")["rows"]["dim_account"] == 4
+    assert frame_with(at, "Holds").set_index("Table")["Rows"]["dim_account"] == 4
 
 
 def test_a_bad_upload_names_the_file_and_keeps_the_last_good_build(own_db):
@@ -109,7 +109,7 @@ def test_data_page_on_an_empty_warehouse(monkeypatch, empty_db):
 
 def test_data_page_without_a_warehouse_says_how_to_load(monkeypatch, tmp_path):
     at = open_data_page(monkeypatch, tmp_path / "none.duckdb")
-    assert not at.exception and "python -m pipelines ingest" in at.info[0].value
+    assert not at.exception and "load your exports above" in at.info[0].value
     assert at.get("file_uploader")  # and offers to load here
 
 

@@ -1,0 +1,308 @@
+"""The Data page's loading: uploads loaded through the one atomic ingest, what each load did in
+words, and the mapping step that turns an export no layout knows into a saved layout.
+
+An upload no bundled or saved layout reads never reaches the ingest as an error: the page says
+what it expected and opens the mapping step (``mapping_step``): the target table and each
+canonical column prefilled by the mapping assistant (``pipelines/mapping.py``; blank where it is
+unsure), the first rows as the load would stage them with their validation verdicts
+(``mapping.preview``, the load's own staging and GX suite), then "Save layout" and "Load".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pipelines import mapping, warehouse
+from pipelines.errors import IngestError
+from pipelines.ingest import DATA_SUFFIXES, FileResult, ingest_uploads, upload_name
+from pipelines.reporting import tables
+from pipelines.validation import REQUIRED
+from ui import auth, data
+from ui.text import plain
+
+# A second upload while an ingest runs waits this long for the writer lock, then says why.
+UPLOAD_LOCK_WAIT_SECONDS = 30
+# The canonical tables as a reader names what a file holds.
+TABLES = {
+    "dim_account": "Accounts (CRM)", "dim_contact": "Contacts (CRM)", "fct_opportunity": "Deals (CRM)",
+    "fct_project": "Delivery projects (PSA)", "fct_escalation": "Escalations (tickets)",
+    "fct_activity": "Client activities (meetings, status reports)",
+    "fct_survey_response": "Survey answers (NPS or CSAT)",
+}
+SURVEY_TYPES = {"nps": "NPS (0-10: how likely to recommend)", "csat": "CSAT (1-5: how satisfied)"}
+BLANK = "— leave blank —"
+# session_state: upload sha256 -> layout name saved for it in this session (the step stays open to load it).
+_SAVED = "mapping_saved"
+_RESULTS = "load_results"
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    content: bytes
+
+    @property
+    def sha(self) -> str:
+        return hashlib.sha256(self.content).hexdigest()
+
+
+@contextmanager
+def _as_file(upload: Upload):
+    with tempfile.TemporaryDirectory(prefix="winwin-upload-") as tmp:
+        path = Path(tmp) / upload_name(upload.name)
+        path.write_bytes(upload.content)
+        yield path
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _recognised(name: str, content: bytes, layouts_key: tuple) -> tuple[str | None, str | None]:
+    """(layout title, None) for a file a layout reads, (None, None) for an unknown one, (None, why)
+    for one that cannot be read. ``layouts_key`` changes when a layout is saved."""
+    with _as_file(Upload(name, content)) as path:
+        try:
+            layout = mapping.recognise(path)
+        except IngestError as exc:
+            return None, str(exc)
+    return (layout.title if layout else None), None
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading the file's columns…")
+def _profile(name: str, content: bytes) -> mapping.Profile:
+    with _as_file(Upload(name, content)) as path:
+        return mapping.profile(path)
+
+
+@st.cache_data(max_entries=32, show_spinner="Checking the first rows as the load will…")
+def _preview(name: str, content: bytes, mapping_text: str, layout_name: str, build) -> mapping.Preview:
+    with _as_file(Upload(name, content)) as path:
+        return mapping.preview(path, mapping.parse_text(mapping_text, layout_name), data.db_path())
+
+
+def load_area() -> None:
+    """The uploader; known files load with one button, each unknown one opens its mapping step."""
+    may_load = auth.can("load")
+    if not may_load:
+        st.info("Loading exports is for the loader and admin roles.", icon=":material/lock:")
+    limit_mb = st.get_option("server.maxUploadSize")
+    files = st.file_uploader(
+        f"CSV or XLSX exports, up to {limit_mb:,} MB each", type=sorted(s.lstrip(".") for s in DATA_SUFFIXES),
+        accept_multiple_files=True, key="uploads", disabled=not may_load,
+        help="Recognised by their column names, validated, then swapped in as one new build of the warehouse. "
+        "A rejected file changes nothing.",
+    )
+    if not files or not may_load:
+        _show_results()
+        return
+    uploads = [Upload(f.name, f.getvalue()) for f in files]
+    saved_here = st.session_state.setdefault(_SAVED, {})
+    known, unknown = [], []
+    for upload in uploads:
+        title, unreadable = _recognised(upload.name, upload.content, mapping.saved_layouts_key())
+        if unreadable:
+            st.error(plain(unreadable), icon=":material/block:")
+        elif title and upload.sha not in saved_here:
+            known.append(upload)
+            st.caption(f"{plain(upload.name)}: recognised as {plain(title)}.")
+        else:
+            unknown.append(upload)
+    if known and st.button(f"Load {len(known)} file(s)", type="primary"):
+        _load(known)
+    _show_results()
+    for upload in unknown:
+        if upload.sha not in saved_here:
+            st.warning(_unknown_message(upload), icon=":material/help:")
+        mapping_step(upload)
+
+
+def _unknown_message(upload: Upload) -> str:
+    read = _profile(upload.name, upload.content)
+    columns = ", ".join(name for name in read.header if name)
+    shown = columns[:200] + ("…" if len(columns) > 200 else "")
+    return (f"**{plain(upload.name)}** is not an export Win-Win knows. Its columns ({plain(shown)}) match none of "
+            "the layouts it reads (Salesforce, HubSpot, Pipedrive, Dynamics, Zoho, Kantata, Harvest, Jira, Zendesk, "
+            "ServiceNow, Qualtrics, SurveyMonkey, Typeform and more, or a layout your firm saved). Say below which "
+            "column holds what, once: saved as a layout, the next export of the same tool loads directly.")
+
+
+def mapping_step(upload: Upload) -> None:
+    """Map one unknown upload: table, columns, preview with verdicts, Save layout, Load."""
+    read = _profile(upload.name, upload.content)
+    key = upload.sha[:16]
+    with st.container(border=True):
+        st.markdown(f"**Map {plain(upload.name)}**")
+        for note in read.place.notes:
+            st.caption(plain(note[:1].upper() + note[1:]) + ".")
+        guess = mapping.draft_from(read)
+        choices = list(mapping.ROLES)
+        table = st.selectbox(
+            "What the file holds", choices, index=choices.index(guess.table) if guess.table else None,
+            format_func=TABLES.get, key=f"map-table-{key}", placeholder="Choose what each row is",
+            help=plain(guess.table_reason.replace("; --table overrides", "").replace("; give --table", "")),
+        )
+        if table is None:
+            st.info("Win-Win could not tell from the column names what each row is: choose it above.")
+            return
+        assistant = mapping.draft_from(read, table)
+        options = [BLANK, *(name for name in read.header if name in read.columns)]
+        needed = {warehouse.NATURAL_KEYS[table], *REQUIRED.get(table, [])}
+        chosen: dict[str, str | None] = {}
+        grid = st.columns(3)
+        for place, column in enumerate(mapping.ROLES[table]):
+            entry = assistant.entries[column]
+            default = entry.rule["from"] if entry.rule else BLANK
+            picked = grid[place % 3].selectbox(
+                tables.label(column) + (" (needed)" if column in needed else ""), options,
+                index=options.index(default), key=f"map-{key}-{table}-{column}", help=plain(entry.reason),
+            )
+            if picked != default:
+                chosen[column] = None if picked == BLANK else picked
+        survey_type = None
+        if table == "fct_survey_response":
+            found = assistant.constants.get("survey_type")
+            survey_type = st.selectbox(
+                "Survey type", list(SURVEY_TYPES), index=list(SURVEY_TYPES).index(found) if found else None,
+                format_func=SURVEY_TYPES.get, key=f"map-{key}-survey-type", placeholder="NPS or CSAT?")
+        final = mapping.draft_from(read, table, chosen, survey_type)
+        _say_what_is_left(final)
+        name = st.text_input("Layout name", value=mapping.layout_name(Path(upload.name).stem) or "my_export",
+                             key=f"map-{key}-name", max_chars=mapping.MAX_LAYOUT_NAME,
+                             help="The file name of the saved layout (letters, digits and _).")
+        clean = mapping.layout_name(name)
+        text = final.yaml(title=f"{name} (saved on the Data page from {upload.name})")
+        layout_ok = _show_preview(upload, text, clean or "draft")
+        _save_and_load(upload, text, clean, layout_ok)
+
+
+def _say_what_is_left(final: mapping.Draft) -> None:
+    if final.unsure:
+        wanted = ", ".join(tables.label(c) if c != "survey_type" else "survey type" for c in final.unsure)
+        st.warning(f"Still to decide: {plain(wanted)}. Left blank, those columns load nothing: never a guess.",
+                   icon=":material/edit:")
+    for column, entry in final.entries.items():
+        blanks = [value for value, canonical in ((entry.rule or {}).get("map") or {}).items() if canonical is None]
+        if blanks and column in mapping.VOCABULARY_GUESSES:
+            st.caption(f"{plain(tables.label(column))}: {plain(', '.join(map(repr, blanks[:10])))} not recognised; "
+                       "loaded as empty and listed under 'Vendor values missing from the mappings'.")
+
+
+def _show_preview(upload: Upload, text: str, layout_name: str) -> bool:
+    """The first rows with their verdicts; False when the mapping cannot load yet (and why)."""
+    try:
+        shown = _preview(upload.name, upload.content, text, layout_name, data.build_key())
+    except IngestError as exc:
+        st.warning(plain(str(exc).split("\n\n")[0]), icon=":material/edit:")
+        return False
+    rows = shown.rows.rename(columns={"row": "line_in_file", "verdict": "verdict"})
+    st.dataframe(tables.readable(rows).frame, hide_index=True, width="stretch")
+    quarantined = sum(shown.reasons.values())
+    loading = shown.checked - quarantined - shown.duplicates
+    reasons = "; ".join(f"{reason}: {n:,}" for reason, n in shown.reasons.items())
+    st.caption(
+        f"The first {shown.checked:,} of {shown.rows_in:,} rows, checked as the load will check them: "
+        f"{loading:,} load, {quarantined:,} would be quarantined" + (f" ({plain(reasons)})" if reasons else "")
+        + (f", {shown.duplicates:,} repeated rows kept once" if shown.duplicates else "") + "."
+    )
+    return True
+
+
+def _save_and_load(upload: Upload, text: str, clean: str, layout_ok: bool) -> None:
+    saved_here = st.session_state.setdefault(_SAVED, {})
+    taken = mapping.name_taken(clean) if clean else None
+    replace = saved_here.get(upload.sha) == clean  # this session saved it: saving again updates it
+    if taken == "bundled" and not replace:
+        st.warning(f"A layout that comes with Win-Win is called {plain(clean)}: a saved layout of that name is used "
+                   "instead of it for every file.", icon=":material/warning:")
+        replace = st.checkbox("Replace the bundled layout", key=f"map-{upload.sha[:16]}-replace")
+    elif taken == "saved" and not replace:
+        st.warning(f"Your firm already saved a layout called {plain(clean)}.", icon=":material/warning:")
+        replace = st.checkbox("Replace it", key=f"map-{upload.sha[:16]}-replace")
+    save, load = st.columns(2)
+    blocked = not (clean and layout_ok) or bool(taken and not replace)
+    if save.button("Save layout", key=f"map-{upload.sha[:16]}-save", disabled=blocked):
+        try:
+            path = mapping.save_layout(text, clean, replace=replace)
+        except IngestError as exc:
+            st.error(plain(str(exc)))
+        else:
+            saved_here[upload.sha] = clean
+            st.success(f"Saved as {plain(path)}. The next export of this tool is recognised and loads directly.",
+                       icon=":material/save:")
+    if load.button("Load", key=f"map-{upload.sha[:16]}-load", type="primary", disabled=not layout_ok):
+        with tempfile.TemporaryDirectory(prefix="winwin-map-") as tmp:
+            mapping_file = Path(tmp) / f"{clean or 'draft'}.yaml"
+            mapping_file.write_text(text, encoding="utf-8")
+            loaded = _load([upload], mapping_file)
+        if loaded:
+            saved_here.pop(upload.sha, None)
+            st.rerun()  # the results show above the uploads, the file now as a loaded one
+
+
+def _load(uploads: list[Upload], mapping_file: Path | None = None) -> bool:
+    """Load through the same atomic ingest as the command line; the results stay on the page."""
+    with st.status(f"Loading {len(uploads)} file(s)…", expanded=True) as progress:
+        try:
+            results = ingest_uploads(
+                [(u.name, u.content) for u in uploads], db=data.db_path(), loaded_by=auth.visitor().user,
+                progress=progress.write, lock_wait=UPLOAD_LOCK_WAIT_SECONDS,
+                mappings=[mapping_file] if mapping_file else None,
+            )
+        except (IngestError, warehouse.WarehouseBusy) as exc:
+            progress.update(label="Nothing was loaded", state="error")
+            st.session_state[_RESULTS] = str(exc)
+            return False
+        progress.update(label=f"Loaded {len(results)} file(s)", state="complete", expanded=False)
+    st.session_state[_RESULTS] = results
+    return True
+
+
+def _show_results() -> None:
+    """What the last load did: a success only when every row loaded; quarantined rows are a warning
+    that says how many and where they are listed."""
+    results = st.session_state.get(_RESULTS)
+    if results is None:
+        return
+    if isinstance(results, str):
+        st.error(f"{plain(results.split(chr(10) + 'Example:')[0])}\n\nNothing was loaded: every page keeps showing "
+                 "the data it had.", icon=":material/block:")
+        return
+    for r in results:
+        kind, text = result_message(r)
+        getattr(st, kind)(text)
+    summary = tables.readable(pd.DataFrame([result_row(r) for r in results]))
+    st.dataframe(summary.frame, hide_index=True, width="stretch")
+
+
+def result_message(r: FileResult) -> tuple[str, str]:
+    """("success" | "warning" | "info", the sentence) for one file's load."""
+    name = f"**{plain(r.file_name)}**"
+    if r.skipped:
+        return "info", f"{name}: already loaded (the same file read the same way); nothing changed."
+    loaded = r.inserted + r.updated + r.unchanged
+    extras = []
+    if r.duplicates:
+        extras.append(f"{len(r.duplicates):,} repeated rows kept once")
+    if r.footer_rows:
+        extras.append(f"{r.footer_rows:,} report footer line(s) skipped")
+    for column, values in r.unmapped.items():
+        extras.append(f"{sum(values.values()):,} {plain(tables.label(column).lower())} values not in the layout's "
+                      "map, loaded as empty")
+    tail = (" " + "; ".join(extras) + ".") if extras else ""
+    if r.quarantined:
+        return "warning", (f"{name}: {r.quarantined:,} of {r.rows_in:,} rows quarantined, not loaded; {loaded:,} "
+                           f"loaded. The quarantined rows and their reasons are listed under [Quarantine](#quarantine) "
+                           f"below.{tail}")
+    return "success", (f"{name}: all {r.rows_in:,} rows loaded as {plain(r.layout)} ({r.inserted:,} new, "
+                       f"{r.updated:,} updated, {r.unchanged:,} unchanged).{tail}")
+
+
+def result_row(r: FileResult) -> dict:
+    return {"file": r.file_name, "layout": r.layout, "holds": TABLES.get(r.table, r.table), "rows_in": r.rows_in,
+            "new": r.inserted, "updated": r.updated, "unchanged": r.unchanged, "quarantined": r.quarantined,
+            "reconciles": r.reconciles()}
