@@ -4,6 +4,7 @@ The fixture world (3 accounts, 8 deals, 5 projects, 3 escalations, 5 activities,
 and the arithmetic behind each expected value are written out next to each test.
 """
 
+import math
 import shutil
 from datetime import date
 
@@ -378,11 +379,12 @@ def test_sales_governance_counts_a_rep_whose_deals_name_no_team_under_no_team(wo
 
 def test_account_health_of_acme_by_hand(con):
     # as of the data date 30 Jun 2026: NPS 12 m = R2 (9) -> 100 -> satisfaction 100; no answer in the
-    # last 6 months -> trend 50; ESC-3 open -> 75; P2 46% >= 30% target -> 100; activity today -> 100
-    # 0.30 x 100 + 0.15 x 50 + 0.20 x 75 + 0.20 x 100 + 0.15 x 100 = 87.5
+    # last 6 months -> no trend (left out, not a neutral 50); ESC-3 open -> 75; P2 46% >= 30% target
+    # -> 100; activity today -> 100. (0.30 x 100 + 0.20 x 75 + 0.20 x 100 + 0.15 x 100) / 0.85 = 80 / 0.85
     acme = metrics.account_health(con).set_index("account_name").loc["Acme Corp"]
-    assert acme["health"] == pytest.approx(87.5)
-    assert acme["pulled_down_by"] == "trend"  # (100 - 50) x 0.15 = 7.5 > (100 - 75) x 0.20 = 5
+    assert acme["health"] == pytest.approx(80 / 0.85)
+    assert (acme["missing"], acme["trend_arrow"]) == ("trend", "")
+    assert acme["pulled_down_by"] == "escalations"  # (100 - 75) x 0.20 = 5, every other gap 0
 
 
 def test_health_scores_explain_themselves():
@@ -403,7 +405,7 @@ def test_health_weights_are_settings():
 
     facts = pd.DataFrame([{"nps_12m": None, "nps_recent": None, "nps_before": None, "open_escalations": 0,
                            "recent_escalations": 0, "margin_12m": None, "days_since_activity": None}])
-    # no answers or margin -> neutral 50; no activity -> engagement 0; escalations 100
+    # no answers or margin -> left out; no activity -> engagement 0; escalations 100
     only_escalations = metrics.health_scores(facts, {"escalations": 1.0}).iloc[0]
     only_engagement = metrics.health_scores(facts, {"engagement": 1.0}).iloc[0]
     assert (only_escalations["health"], only_engagement["health"]) == (100, 0)
@@ -583,9 +585,20 @@ def test_sold_vs_delivered_reads_csat(con):
 
 def test_account_health_on_csat(con):
     # as of 30 Jun 2026 Acme's only CSAT answer (Feb 2025) is older than 12 months: satisfaction and
-    # trend neutral 50: 0.30 x 50 + 0.15 x 50 + 0.20 x 75 + 0.20 x 100 + 0.15 x 100 = 72.5
+    # trend are left out, not a neutral 50: (0.20 x 75 + 0.20 x 100 + 0.15 x 100) / 0.55 = 50 / 0.55
     acme = metrics.account_health(con, measure="csat").set_index("account_name").loc["Acme Corp"]
-    assert acme["health"] == pytest.approx(72.5)
+    assert acme["health"] == pytest.approx(50 / 0.55)
+    assert acme["missing"] == "satisfaction, trend" and acme["pulled_down_by"] == "escalations"
+
+
+def test_an_account_without_answers_is_not_pulled_down_by_satisfaction(con):
+    # Beta as of 30 Jun 2026: no NPS answer in 12 months (R3, R5 are 2025) -> satisfaction and trend left
+    # out; no escalation open or recent -> 100; P3 delivered 30 Jul 2025 at 25% -> 5 points short -> 83.33;
+    # last contact 15 Apr 2025 (441 days) -> 0. (20 + 0.20 x 83.33 + 0) / 0.55 = 36.67 / 0.55
+    beta = metrics.account_health(con).set_index("account_name").loc["Beta Ltd"]
+    assert beta["health"] == pytest.approx((20 + 0.20 * 250 / 3) / 0.55)
+    assert beta["missing"] == "satisfaction, trend" and math.isnan(beta["satisfaction_score"])
+    assert (beta["pulled_down_by"], beta["at_risk_reasons"]) == ("engagement", "engagement 0/100")
 
 
 def test_the_default_measure_has_more_answers(con):
@@ -623,11 +636,14 @@ def test_figures_of_a_source_not_loaded_are_none_not_zero(world_db, reader, tmp_
 
 
 def test_health_leaves_out_a_source_not_loaded_and_reweights(world_db, reader, tmp_path):
-    # no activities: engagement is left out; Acme (30 + 7.5 + 15 + 20) / 0.85; no account is at risk for it
+    # no activities: engagement is left out. The data date moves to 1 Oct 2025 (R6): Acme's R1 (10) and
+    # R2 (9) are promoters in either half-year -> satisfaction 100, trend flat 50; ESC-3 open -> 75;
+    # P1 and P2 35% -> 100: (30 + 7.5 + 15 + 20) / 0.85; no account is at risk for engagement
     con = _world_changed(world_db, reader, tmp_path, "DELETE FROM fct_activity")
     health = metrics.account_health(con).set_index("account_name")
     assert health.loc["Acme Corp", "health"] == pytest.approx(72.5 / 0.85)
     assert set(health["missing"]) == {"engagement"} and health["engagement_score"].isna().all()
+    assert metrics.missing_components(con) == ("engagement",)
     assert not health["at_risk_reasons"].str.contains("engagement").any()
 
 
@@ -715,7 +731,7 @@ def test_health_over_time_has_one_point_per_month_end(con):
     history = metrics.health_over_time(con, months=3)
     assert sorted(set(history["as_of"])) == [date(2026, 4, 30), date(2026, 5, 31), date(2026, 6, 30)]
     acme = history[history["account_name"] == "Acme Corp"].set_index("as_of")["health"]
-    assert acme[date(2026, 6, 30)] == pytest.approx(87.5)  # as test_account_health_of_acme_by_hand
+    assert acme[date(2026, 6, 30)] == pytest.approx(80 / 0.85)  # as test_account_health_of_acme_by_hand
 
 
 def test_the_issue_14_metric_queries_transpile_to_spark(con):
@@ -757,7 +773,8 @@ def test_a_csat_only_warehouse_without_activities_or_budgets(world_db, reader, t
     frame = metrics.delivery_to_satisfaction(con, measure="csat").set_index("group")
     assert frame["n"].to_dict() == {"late or over budget": 2, "on time and on budget": 1}
     health = metrics.account_health(con, measure="csat")
-    assert set(health["missing"]) == {"engagement"} and not health["at_risk_reasons"].str.contains("engagement").any()
+    assert metrics.missing_components(con, "csat") == ("engagement",)
+    assert health["missing"].str.contains("engagement").all() and not health["at_risk_reasons"].str.contains("engagement").any()
     delivery = metrics.chain_sentences(con)[0]  # the CSAT answers, the measure with answers
     assert (delivery["verdict"], delivery["n_a"], delivery["n_b"]) == ("too few answers to tell", 2, 1)
 

@@ -18,17 +18,22 @@ from pipelines.metrics.sources import loaded_sources
 define("account_health", (
     "Account health 0-100 = weighted mean of five components (weights are settings): satisfaction "
     "(NPS or CSAT), its trend, escalations, margin against target and engagement recency, as of the "
-    "period's end. A component whose source is not loaded is left out and the others reweighted; it is "
-    "listed as missing and never makes an account at risk. The component that pulled the score down most "
+    "period's end. A component without data is left out and the others reweighted: its source is not "
+    "loaded, or the account has none of its own (no answers in the 12 months, or in either half-year for "
+    "the trend; no project delivered in the 12 months). It is listed as missing, never scored a neutral 50, "
+    "and never makes an account at risk. The component that pulled the score down most "
     "is named; components under 40 are at-risk reasons, each with its evidence."
 ))
 # Account health weights (DOMAIN.md: weights are settings); they need not sum to 1.
 HEALTH_WEIGHTS = {"satisfaction": 0.30, "trend": 0.15, "escalations": 0.20, "margin": 0.20, "engagement": 0.15}
 HEALTH_COMPONENTS = {
-    "satisfaction": "NPS of the last 12 months, -100..100 mapped to 0..100 (CSAT: its % satisfied)",
-    "trend": "satisfaction of the last 6 months against the 6 before: 50 = flat, each NPS point = half a health point",
+    "satisfaction": "NPS of the last 12 months, -100..100 mapped to 0..100 (CSAT: its % satisfied); "
+                    "no answers: left out",
+    "trend": "satisfaction of the last 6 months against the 6 before: 50 = flat, each NPS point = half a health "
+             "point; no answers in either half: left out",
     "escalations": "100 minus 25 per open escalation and 10 per escalation opened in the last 90 days",
-    "margin": "delivered margin of the last 12 months against the target: 100 at or above it, 0 at 30 points below",
+    "margin": "delivered margin of the last 12 months against the target: 100 at or above it, 0 at 30 points below; "
+              "no project delivered: left out",
     "engagement": "days since the last activity: 100 up to 30 days, 0 from 180 days",
 }
 # The source each component reads (sources.SOURCES); satisfaction and trend read the measure's answers.
@@ -40,7 +45,7 @@ MARGIN_SHORTFALL_AT_ZERO = 0.30  # margin points below target that score 0
 RECENT_ESCALATION_DAYS = 90
 OPEN_ESCALATION_PENALTY, RECENT_ESCALATION_PENALTY = 25, 10
 ENGAGED_DAYS, DISENGAGED_DAYS = 30, 180
-NEUTRAL = 50.0  # an account without answers or delivered margin of its own neither lifts nor pulls down
+FLAT_TREND = 50.0  # the trend score of a satisfaction that neither rose nor fell
 # A component under this is named as an at-risk reason: NPS below -20, an NPS drop of more than
 # 20 points in six months, two open escalations, margin 18 points under target, 120 days silent.
 AT_RISK_BELOW = 40.0
@@ -146,15 +151,16 @@ def _clipped(expression: str, low: float = 0.0, high: float | None = 100.0) -> s
 
 def _component_sql(measure: str) -> dict[str, str]:
     """Each component's 0-100 score (HEALTH_COMPONENTS) as SQL over account_facts' columns; the
-    constants are this module's settings, written into the SQL as numbers."""
+    constants are this module's settings, written into the SQL as numbers. NULL where the account
+    has no data of its own (no answers, no delivered project): left out, never a neutral 50."""
     scale = SCALE_POINTS[measure]
     shortfall = f"CASE WHEN {MARGIN_TARGET} - margin_12m < 0 THEN 0 ELSE {MARGIN_TARGET} - margin_12m END"
     return {
-        "satisfaction": f"COALESCE(100 * ({measure}_12m - {100 - scale}) / {scale}, {NEUTRAL})",
-        "trend": f"COALESCE({_clipped(f'{NEUTRAL} + 100 * ({measure}_recent - {measure}_before) / {scale}')}, {NEUTRAL})",
+        "satisfaction": f"100 * ({measure}_12m - {100 - scale}) / {scale}",
+        "trend": _clipped(f"{FLAT_TREND} + 100 * ({measure}_recent - {measure}_before) / {scale}"),
         "escalations": _clipped(f"100 - {OPEN_ESCALATION_PENALTY} * open_escalations - "
                                 f"{RECENT_ESCALATION_PENALTY} * recent_escalations", high=None),
-        "margin": f"COALESCE({_clipped(f'100 * (1 - ({shortfall}) / {MARGIN_SHORTFALL_AT_ZERO})', high=None)}, {NEUTRAL})",
+        "margin": _clipped(f"100 * (1 - ({shortfall}) / {MARGIN_SHORTFALL_AT_ZERO})", high=None),
         "engagement": f"COALESCE({_clipped(f'100 * ({DISENGAGED_DAYS} - days_since_activity) / {DISENGAGED_DAYS - ENGAGED_DAYS}')}, 0)",
     }
 
@@ -233,7 +239,9 @@ def _explained(scored: pd.DataFrame, weights: dict[str, float] | None, measure: 
         if with_evidence and low.any():
             evidence[low] += [f"{text}; " for text in _evidence(name, frame[low], measure)]
     frame["evidence"] = evidence.str.removesuffix("; ")
-    frame["missing"] = ", ".join(name for name in HEALTH_COMPONENTS if name in missing)
+    # Left out of this account's score: its source not loaded, or no data of the account's own.
+    frame["missing"] = [", ".join(name for name, absent in zip(HEALTH_COMPONENTS, row) if absent)
+                        for row in frame[[f"{name}_score" for name in HEALTH_COMPONENTS]].isna().itertuples(index=False)]
     return frame
 
 
