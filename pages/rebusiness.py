@@ -84,23 +84,26 @@ if budgets_loaded:
     )
 else:
     left.info(metrics.missing_note("budgets"))
-exports.show_chart(
-    charts.interval_bars(
-        charted,
-        "sales_rep",
-        "satisfaction_after",
-        f"{label} within {metrics.FOLLOWED_MONTHS} months after those projects",
-        low="satisfaction_after_ci_low",
-        high="satisfaction_after_ci_high",
-        n="answers_after",
-        **charts.SATISFACTION_AXES[measure],
-    ),
-    reps,
-    f"{label} after projects by sales rep",
-    stamp,
-    right,
-    definitions=("sold_vs_delivered",),
-)
+if not reps["answers_after"].sum():  # bars of n = 0 would be a blank box
+    right.info(f"No {label} answers within {metrics.FOLLOWED_MONTHS} months after these projects.")
+else:
+    exports.show_chart(
+        charts.interval_bars(
+            charted,
+            "sales_rep",
+            "satisfaction_after",
+            f"{label} within {metrics.FOLLOWED_MONTHS} months after those projects",
+            low="satisfaction_after_ci_low",
+            high="satisfaction_after_ci_high",
+            n="answers_after",
+            **charts.SATISFACTION_AXES[measure],
+        ),
+        reps,
+        f"{label} after projects by sales rep",
+        stamp,
+        right,
+        definitions=("sold_vs_delivered",),
+    )
 exports.show_table(
     reps,
     "Sold vs delivered by sales rep",
@@ -109,7 +112,9 @@ exports.show_table(
     # The chosen measure's columns say it; the export keeps the counts and the other measure's.
     hide=("promoters_after", "detractors_after", "satisfied_after", "satisfaction_after", "satisfaction_after_ci_low",
           "satisfaction_after_ci_high", *(f"{other}_after{suffix}" for other in metrics.MEASURES if other != measure
-                                        for suffix in ("", "_ci_low", "_ci_high"))),
+                                        for suffix in ("", "_ci_low", "_ci_high")),
+          # no budgets: columns of "—" only (the note above says what to load)
+          *(() if budgets_loaded else ("n_budget", "budget_variance", "variance_ci_low", "variance_ci_high"))),
 )
 st.caption(
     f"n = projects with a budget completed in the period (variance) and {label} answers after them ({label}); "

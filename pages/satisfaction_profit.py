@@ -44,6 +44,10 @@ st.caption(
 
 def outcome_charts(by: str, colours: dict | None, label: str) -> None:
     table = data.query(metrics.outcome_by_group, answered, months, by)
+    if not table["n"].sum():  # three charts of "no data" bars say less than one sentence
+        st.info(f"No answers whose {months}-month window is complete in this period: choose fewer months after "
+                "the answer, or a period that ends earlier.")
+        return
     rate, amount, margin = st.columns(3)
     clicked = exports.show_chart(
         charts.interval_bars(
@@ -73,26 +77,30 @@ def outcome_charts(by: str, colours: dict | None, label: str) -> None:
         amount,
         definitions=("satisfaction_outcome",),
     )
-    exports.show_chart(
-        charts.interval_bars(
+    if not table["n_margin"].sum():
+        margin.info(f"No re-business with a completed project followed these answers within {months} months: "
+                    "no delivered margin to show.")
+    else:
+        exports.show_chart(
+            charts.interval_bars(
+                table,
+                "group",
+                "margin",
+                "Margin of that re-business",
+                "mean delivered margin",
+                colours,
+                low="margin_ci_low",
+                high="margin_ci_high",
+                n="n_margin",
+                text_format="{:.1%}",
+                y_range=None,
+            ),
             table,
-            "group",
-            "margin",
-            "Margin of that re-business",
-            "mean delivered margin",
-            colours,
-            low="margin_ci_low",
-            high="margin_ci_high",
-            n="n_margin",
-            text_format="{:.1%}",
-            y_range=None,
-        ),
-        table,
-        f"Re-business margin by {label} ({months} m)",
-        stamp,
-        margin,
-        definitions=("satisfaction_outcome",),
-    )
+            f"Re-business margin by {label} ({months} m)",
+            stamp,
+            margin,
+            definitions=("satisfaction_outcome",),
+        )
     st.caption(
         f"n = {table['n'].sum():,} answers ({table['n_margin'].sum():,} with delivered re-business for the margin); "
         f"whiskers are 95% intervals; groups under {charts.SMALL_N} are greyed. "
@@ -126,6 +134,9 @@ scale = "NPS score (0-10)" if measure == "nps" else "CSAT score (1-5)"
 for place, outcome, tickformat, floor in ((left, "amount", None, 0.0), (right, "margin", ".0%", None)):
     fit = data.query(metrics.score_regression, answered, months, outcome, measure=measure)
     title = f"{metrics.REGRESSION_OUTCOMES[outcome].capitalize()} on {label} score"
+    if fit["points"].empty:  # an empty scatter is a blank box
+        place.info(f"{title}: no {label} answers whose {months}-month window is complete in this period.")
+        continue
     unit = f" ({currency_unit()})" if outcome == "amount" else ""
     exports.show_chart(
         charts.regression_scatter(
@@ -223,23 +234,28 @@ long = growth.rename(columns=MEASURES).melt(
     var_name="measure",
     value_name="value",
 )
-exports.show_chart(
-    charts.group_lines(
-        long,
-        "quarter",
-        "value",
-        "measure",
-        "Net revenue retention and earned growth rate",
-        "share of the year before's won amount",
-        {MEASURES["nrr"]: charts.LINE, MEASURES["earned_growth_rate"]: charts.NPS_COLOURS["promoter"]},
-        ".0%",
-    ),
-    growth,
-    "Earned growth by quarter",
-    stamp,
-    definitions=("earned_growth",),
-)
-if "partial" in growth.columns and growth["partial"].any():
+no_growth = growth[["nrr", "earned_growth_rate"]].isna().all().all()
+if no_growth:  # no line to draw: say why instead of a blank box
+    st.info("No quarter in the period has deals won the year before it: earned growth compares a quarter with "
+            "the same quarter a year earlier, so it needs a year of won deals first.")
+else:
+    exports.show_chart(
+        charts.group_lines(
+            long,
+            "quarter",
+            "value",
+            "measure",
+            "Net revenue retention and earned growth rate",
+            "share of the year before's won amount",
+            {MEASURES["nrr"]: charts.LINE, MEASURES["earned_growth_rate"]: charts.NPS_COLOURS["promoter"]},
+            ".0%",
+        ),
+        growth,
+        "Earned growth by quarter",
+        stamp,
+        definitions=("earned_growth",),
+    )
+if not no_growth and "partial" in growth.columns and growth["partial"].any():
     st.caption(f"The last quarter is partial: it runs to the data date ({data_date:%d %b %Y}), "
                "against the same dates a year earlier (drawn as an open circle).")
 latest = growth.dropna(subset=["nrr"]).tail(1)

@@ -27,7 +27,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from benchmarks.cold_start import CHROMIUM, CHROMIUM_ARGS, answers_health, free_port, stop, streamlit_command
 from pipelines import metrics, warehouse
-from pipelines.reporting import board_pack
+from pipelines.reporting import board_pack, formats
 from pipelines.reporting.files import slug
 from pipelines.reporting.kpis import KPIS as HEADLINE
 from pipelines.reporting.kpis import default_period
@@ -74,10 +74,14 @@ def streamlit_server(db: Path, demo: bool, log: Path):
 
 @pytest.fixture(scope="module")
 def cli_kpis(demo_db) -> dict[str, dict]:
-    """What `metrics --json` computes for the Overview's default period (last 12 months of data) and for all time."""
+    """What `metrics --json` computes for the Overview's default period (last 12 months of data) and for all
+    time; while this module runs, money is written in the demo's currency, as the pages write it."""
     with warehouse.connect_readonly(demo_db) as con:
         last_12 = default_period(metrics.data_date(con))  # the sidebar's default choice
-        return {"Last 12 months": metrics.kpis(con, last_12), "All time": metrics.kpis(con, Period())}
+        figures = {"Last 12 months": metrics.kpis(con, last_12), "All time": metrics.kpis(con, Period())}
+        token = formats._WAREHOUSE_CURRENCIES.set(metrics.currencies(con))
+    yield figures
+    formats._WAREHOUSE_CURRENCIES.reset(token)
 
 
 @pytest.fixture(scope="module")

@@ -126,3 +126,34 @@ def test_a_partial_last_month_is_marked_in_the_trend(monkeypatch, partial_db):
     names = [trace.get("name") for trace in chart(at, "Won amount")["data"]]
     assert "partial (to the data date)" in names
     assert any("The last month is partial" in c.value for c in at.caption)
+
+
+def test_satisfaction_profit_says_why_instead_of_drawing_empty_charts(monkeypatch, partial_db):
+    # The world's CSAT answers are from 2025 and its data stop on 1 Sep 2025: no 12-month window is
+    # complete; its deals start in 2025, so no quarter has deals a year before it.
+    at = open_page(monkeypatch, partial_db, "pages/satisfaction_profit.py", {"period": "All time"})
+    assert not at.exception
+    notes = [i.value for i in at.info]
+    assert any(n.startswith("No answers whose 12-month window is complete") for n in notes)
+    assert any(n.startswith("No quarter in the period has deals won the year before it") for n in notes)
+    assert any("Re-business amount on CSAT score: no CSAT answers" in n for n in notes)
+    for title in ("Re-business within 12 months", "Re-business amount on CSAT score",
+                  "Net revenue retention and earned growth rate"):
+        with pytest.raises(AssertionError, match="no chart titled"):
+            chart(at, title)
+    three = open_page(monkeypatch, partial_db, "pages/satisfaction_profit.py", {"period": "All time", "months": "3"})
+    assert chart(three, "Re-business within 3 months")  # with windows complete, the bars are back
+
+
+def test_rebusiness_leaves_out_what_has_no_data_behind_it(monkeypatch, partial_db):
+    at = open_page(monkeypatch, partial_db, "pages/rebusiness.py", {"period": "All time"})
+    assert "No CSAT answers within 6 months after these projects." in [i.value for i in at.info]
+    table = next(frame.value for frame in at.dataframe if "Sales rep" in frame.value.columns)
+    assert not [column for column in table.columns if "budget" in column.lower()]  # no columns of "—" only
+
+
+def test_no_quarter_after_the_data_date_is_drawn(monkeypatch, partial_db):
+    # An open deal expected to close in Q4 2025, after the data date (1 Sep 2025), is no quarter of data.
+    at = open_page(monkeypatch, partial_db, "pages/delivery_leads.py", {"period": "All time"})
+    quarters = {q for trace in chart(at, "Net sales by quarter")["data"] for q in trace["x"]}
+    assert quarters == {"2025Q1", "2025Q2", "2025Q3"}

@@ -67,6 +67,8 @@ def lead_sources_by_quarter(con, filters: Filters | Period = Filters()) -> pd.Da
     latest = data_date(con)
     running = pd.Period(latest, freq="Q") if latest else None
     frame["partial"] = (frame["quarter"] == str(running)) & bool(latest and running.end_time.date() != latest)
+    if running is not None:  # an open deal's expected close date runs past the data date: no quarter after it
+        frame = frame[frame["quarter"] <= str(running)]
     return frame.sort_values(["quarter", "source"], ignore_index=True)
 
 

@@ -286,7 +286,7 @@ def group_lines(frame: pd.DataFrame, x: str, y: str, group: str, title: str, y_t
         _mark_partial(figure, chosen, x, y, legend=False)
     figure.update_layout(title=title, yaxis_title=y_title, height=320, margin=dict(t=50, b=30, l=40, r=20),
                          legend=dict(orientation="h", y=-0.2))
-    figure.update_xaxes(nticks=8)
+    figure.update_xaxes(nticks=8, categoryorder="category ascending")  # quarters in order, whatever group has one first
     figure.update_yaxes(tickformat=tickformat or SHORT_TICKS)
     if from_zero:
         figure.update_yaxes(rangemode="tozero")
