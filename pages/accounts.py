@@ -47,10 +47,10 @@ with st.expander("Health score weights"):
         for place, (name, default) in zip(weight_columns, metrics.HEALTH_WEIGHTS.items())
     )
 health = data.query(metrics.account_health, chosen, weights, measure=measure)
-missing = health["missing"].iloc[0] if len(health) else ""
-if missing:  # the score is reweighted over the components it has data for
-    st.info(f"Health leaves out {missing}: " + "; ".join(
-        metrics.missing_note(HEALTH_SOURCES[name] or measure) for name in missing.split(", "))
+not_loaded = data.query(metrics.missing_components, measure)
+if not_loaded:  # the score is reweighted over the components it has data for
+    st.info(f"Health leaves out {', '.join(not_loaded)}: " + "; ".join(
+        metrics.missing_note(HEALTH_SOURCES[name] or measure) for name in not_loaded)
         + ". The score is reweighted over the other components, and no account is marked at risk for them.")
 names = sorted(health["account_name"].dropna().unique())
 
@@ -71,7 +71,7 @@ if account == ALL_ACCOUNTS:
     row[1].metric(f"At risk (a component under {metrics.AT_RISK_BELOW:.0f})", number(len(at_risk)))
     row[2].metric("Median health", number(health["health"].median()))
     # What reads first: the score and why it is low; the figures behind it after.
-    shown_components = [n for n in metrics.HEALTH_COMPONENTS if n not in missing.split(", ")]
+    shown_components = [n for n in metrics.HEALTH_COMPONENTS if n not in not_loaded]
     listed = health[
         ["account_name", "health", "pulled_down_by", "at_risk_reasons", "evidence", "trend_arrow", f"{measure}_12m",
          "answers_12m", "margin_12m", "open_escalations", "days_since_activity", "owner"]
@@ -95,15 +95,26 @@ if account == ALL_ACCOUNTS:
     as_of = chosen.period.end or data_date
     st.caption(f"Health as of {as_of:%d %b %Y}; lowest first. Select a row (or pick above) to open the account.")
 
-    since = (as_of.replace(day=1) - pd.Timedelta(days=1))
-    st.subheader(f"Turned at risk since {since:%d %b %Y}")
-    turned = data.query(metrics.turned_at_risk, chosen, since, measure=measure, weights=weights)
-    if turned.empty:
-        st.caption(f"No account turned at risk between {since:%d %b %Y} and {as_of:%d %b %Y}.")
+    builds = data.query(metrics.health_builds)
+    if len(builds) < 2:
+        st.subheader("Turned at risk since the previous build")
+        st.caption("No previous build to compare: " + (
+            f"health is kept per build from the build of {builds['built_at'].iloc[0]:%d %b %Y %H:%M} on (data up to "
+            f"{builds['data_date'].iloc[0]:%d %b %Y}); the next load will show who turned at risk." if len(builds) else
+            "this warehouse's builds predate keeping health per build; the next load starts it."))
     else:
-        exports.show_table(turned, f"Turned at risk since {since:%d %b %Y}", stamp, definitions=("account_health",))
-        st.caption(f"{len(turned):,} accounts healthy on {since:%d %b %Y} and at risk on {as_of:%d %b %Y}, "
-                   "with their health then and now and the evidence.")
+        previous, latest = builds.iloc[-2], builds.iloc[-1]
+        since = f"the build of {previous['built_at']:%d %b %Y %H:%M} (data up to {previous['data_date']:%d %b %Y})"
+        st.subheader(f"Turned at risk since the previous build, {previous['built_at']:%d %b %Y}")
+        turned = data.query(metrics.turned_at_risk_since_previous_build, chosen, measure=measure, weights=weights)
+        if turned.empty:
+            st.caption(f"No account turned at risk between {since} and the latest build.")
+        else:
+            turned = turned.merge(health[["account_id", "evidence"]], on="account_id", how="left")
+            exports.show_table(turned, "Turned at risk since the previous build", stamp,
+                               definitions=("account_health",))
+            st.caption(f"{len(turned):,} accounts healthy in {since} and at risk in the latest "
+                       f"(data up to {latest['data_date']:%d %b %Y}), with their health then and now and the evidence.")
 else:
     mine = health[health["account_name"] == account]
     if mine.empty:
@@ -119,6 +130,7 @@ else:
     row[2].metric(f"{label} trend", facts["trend_arrow"] or MISSING,
                   help=f"{label} of the last 6 months against the 6 before")
     row[3].metric("Open escalations", number(facts["open_escalations"]))
+    missing = facts["missing"]
     components = {name: facts[f"{name}_score"] for name in metrics.HEALTH_COMPONENTS if name not in missing.split(", ")}
     left, right = st.columns([1, 1])
     exports.show_chart(
@@ -154,17 +166,22 @@ else:
     st.caption(f"Period: {filters.describe(chosen.period)}; the portfolio is every account the sidebar's filters keep.")
 
     st.subheader("Health over time")
-    history = data.query(metrics.health_over_time, chosen, 12, measure=measure, weights=weights)
-    mine_history = history[history["account_id"] == account_id].rename(columns={"as_of": "month"})
-    exports.show_chart(
-        charts.monthly_lines(mine_history, "health", "Health at each month end", "health (0-100)",
-                             from_zero=True),
-        mine_history,
-        f"Health over time of {account}",
-        stamp,
-        definitions=("account_health",),
-    )
-    st.caption("Each point is the health as of a month end, from the data loaded now; the last is the period's end.")
+    history = data.query(metrics.health_history, account_id, measure=measure, weights=weights)
+    if len(history) < 2:
+        st.caption("Health is kept once per build (each load of exports): "
+                   + (f"one build so far, on {history['built_at'].iloc[0]:%d %b %Y}; no previous build to compare."
+                      if len(history) else "no build has kept this account's health yet."))
+    else:
+        exports.show_chart(
+            charts.monthly_lines(history.rename(columns={"built_at": "month"}), "health", "Health at each build",
+                                 "health (0-100)", from_zero=True),
+            history,
+            f"Health over time of {account}",
+            stamp,
+            definitions=("account_health",),
+        )
+        st.caption(f"Each point is the health a build saw, as of its data date ({len(history):,} builds), "
+                   "weighted as above.")
 
     st.subheader("Timeline")
     timeline = data.query(metrics.account_timeline, account_id, newest_first=True)
