@@ -42,16 +42,24 @@ class Kpi:
     change: Callable[[float | None, float | None], str | None]
     lower_is_better: bool = False  # its change is coloured red when it rises
     detail: Callable[[dict], str] = lambda figures: ""  # a line put before the definition in the tile's help
+    # Whether the previous period's figures hold what a change needs (else no change is drawn).
+    comparable: Callable[[dict], bool] = lambda before: True
 
     def value(self, figures: dict) -> str:
         return self.show(self.read(figures))
 
     def delta(self, now: dict, before: dict | None) -> str | None:
-        return self.change(self.read(now), self.read(before)) if before else None
+        return self.change(self.read(now), self.read(before)) if before and self.comparable(before) else None
 
     def help(self, figures: dict) -> str:
         detail = self.detail(figures)
         return (detail + " " if detail else "") + metrics.DEFINITIONS[self.definition]
+
+
+def _won_before(before: dict) -> bool:
+    """A previous period without a deal won (often one before the data begins) has no won amount
+    to compare with: "+250.0k" against it would read as growth from nothing."""
+    return bool(before.get("won_amount"))
 
 
 def _leads_detail(figures: dict) -> str:
@@ -68,7 +76,7 @@ def _escalations_detail(figures: dict) -> str:
 KPIS = [
     Kpi("NPS", "nps", _at("nps"), number, lambda now, before: delta(now, before, unit=" pts")),
     Kpi("CSAT", "csat_pct", _at("csat_pct"), pct, points),
-    Kpi("Won amount", "won_amount", _at("won_amount"), money, money_delta),
+    Kpi("Won amount", "won_amount", _at("won_amount"), money, money_delta, comparable=_won_before),
     Kpi("Re-business rate", "rebusiness_rate", _at("rebusiness_rate"), pct, points),
     Kpi("Delivered margin", "delivered_margin", _at("delivered_margin"), pct, points),
     Kpi("Re-business margin", "rebusiness_margin", _at("rebusiness_margin"), pct, points),
