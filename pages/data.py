@@ -99,7 +99,7 @@ else:
     reasons = ["All reasons", *by_reason["reason"].drop_duplicates()]
     chosen = st.selectbox("Show the rows quarantined for", reasons, key="reason", bind="query-params")
     rows = data.query(status.quarantined_rows, None if chosen == reasons[0] else chosen)
-    shown = tables.readable(rows.rename(columns={"table_name": "table", "source_row": "line_in_file"}))
+    shown = tables.readable(rows.rename(columns={"table_name": "table", "source_row": "row"}))
     st.dataframe(shown.frame, hide_index=True, width="stretch",
                  column_config={shown.key: st.column_config.Column(shown.key, pinned=True)} if shown.key else None)
     st.download_button(

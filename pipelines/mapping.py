@@ -362,14 +362,15 @@ def draft_from(read: Profile, table: str | None = None, chosen: dict[str, str | 
         return Draft(read.file_name, None, reason, header, {}, {}, ["table"], read.place)
     if survey_type:
         constants["survey_type"] = survey_type  # a person's choice: the score's header does not overrule it
-    used = {source for source in chosen.values() if source}
+    used: set[str] = set()
     for column, (patterns, kind) in ROLES[table].items():
-        if column in chosen:
-            entries[column] = rule_for(table, column, chosen[column], profiles, constants)
-            continue
-        entries[column] = _choose(column, patterns, kind, profiles, used, table, constants)
-        if entries[column].rule:
-            used.add(entries[column].rule["from"])
+        entry = _choose(column, patterns, kind, profiles, used, table, constants)
+        picked = entry.rule["from"] if entry.rule else None
+        if picked:
+            used.add(picked)
+        if column in chosen and chosen[column] != picked:  # what the select box shows is what loads
+            entry = rule_for(table, column, chosen[column], profiles, constants)
+        entries[column] = entry
     if table == "fct_opportunity" and entries["stage"].rule:
         stage = profiles[entries["stage"].rule["from"]]
         won = {v: True for v, _ in stage.values if re.search(r"\bwon\b|gewonnen|gagn", v, re.I)}

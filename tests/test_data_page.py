@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -51,7 +53,7 @@ def test_data_page_filters_the_quarantine_by_reason_from_the_url(monkeypatch, wo
     at = open_data_page(monkeypatch, world_db, {"reason": "no matching account"})
     assert not at.exception
     rows = frame_with(at, "Record")
-    assert rows[["Source file", "Line in file"]].values.tolist() == [["qualtrics_nps.csv", 7]]
+    assert rows[["Source file", "Row"]].values.tolist() == [["qualtrics_nps.csv", 7]]
 
 
 def test_data_page_shows_freshness_per_source(monkeypatch, world_db):
@@ -134,3 +136,68 @@ def test_the_app_never_imports_great_expectations():
     code = f"import sys\nfor m in {sorted(modules)!r}: __import__(m)\nprint('great_expectations' in sys.modules)"
     shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "False"
+
+
+# --- The mapping step (issue 13): an export of a tool no layout knows, mapped on the page ---------
+# tests/fixtures/mapping_step: a Copper CRM deals export with the firm's own column names ("Deal
+# Ref", "Company", "Value", "Lead Origin", "Assignee") under a title line, May's then June's.
+MAPPING_STEP = Path(__file__).parent / "fixtures" / "mapping_step"
+MAY, JUNE = MAPPING_STEP / "copper_deals_2025-05.csv", MAPPING_STEP / "copper_deals_2025-06.csv"
+
+
+def upload(at: AppTest, *paths: Path) -> AppTest:
+    at.get("file_uploader")[0].set_value([(p.name, p.read_bytes(), "text/csv") for p in paths])
+    return at.run()
+
+
+def step_key(path: Path, column: str) -> str:
+    return f"map-{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}-{column}"
+
+
+def test_an_unknown_upload_is_mapped_saved_and_loaded_on_the_page_and_next_month_loads_without_the_step(
+        monkeypatch, own_db, tmp_path, reader):
+    monkeypatch.setenv("WINWIN_LAYOUTS", str(tmp_path / "layouts"))
+    at = upload(open_data_page(monkeypatch, own_db), MAY)
+    assert not at.exception
+    assert any("is not an export Win-Win knows" in w.value and "python" not in w.value for w in at.warning)
+    assert "The column names are on line 2." in [c.value.replace("\\", "") for c in at.caption]  # the title line said
+    assert at.selectbox(key=step_key(MAY, "table")).value == "fct_opportunity"  # the assistant's guess
+    # the assistant found no key and no owner: blank, never a guess; the rest prefilled
+    key, owner = (at.selectbox(key=step_key(MAY, f"fct_opportunity-{c}")) for c in ("opportunity_id", "owner"))
+    assert key.value == owner.value == "— leave blank —"
+    assert at.selectbox(key=step_key(MAY, "fct_opportunity-amount")).value == "Value"
+    assert any("Still to decide: Deal" in w.value for w in at.warning)
+    at = key.set_value("Deal Ref").run()
+    at = at.selectbox(key=step_key(MAY, "fct_opportunity-owner")).set_value("Assignee").run()
+    preview = frame_with(at, "Verdict")
+    assert preview["Verdict"].tolist() == ["loads", "loads", "loads", "unreadable amount", "loads", "loads"]
+    assert preview["Deal"].tolist()[:2] == ["CU-101", "CU-102"] and preview["Account owner"].tolist()[0] == "Sam Seller"
+    at = at.text_input(key=step_key(MAY, "name")).set_value("Copper deals").run()
+    at = at.button(key=step_key(MAY, "save")).click().run()
+    saved = tmp_path / "layouts" / "copper_deals.yaml"
+    assert saved.exists() and 'opportunity_id: {from: "Deal Ref"}' in saved.read_text()
+    at = at.button(key=step_key(MAY, "load")).click().run()
+    assert not at.exception
+    # 5 of 6 rows load; the unreadable amount is a warning that says how many and where, not a success
+    [warning] = [w.value for w in at.warning if "quarantined" in w.value]
+    assert "1 of 6 rows quarantined" in warning and "(#quarantine)" in warning
+    con = reader(own_db)
+    assert con.execute("""SELECT opportunity_id, account_id, owner, amount, is_won, lead_source FROM fct_opportunity
+                          WHERE opportunity_id LIKE 'CU-%' ORDER BY 1""").fetchall() == [
+        ("CU-101", "0015g00000ACME01AAA", "Sam Seller", Decimal("42000.00"), True, "partner"),
+        ("CU-102", "0015g00000BETA01AAA", "Rita Rep", Decimal("18500.00"), False, "marketing"),
+        ("CU-103", "0015g00000GAMM01AAA", "Sam Seller", Decimal("9900.00"), True, "delivery"),
+        ("CU-105", "0015g00000BETA01AAA", "Rita Rep", Decimal("27250.50"), True, "marketing"),
+        ("CU-106", "0015g00000GAMM01AAA", "Rita Rep", Decimal("61000.00"), False, "partner"),
+    ]
+    con.close()
+    # June's export of the same tool: recognised by the saved layout, no mapping step
+    at = upload(at, JUNE)
+    assert not [s for s in at.selectbox if (s.key or "").startswith(step_key(JUNE, ""))]
+    assert any("recognised as Copper deals" in c.value for c in at.caption)
+    at = at.button[[b.label for b in at.button].index("Load 1 file(s)")].click().run()
+    # CU-104 (quarantined in May) and CU-107 are new, CU-106 is unchanged
+    assert any("all 3 rows loaded as copper\\_deals (2 new, 0 updated, 1 unchanged)" in s.value for s in at.success)
+    # May's five (158,650.50) + CU-104 50,000.00 + CU-107 7,800.00
+    assert reader(own_db).execute("""SELECT count(*), sum(amount) FROM fct_opportunity
+                                     WHERE opportunity_id LIKE 'CU-%'""").fetchone() == (7, Decimal("216450.50"))

@@ -112,13 +112,22 @@ def load_area() -> None:
             st.caption(f"{plain(upload.name)}: recognised as {plain(title)}.")
         else:
             unknown.append(upload)
-    if known and st.button(f"Load {len(known)} file(s)", type="primary"):
+    if known and clicked(st, f"Load {len(known)} file(s)", key="load-known", type="primary"):
         _load(known)
     _show_results()
     for upload in unknown:
         if upload.sha not in saved_here:
             st.warning(_unknown_message(upload), icon=":material/help:")
         mapping_step(upload)
+
+
+def clicked(place, label: str, key: str, **options) -> bool:
+    """A button whose click is kept until the script reaches it: the callback sets a flag read once
+    here. A run that restarts before this point (``auth._through_app``'s rerun, which AppTest meets on
+    every run of a page script) would otherwise lose a plain button's single True."""
+    flag = f"{key}-clicked"
+    place.button(label, key=key, on_click=st.session_state.__setitem__, args=(flag, True), **options)
+    return bool(st.session_state.pop(flag, False))
 
 
 def _unknown_message(upload: Upload) -> str:
@@ -143,7 +152,7 @@ def mapping_step(upload: Upload) -> None:
         choices = list(mapping.ROLES)
         table = st.selectbox(
             "What the file holds", choices, index=choices.index(guess.table) if guess.table else None,
-            format_func=TABLES.get, key=f"map-table-{key}", placeholder="Choose what each row is",
+            format_func=TABLES.get, key=f"map-{key}-table", placeholder="Choose what each row is",
             help=plain(guess.table_reason.replace("; --table overrides", "").replace("; give --table", "")),
         )
         if table is None:
@@ -161,8 +170,7 @@ def mapping_step(upload: Upload) -> None:
                 tables.label(column) + (" (needed)" if column in needed else ""), options,
                 index=options.index(default), key=f"map-{key}-{table}-{column}", help=plain(entry.reason),
             )
-            if picked != default:
-                chosen[column] = None if picked == BLANK else picked
+            chosen[column] = None if picked == BLANK else picked
         survey_type = None
         if table == "fct_survey_response":
             found = assistant.constants.get("survey_type")
@@ -199,8 +207,7 @@ def _show_preview(upload: Upload, text: str, layout_name: str) -> bool:
     except IngestError as exc:
         st.warning(plain(str(exc).split("\n\n")[0]), icon=":material/edit:")
         return False
-    rows = shown.rows.rename(columns={"row": "line_in_file", "verdict": "verdict"})
-    st.dataframe(tables.readable(rows).frame, hide_index=True, width="stretch")
+    st.dataframe(tables.readable(shown.rows).frame, hide_index=True, width="stretch")
     quarantined = sum(shown.reasons.values())
     loading = shown.checked - quarantined - shown.duplicates
     reasons = "; ".join(f"{reason}: {n:,}" for reason, n in shown.reasons.items())
@@ -225,7 +232,7 @@ def _save_and_load(upload: Upload, text: str, clean: str, layout_ok: bool) -> No
         replace = st.checkbox("Replace it", key=f"map-{upload.sha[:16]}-replace")
     save, load = st.columns(2)
     blocked = not (clean and layout_ok) or bool(taken and not replace)
-    if save.button("Save layout", key=f"map-{upload.sha[:16]}-save", disabled=blocked):
+    if clicked(save, "Save layout", key=f"map-{upload.sha[:16]}-save", disabled=blocked):
         try:
             path = mapping.save_layout(text, clean, replace=replace)
         except IngestError as exc:
@@ -234,7 +241,7 @@ def _save_and_load(upload: Upload, text: str, clean: str, layout_ok: bool) -> No
             saved_here[upload.sha] = clean
             st.success(f"Saved as {plain(path)}. The next export of this tool is recognised and loads directly.",
                        icon=":material/save:")
-    if load.button("Load", key=f"map-{upload.sha[:16]}-load", type="primary", disabled=not layout_ok):
+    if clicked(load, "Load", key=f"map-{upload.sha[:16]}-load", type="primary", disabled=not layout_ok):
         with tempfile.TemporaryDirectory(prefix="winwin-map-") as tmp:
             mapping_file = Path(tmp) / f"{clean or 'draft'}.yaml"
             mapping_file.write_text(text, encoding="utf-8")
