@@ -790,3 +790,15 @@ def test_kpi_changes_say_whether_a_delta_is_within_the_noise(con):
     assert (changes["csat_pct"]["effect"], changes["csat_pct"]["within_noise"]) == (0.5, True)
     assert changes["delivery_leads.win_rate"]["effect"] == -1
     assert metrics.kpi_changes(con, Period()) == {}
+
+
+def test_the_account_timeline_stops_at_the_data_date(world_db, reader, tmp_path):
+    # an open deal expected to close 30 Sep 2026: after the data date (30 Jun 2026, unchanged: an
+    # expected close is no client event yet), so Beta's timeline keeps its 11 events
+    con = _world_changed(world_db, reader, tmp_path, """INSERT INTO fct_opportunity (opportunity_id, account_id, stage,
+                         is_won, is_closed, created_date, close_date) VALUES ('OPP-LATER', '0015g00000BETA01AAA',
+                         'Negotiation', FALSE, FALSE, DATE '2026-06-01', DATE '2026-09-30')""")
+    assert metrics.data_date(con) == date(2026, 6, 30)
+    timeline = metrics.account_timeline(con, "0015g00000BETA01AAA")
+    assert len(timeline) == 11 and "OPP-LATER" not in set(timeline["ref"])
+    assert timeline["day"].max().date() <= date(2026, 6, 30)

@@ -304,8 +304,10 @@ def account_health(con, filters: Filters | Period = Filters(), weights: tuple[tu
 
 
 def account_timeline(con, account_id: str, newest_first: bool = False) -> pd.DataFrame:
-    """Everything that happened on one account, oldest (or newest) first: deals, projects,
-    escalations, activities and survey answers, each with a one-line description."""
+    """Everything that happened on one account up to the data date, oldest (or newest) first:
+    deals, projects, escalations, activities and survey answers, each with a one-line description.
+    A date after the data date (an open deal's expected close, a planned project end) has not
+    happened yet, so it is left out."""
     order = "DESC" if newest_first else ""
     return con.execute(
         f"""SELECT * FROM (
@@ -333,7 +335,7 @@ def account_timeline(con, account_id: str, newest_first: bool = False) -> pd.Dat
              SELECT CAST(responded_at AS DATE), survey_type || ' answer', 'score ' || CAST(score AS VARCHAR) || COALESCE(' · ' || comment, ''), response_id
              FROM fct_survey_response WHERE account_id = ?
            ) AS events
-           WHERE day IS NOT NULL
+           WHERE day IS NOT NULL AND day <= (SELECT data_date FROM mart_data_date)
            ORDER BY day {order}, kind, ref""",
         [account_id] * 6,
     ).df()
