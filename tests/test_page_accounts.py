@@ -46,3 +46,12 @@ def test_an_account_owner_filter_narrows_the_list(monkeypatch, world_db):
     assert metrics_shown(at)["Accounts"] == "3"
     at.multiselect(key="owner").set_value(["Bo Owner"]).run()
     assert metrics_shown(at)["Accounts"] == "1"  # Gamma
+
+
+def test_the_measure_default_is_written_to_the_url_so_a_copied_link_reproduces_the_view(monkeypatch, world_db):
+    # the world has 6 NPS answers against 3 CSAT: NPS is the default, and the link says so
+    at = open_page(monkeypatch, world_db, PAGE, {"period": "All time"})
+    assert at.query_params["measure"] == "nps"
+    copied = open_page(monkeypatch, world_db, PAGE, dict(at.query_params))
+    assert copied.radio(key="measure").value == "nps"
+    assert copied.dataframe[0].value.equals(at.dataframe[0].value)

@@ -127,7 +127,7 @@ def test_every_menu_link_carries_the_filters_and_nothing_page_specific(monkeypat
     at = run_app(monkeypatch, world_db, {"period": "All time", "segment": "Enterprise", "account": "Acme"})
     links = at.get("page_link")
     assert [link.proto.label for link in links][:2] == ["Overview", "Satisfaction → Profit"]
-    assert {link.proto.query_string for link in links} == {"period=All+time&segment=Enterprise"}
+    assert {link.proto.query_string for link in links} == {"period=All+time&segment=Enterprise&measure=nps"}
 
 
 def test_url_values_that_do_not_fit_fall_back_to_the_defaults_and_leave_the_url(monkeypatch, world_db):
@@ -135,7 +135,7 @@ def test_url_values_that_do_not_fit_fall_back_to_the_defaults_and_leave_the_url(
     assert not at.exception
     assert at.selectbox(key="period").value == "Last 12 months"
     assert at.multiselect(key="segment").value == ["Enterprise"]
-    assert at.query_params == {"segment": "Enterprise"}
+    assert at.query_params == {"segment": "Enterprise", "measure": "nps"}  # the measure's default is written too
 
 
 def test_a_range_given_backwards_is_shown_the_right_way_round_with_a_warning(monkeypatch, world_db):

@@ -34,7 +34,7 @@ CUSTOM_RANGE_BOUNDS = (metrics.EARLIEST, date(2199, 12, 31))
 # default is metrics.default_measure, the measure with more answers in the period.
 MEASURE_KEY = "measure"
 MEASURE_LABELS = {measure: spec["label"] for measure, spec in metrics.MEASURES.items()}
-# Where the run keeps the measure's default (left out of the URL like the period's default).
+# Where the run keeps the measure's default (written to the URL all the same: see to_url).
 _MEASURE_DEFAULT = "winwin_measure_default"
 # Every URL parameter the filters own, in the order a link writes them.
 URL_KEYS = ["period", "from", "to", *(key for _, key in DIMENSIONS.values()), MEASURE_KEY]
@@ -68,12 +68,11 @@ def from_url(key: str, default, options: list | None = None) -> None:
 def to_url() -> None:
     """Write every filter's value to the URL (a widget's on_change, and after every run so that
     a corrected parameter is corrected in the address bar too). Defaults are left out: the
-    plain URL means the default view."""
+    plain URL means the default view. The measure is written even when it is its default: that
+    default follows the answers in the period, so a copied link must say which one it shows."""
     for key in URL_KEYS:
         value = st.session_state.get(key)
         if key in ("from", "to") and st.session_state.get("period") != "Custom range":
-            value = None
-        if key == MEASURE_KEY and value == st.session_state.get(_MEASURE_DEFAULT):
             value = None
         written = (
             []
