@@ -38,6 +38,8 @@ TABLES = {
 }
 SURVEY_TYPES = {"nps": "NPS (0-10: how likely to recommend)", "csat": "CSAT (1-5: how satisfied)"}
 BLANK = "— leave blank —"
+# Canonical columns whose general label (reporting.tables.LABELS) says something else in a table.
+COLUMN_NAMES = {("fct_opportunity", "owner"): "sales_rep", ("fct_activity", "owner"): "sales_rep"}
 # session_state: upload sha256 -> layout name saved for it in this session (the step stays open to load it).
 _SAVED = "mapping_saved"
 _RESULTS = "load_results"
@@ -167,7 +169,7 @@ def mapping_step(upload: Upload) -> None:
             entry = assistant.entries[column]
             default = entry.rule["from"] if entry.rule else BLANK
             picked = grid[place % 3].selectbox(
-                tables.label(column) + (" (needed)" if column in needed else ""), options,
+                _label(table, column) + (" (needed)" if column in needed else ""), options,
                 index=options.index(default), key=f"map-{key}-{table}-{column}", help=plain(entry.reason),
             )
             chosen[column] = None if picked == BLANK else picked
@@ -184,30 +186,37 @@ def mapping_step(upload: Upload) -> None:
                              help="The file name of the saved layout (letters, digits and _).")
         clean = mapping.layout_name(name)
         text = final.yaml(title=f"{name} (saved on the Data page from {upload.name})")
-        layout_ok = _show_preview(upload, text, clean or "draft")
+        layout_ok = _show_preview(upload, text, clean or "draft", table)
         _save_and_load(upload, text, clean, layout_ok)
 
 
 def _say_what_is_left(final: mapping.Draft) -> None:
     if final.unsure:
-        wanted = ", ".join(tables.label(c) if c != "survey_type" else "survey type" for c in final.unsure)
+        wanted = ", ".join(_label(final.table, c) if c != "survey_type" else "survey type" for c in final.unsure)
         st.warning(f"Still to decide: {plain(wanted)}. Left blank, those columns load nothing: never a guess.",
                    icon=":material/edit:")
     for column, entry in final.entries.items():
         blanks = [value for value, canonical in ((entry.rule or {}).get("map") or {}).items() if canonical is None]
         if blanks and column in mapping.VOCABULARY_GUESSES:
-            st.caption(f"{plain(tables.label(column))}: {plain(', '.join(map(repr, blanks[:10])))} not recognised; "
-                       "loaded as empty and listed under 'Vendor values missing from the mappings'.")
+            values = ", ".join(map(repr, blanks[:10]))
+            st.caption(f"{plain(_label(final.table, column))}: {plain(values)} not recognised; loaded as empty and "
+                       "listed under 'Vendor values missing from the mappings'.")
 
 
-def _show_preview(upload: Upload, text: str, layout_name: str) -> bool:
+def _label(table: str, column: str) -> str:
+    return tables.label(COLUMN_NAMES.get((table, column), column))
+
+
+def _show_preview(upload: Upload, text: str, layout_name: str, final_table: str) -> bool:
     """The first rows with their verdicts; False when the mapping cannot load yet (and why)."""
     try:
         shown = _preview(upload.name, upload.content, text, layout_name, data.build_key())
     except IngestError as exc:
         st.warning(plain(str(exc).split("\n\n")[0]), icon=":material/edit:")
         return False
-    st.dataframe(tables.readable(shown.rows).frame, hide_index=True, width="stretch")
+    rows = shown.rows.rename(columns={column: name for (table, column), name in COLUMN_NAMES.items()
+                                      if table == final_table})
+    st.dataframe(tables.readable(rows).frame, hide_index=True, width="stretch")
     quarantined = sum(shown.reasons.values())
     loading = shown.checked - quarantined - shown.duplicates
     reasons = "; ".join(f"{reason}: {n:,}" for reason, n in shown.reasons.items())
