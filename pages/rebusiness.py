@@ -113,8 +113,10 @@ exports.show_table(
     hide=("promoters_after", "detractors_after", "satisfied_after", "satisfaction_after", "satisfaction_after_ci_low",
           "satisfaction_after_ci_high", *(f"{other}_after{suffix}" for other in metrics.MEASURES if other != measure
                                         for suffix in ("", "_ci_low", "_ci_high")),
+          # the counts behind the charts' n (the export keeps them), so the figures fit a 1440 px screen
+          "n_budget", "answers_after",
           # no budgets: columns of "—" only (the note above says what to load)
-          *(() if budgets_loaded else ("n_budget", "budget_variance", "variance_ci_low", "variance_ci_high"))),
+          *(() if budgets_loaded else ("budget_variance", "variance_ci_low", "variance_ci_high"))),
 )
 st.caption(
     f"n = projects with a budget completed in the period (variance) and {label} answers after them ({label}); "

@@ -199,3 +199,24 @@ def test_a_mean_csat_score_axis_ticks_whole_scores_from_0():
                                   tickformat=".1f", text_format="{:.1f}", y_range=(0, 5))
     axis = figure.layout.yaxis
     assert (axis.tick0, axis.dtick, axis.range[0]) == (0, 1, 0)  # ticks 0, 1, ..., 5: never 1.25, 2.5
+
+
+def test_a_table_that_fits_the_page_keeps_the_grids_own_widths():
+    narrow = tables.readable(pd.DataFrame({"sales_rep": ["Ann Adams"], "n": [171], "win_rate": [0.5]}))
+    assert tables.fit_columns(narrow) == {}
+
+
+def test_a_wide_table_is_fitted_to_the_page_its_key_whole_and_cut_headers_whole_on_hover():
+    # The grid would size these 8 columns to 1,127 px (header: 20 + 6.6 px a character; cell: 24 + 7.2 px):
+    # too wide for the 975 px a 1440 px screen gives, so headers longer than their cells give up room.
+    raw = pd.DataFrame({"sales_rep": ["Ann Adams"], "n": [171], "budget_variance": [0.024], "variance_ci_low": [0.012],
+                        "variance_ci_high": [0.037], "slip_days": [3.8], "slip_ci_low": [1.6], "slip_ci_high": [6.0],
+                        "delivered_margin": [0.321], "nps_answers_after_projects": [260]})
+    fits = tables.fit_columns(tables.readable(raw))
+    assert sum(fit.width for fit in fits.values()) <= tables.FIT_PX
+    assert fits["Sales rep"] == tables.ColumnFit("Sales rep", 105, "Sales rep")  # the key: 46 + 6.6 * 9, whole
+    assert fits["n"].header == "n"
+    interval = fits["Budget variance: 95% interval"]
+    assert interval.header.startswith("95% int") and interval.full_header == "Budget variance: 95% interval"
+    cut = fits["Nps answers after projects"]
+    assert cut.header.endswith("…") and cut.full_header.startswith(cut.header[:-1])  # whole on hover (help)

@@ -72,8 +72,12 @@ def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, de
     config = {label: st.column_config.NumberColumn(label, format="localized") for label in shown.counts}
     if shown.key is not None:
         config[shown.key] = st.column_config.Column(shown.key, pinned=True)
-    for column, setting in (column_config or {}).items():
-        config[tables.label(column)] = setting
+    for label, fit in tables.fit_columns(shown).items():  # no column off-screen on a 1440 px screen
+        config[label] = {**config.get(label, {}), "label": fit.header, "width": fit.width,
+                         **({"help": fit.full_header} if fit.header != fit.full_header else {})}
+    for column, setting in (column_config or {}).items():  # the page's own, over the fitted width and header
+        label = tables.label(column)
+        config[label] = {**config.get(label, {}), **{k: v for k, v in setting.items() if v is not None}}
     drawn = place.dataframe(shown.frame, column_config=config, hide_index=True,
                             **{k: v for k, v in dataframe_options.items() if k != "hide_index"})
     if shown.has_missing:

@@ -72,6 +72,19 @@ INTERVAL_OF = {"variance": "budget_variance", "slip": "slip_days", "sales": "sal
 PLAIN_INTERVAL_FIGURES = ("rate", "win_rate", "rebusiness_rate", "mean_project_margin", "sales_share")
 # Columns a reader never needs when the table names the account (the account's internal key).
 HIDDEN_WITH_NAMES = {"account_id"}
+# Fitting a table to the page (``fit_columns``): the width a page's main column has at 1440 px
+# with the sidebar open (978 px, measured in chromium, less the grid's border), what
+# a character of the grid's 14 px font and a cell's padding take, and how narrow a column of long
+# text or a header may become before the table scrolls instead.
+FIT_PX = 975
+CHAR_PX, CELL_PAD_PX = 7.2, 24
+# Headers: a heavier font; the grid sizes a column to its header with little room around it
+# (GRID_HEADER_PAD_PX), but a header in a column we size needs room for the sort/menu mark too.
+HEADER_CHAR_PX, HEADER_PAD_PX, GRID_HEADER_PAD_PX = 6.6, 46, 20
+MIN_HEADER_CHARS, MIN_TEXT_PX = 8, 150
+# What an interval column is headed where room is short; its figure's column is just left of it.
+INTERVAL_HEADER = "95% interval"
+
 # What "—" means, said once under a table that has one.
 MISSING_NOTE = f"{MISSING} = no data behind this figure in the period (no answers, deals or completed projects)."
 
@@ -179,3 +192,59 @@ def readable(table: pd.DataFrame) -> Readable:
     texts = [label(c) for c in columns if c not in hidden | folded and not pd.api.types.is_numeric_dtype(table[c])]
     key = texts[0] if texts else (frame.columns[0] if len(frame.columns) else None)
     return Readable(frame, key, counts, missing)
+
+
+@dataclass
+class ColumnFit:
+    """How one column is drawn to fit: its header (shortened, the full one on hover) and width."""
+
+    header: str
+    width: int
+    full_header: str
+
+
+def _text_px(chars: int) -> int:
+    return round(CELL_PAD_PX + CHAR_PX * chars)
+
+
+def _header_px(chars: int, pad: float = HEADER_PAD_PX) -> int:
+    return round(pad + HEADER_CHAR_PX * chars)
+
+
+def fit_columns(shown: Readable, budget_px: int = FIT_PX) -> dict[str, ColumnFit]:
+    """Widths and headers that fit ``shown`` into ``budget_px``, or {} when it fits as it is.
+
+    A column as wide as its header and longest cell, summed, is the grid's own layout. When that
+    is too wide: interval columns are headed "95% interval" (the full name on hover); headers
+    longer than their cells give up room, then long text, each by the same share of what it can
+    give (a header down to MIN_HEADER_CHARS characters, text to MIN_TEXT_PX; the grid ends the
+    text with "…" and shows it whole on a click). The key column keeps its width. What still does
+    not fit scrolls, its key column pinned.
+    """
+    frame = shown.frame
+    cells = {c: max([len(str(v)) for v in frame[c]] or [0]) for c in frame.columns}
+    headers = {c: INTERVAL_HEADER if str(c).endswith(f": {INTERVAL_HEADER}") else str(c) for c in frame.columns}
+    natural = {c: max(_header_px(len(str(c)), GRID_HEADER_PAD_PX), _text_px(cells[c])) for c in frame.columns}
+    if sum(natural.values()) <= budget_px:
+        return {}
+    width = {c: max(_header_px(len(headers[c])), _text_px(cells[c])) for c in frame.columns}
+    texts = [c for c in frame.columns if c != shown.key and c not in shown.counts and frame[c].dtype == object]
+    floors = (
+        {c: max(_header_px(min(len(headers[c]), MIN_HEADER_CHARS)), _text_px(cells[c])) for c in frame.columns},
+        {c: max(MIN_TEXT_PX, _header_px(min(len(headers[c]), MIN_HEADER_CHARS))) if c in texts else width[c]
+         for c in frame.columns},
+    )
+    for floor in floors:
+        excess = sum(width.values()) - budget_px
+        room = {c: max(0, width[c] - floor[c]) for c in frame.columns if c != shown.key}
+        if excess <= 0 or not sum(room.values()):
+            continue
+        share = min(1.0, excess / sum(room.values()))
+        width = {c: width[c] - round(share * room.get(c, 0)) for c in frame.columns}
+    fits = {}
+    for c in frame.columns:
+        header, chars = headers[c], round((width[c] - HEADER_PAD_PX) / HEADER_CHAR_PX)
+        if len(header) > chars:
+            header = header[: max(chars - 1, 1)].rstrip() + "…"
+        fits[c] = ColumnFit(header, width[c], str(c))
+    return fits
