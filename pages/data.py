@@ -55,7 +55,8 @@ if files.empty:
     st.info("No file loaded yet: load your exports above.")
 else:
     files["file_sha256"] = files["file_sha256"].str[:12] + "…"
-    show_table(files.rename(columns={"file_sha256": "fingerprint", "table_name": "table"}), "Files loaded", stamp, width="stretch")
+    show_table(files.rename(columns={"file_sha256": "fingerprint", "table_name": "table"}), "Files loaded", stamp,
+               hide=["fingerprint", "table"], width="stretch")  # the export keeps them; the screen fits 1440 px
     st.caption("For every file: rows in = inserted + updated + unchanged + quarantined. A file loaded again with the same mapping is skipped.")
 
     st.subheader("Freshness per source")
@@ -71,7 +72,8 @@ checks = pd.DataFrame(report["validation"])
 if checks.empty:
     st.info("Nothing validated yet.")
 else:
-    show_table(checks.rename(columns={"table_name": "table", "failed_quarantine": "failed_to_quarantine", "failed_warning": "failed_as_warning"}),
+    show_table(checks.rename(columns={"table_name": "table", "failed_quarantine": "failed_to_quarantine",
+                                      "failed_warning": "failed_as_warning"}),
                "Validation per table", stamp, width="stretch")
     st.caption("Per table, the Great Expectations checks of the files its latest build loaded, and the checks of "
                "references between tables that run on every build. A failed quarantine check sent its rows to the "

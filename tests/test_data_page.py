@@ -41,7 +41,7 @@ def test_data_page_shows_files_and_quarantine_with_reasons(monkeypatch, world_db
     assert not at.exception
     tables = frame_with(at, "Holds").set_index("Table")["Rows"]
     assert tables["fct_opportunity"] == 7 and tables["dim_account"] == 3
-    assert len(frame_with(at, "Fingerprint")) == 7  # the seven files of the fixture world
+    assert len(frame_with(at, "Loaded by")) == 7  # the seven files of the fixture world
     reasons = frame_with(at, "Reason").set_index("Reason")["Rows"]
     assert reasons.to_dict() == {"no matching account": 1, "missing close_date; unreadable close_date": 1,
                                  "csat score outside 1-5": 1}
