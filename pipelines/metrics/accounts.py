@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pipelines.metrics.definitions import define
@@ -221,39 +222,42 @@ def _weights_of(weights: dict[str, float] | None, missing: tuple[str, ...]) -> d
 
 def _explained(scored: pd.DataFrame, weights: dict[str, float] | None, measure: str, missing: tuple[str, ...],
                with_evidence: bool = True) -> pd.DataFrame:
-    """Scored accounts with what pulled each down, the trend arrow, the at-risk reasons and (when
-    ``with_evidence``) their evidence: a history of health needs only the scores and whether at risk."""
+    """Scored accounts with what pulled each down, the trend arrow, the at-risk reasons, (when
+    ``with_evidence``) their evidence and the components left out; a history of health needs only
+    the scores and whether at risk. Built on plain arrays: 20,000 accounts at scale 100."""
     weights = _weights_of(weights, missing)
     frame = scored
-    # What pulled it down: the component with the largest weighted gap to 100.
-    gaps = pd.DataFrame({name: (100 - frame[f"{name}_score"]) * weights.get(name, 0)
-                         for name in HEALTH_COMPONENTS}).fillna(0)
-    frame["pulled_down_by"] = gaps.idxmax(axis=1).where(gaps.max(axis=1) > 0, "") if len(frame) else ""
+    names = list(HEALTH_COMPONENTS)
+    scores = frame[[f"{name}_score" for name in names]].to_numpy(dtype=float, na_value=np.nan)
+    # What pulled it down: the component with the largest weighted gap to 100 (the first of equals).
+    gaps = np.nan_to_num((100 - scores) * [weights.get(name, 0) for name in names], nan=0.0)
+    frame["pulled_down_by"] = np.where(gaps.max(axis=1, initial=0) > 0, np.array(names)[gaps.argmax(axis=1)], "") \
+        if len(frame) else ""
     change = (frame[f"{measure}_recent"] - frame[f"{measure}_before"]).astype(float)
     frame["trend_arrow"] = ["▲" if c > 0 else "▼" if c < 0 else "→" if c == 0 else "" for c in change]
     frame["at_risk_reasons"] = _reasons(frame)
-    # The evidence of each at-risk reason, "; " between them, a component at a time.
-    evidence = pd.Series("", index=frame.index)
-    for name in HEALTH_COMPONENTS:
-        low = frame[f"{name}_score"] < AT_RISK_BELOW  # a missing component (NULL) is never low
-        if with_evidence and low.any():
-            evidence[low] += [f"{text}; " for text in _evidence(name, frame[low], measure)]
-    frame["evidence"] = evidence.str.removesuffix("; ")
+    # The evidence of each at-risk reason, "; " between them, in the components' order.
+    evidence: list[list[str]] = [[] for _ in range(len(frame))]
+    if with_evidence:
+        for column, name in enumerate(names):
+            low = scores[:, column] < AT_RISK_BELOW  # a missing component (NaN) is never low
+            if low.any():
+                for row, text in zip(np.flatnonzero(low), _evidence(name, frame[low], measure)):
+                    evidence[row].append(text)
+    frame["evidence"] = ["; ".join(texts) for texts in evidence]
     # Left out of this account's score: its source not loaded, or no data of the account's own.
-    frame["missing"] = [", ".join(name for name, absent in zip(HEALTH_COMPONENTS, row) if absent)
-                        for row in frame[[f"{name}_score" for name in HEALTH_COMPONENTS]].isna().itertuples(index=False)]
+    frame["missing"] = [", ".join(name for name, absent in zip(names, row) if absent)
+                        for row in np.isnan(scores).tolist()]
     return frame
 
 
-def _reasons(frame: pd.DataFrame) -> pd.Series:
+def _reasons(frame: pd.DataFrame) -> list[str]:
     """At-risk reasons of each row of ``{component}_score`` columns: "name score/100" for each
     component under AT_RISK_BELOW, joined by "; " ("": not at risk)."""
-    reasons = pd.Series("", index=frame.index)
-    for name in HEALTH_COMPONENTS:
-        low = frame[f"{name}_score"] < AT_RISK_BELOW
-        if low.any():
-            reasons[low] += [f"{name} {score:.0f}/100; " for score in frame.loc[low, f"{name}_score"]]
-    return reasons.str.removesuffix("; ")
+    names = list(HEALTH_COMPONENTS)
+    scores = frame[[f"{name}_score" for name in names]].to_numpy(dtype=float, na_value=np.nan).tolist()
+    return ["; ".join(f"{name} {score:.0f}/100" for name, score in zip(names, row) if score < AT_RISK_BELOW)
+            for row in scores]
 
 
 def _evidence(component: str, rows: pd.DataFrame, measure: str) -> list[str]:
@@ -262,7 +266,7 @@ def _evidence(component: str, rows: pd.DataFrame, measure: str) -> list[str]:
     def known(key):
         if key not in rows:
             return [None] * len(rows)
-        return [None if value is None or pd.isna(value) else value for value in rows[key].tolist()]
+        return rows[key].astype(object).where(rows[key].notna(), None).tolist()
 
     label = MEASURES[measure]["label"]
     shown = (lambda value: f"{value:+.0f}") if measure == "nps" else (lambda value: f"{value:.0f}%")
