@@ -264,35 +264,51 @@ def profile(path: Path, sheet: str | None = None) -> Profile:
     return Profile(Path(path).name, place, header, profiles)
 
 
+# The column names' line is filled at least this share as wide as the widest of the first lines
+# (a title or a row of group headings is far narrower; a data row may have a few blanks).
+FULL_ROW_SHARE = 0.6
 # A cell that is a value, not a column name: a number, an amount, a date or an e-mail address.
 DATA_CELL = re.compile(r"^[-+(]?[$€£]?\s?[0-9][0-9.,\s]*\)?$|^[0-9]{1,4}[-/.][0-9]{1,2}[-/.][0-9]{1,4}|^[^@\s]+@[^@\s]+$")
 
 
 def find_header(head: list[list[str]]) -> HeaderPlace:
-    """The header is the last non-blank line above the first line of values (a line of more than
-    two cells holding a number, date or e-mail); what stands above it (report titles, a row of
-    group headings such as "Dates" over two date columns) is skipped and said. A sparser line just
-    under a fuller one (SurveyMonkey's "Response" under each question) is a second header row of
-    the fuller one's columns. A file whose lines are all text keeps its first line as header."""
-    def filled(row: list[str]) -> int:
-        return sum(1 for cell in row if cell.strip())
-
-    first_values = next((i for i, row in enumerate(head) if i and filled(row) > 2
-                         and any(DATA_CELL.match(cell.strip()) for cell in row)), None)
-    above = [i for i in range(first_values or 0) if filled(head[i])]
-    if not above:
+    """Where the column names are: the first line filled almost as wide as the file (report titles
+    and a sparse row of group headings such as "Dates" over two date columns stand above it), or
+    the line under a full row of repeated group headings ("Deal, Deal, Dates, Dates"). A sparser
+    line of text just under it, before the values (SurveyMonkey's "Response" under each question),
+    is a second header row. Whatever is skipped is said in ``notes``, never silently."""
+    filled = [sum(1 for cell in row if cell.strip()) for row in head]
+    widest = max(filled, default=0)
+    if widest <= 2:
         return HeaderPlace()
-    header, header_rows = above[-1], 1
-    if len(above) > 1 and above[-2] == header - 1 and filled(head[header - 1]) > max(filled(head[header]), 2):
-        header, header_rows = header - 1, 2
-    notes = [f"the column names are on line {header + 1}" + (", with a second header row under them "
-             f"({_cells(head[header + 1])}) read as header, not as data" if header_rows == 2 else "")]
-    for i in above:
-        if i < header:
-            kind = "a title line" if filled(head[i]) <= 2 else "a header row above the column names"
-            notes.append(f"line {i + 1} is {kind}, skipped: {_cells(head[i])}")
+
+    def names(i: int) -> list[str]:
+        return [cell.strip() for cell in head[i] if cell.strip()]
+
+    def has_values(i: int) -> bool:
+        return any(DATA_CELL.match(cell) for cell in names(i))
+
+    def full(i: int) -> bool:
+        return filled[i] >= FULL_ROW_SHARE * widest
+
+    header = next(i for i in range(len(head)) if full(i))
+    while (header + 2 < len(head) and len(set(names(header))) < len(names(header)) and full(header + 1)
+           and not has_values(header) and not has_values(header + 1) and has_values(header + 2)):
+        header += 1  # the full row above held group headings, repeated over their columns
+    header_rows = 1
+    if (header + 2 < len(head) and 0 < filled[header + 1] < filled[header] and not has_values(header + 1)
+            and has_values(header + 2)):
+        header_rows = 2
     if header == 0 and header_rows == 1:
         return HeaderPlace()
+    notes = [f"the column names are on line {header + 1}" + (
+        f", with a second header row under them ({_cells(head[header + 1])}) read as header, not as data"
+        if header_rows == 2 else "")]
+    for i in range(header):
+        if filled[i]:
+            title = not any(cell.strip() for cell in head[i][2:]) and filled[i] <= 2
+            notes.append(f"line {i + 1} is {'a title line' if title else 'a header row above the column names'}, "
+                         f"skipped: {_cells(head[i])}")
     return HeaderPlace(header, header_rows, notes)
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines import adapters, metrics, warehouse
+from pipelines import adapters, mapping, metrics, warehouse
 from pipelines.__main__ import main
 from pipelines.adapters import ColumnSpec, IngestError, Layout
 from pipelines.ingest import ingest
@@ -624,3 +624,58 @@ def test_the_assistant_leaves_blank_what_it_cannot_tell_and_the_draft_loads_noth
     ingest([UNKNOWN / "crm_deals_daymonth.csv"], db=db, mappings=[draft], data_docs=False)
     assert reader(db).execute("SELECT amount, close_date, is_won FROM fct_opportunity WHERE opportunity_id = 'D-1'").fetchone() == (
         Decimal("12500.00"), dt.date(2025, 6, 5), True)
+
+
+def test_the_assistant_skips_title_lines_and_a_row_of_group_headings_and_says_so(world_db, tmp_path, reader, capsys):
+    # Two report title lines, then "Dates" and "Money" over their columns, then the column names (line 4)
+    draft = tmp_path / "scoro.yaml"
+    assert main(["map", str(UNKNOWN / "psa_titles_and_group_header.csv"), "--out", str(draft)]) == 0
+    text = draft.read_text()
+    assert "skip_rows: 3\n  header_rows: 1\n" in text and 'project_id: {from: "Project No"}' in text
+    assert "# the column names are on line 4" in text
+    assert "# line 1 is a title line, skipped: 'Scoro - Projects report'" in text
+    assert "# line 3 is a header row above the column names, skipped: 'Dates', 'Money'" in text
+    db = copy_of(world_db, tmp_path)
+    [result] = ingest([UNKNOWN / "psa_titles_and_group_header.csv"], db=db, mappings=[draft], data_docs=False)
+    assert (result.rows_in, result.inserted, result.quarantined) == (2, 2, 0)  # no title read as a record
+    row = canonical_row(reader(db), "fct_project", "SC-1")
+    assert (row["account_id"], row["start_date"], row["budget_cost"], row["revenue"]) == (
+        ACME, dt.date(2025, 1, 20), Decimal("60000.00"), Decimal("100000.00"))
+
+
+@pytest.mark.parametrize("head, place", [
+    # SurveyMonkey: the answer options under the question texts are a second header row
+    ([["Respondent ID", "Email Address", "How likely are you to recommend us?", "Why?"],
+      ["", "", "Response", "Open-Ended Response"],
+      ["114001", "ann@acme.com", "9", "Great team"]], (0, 2)),
+    # a full row of group headings repeated over their columns, then the column names
+    ([["Deal", "Deal", "Dates", "Dates"], ["Id", "Customer", "Opened", "Closed"],
+      ["D-1", "Acme Corp", "2025-01-02", "2025-02-03"]], (1, 1)),
+    # an export of names only: its first line stays the header, nothing is skipped
+    ([["Name", "Company", "Region"], ["Ann Lee", "Acme Corp", "EMEA"], ["Bo Chan", "Beta Ltd", "Americas"]], (0, 1)),
+])
+def test_the_header_is_found_below_what_stands_above_it(head, place):
+    found = mapping.find_header(head)
+    assert (found.skip_rows, found.header_rows) == place
+    assert bool(found.notes) == (place != (0, 1))  # whatever is skipped or joined is said
+
+
+def test_two_digit_years_are_read_by_percent_y_never_as_the_year_24(world_db, tmp_path, reader):
+    # DuckDB's %Y reads "03/15/24" as 15 March of the year 24; the values tell %m/%d/%y ("11/20/23": month first)
+    draft = tmp_path / "deals.yaml"
+    assert main(["map", str(UNKNOWN / "crm_deals_two_digit_years.csv"), "--out", str(draft)]) == 0
+    text = draft.read_text()
+    assert 'close_date: {from: "Closed", type: "date", format: "%m/%d/%y"}' in text
+    db = copy_of(world_db, tmp_path)
+    ingest([UNKNOWN / "crm_deals_two_digit_years.csv"], db=db, mappings=[draft], data_docs=False)
+    assert reader(db).execute("""SELECT opportunity_id, created_date, close_date FROM fct_opportunity
+                                 WHERE opportunity_id LIKE 'Y-%' ORDER BY 1""").fetchall() == [
+        ("Y-1", dt.date(2024, 1, 5), dt.date(2024, 3, 15)), ("Y-2", dt.date(2024, 2, 1), dt.date(2024, 4, 2)),
+        ("Y-3", dt.date(2023, 11, 20), dt.date(2023, 12, 28))]
+
+
+def test_two_digit_years_written_day_first_are_told_from_a_day_above_12(tmp_path):
+    export = tmp_path / "tickets.csv"
+    export.write_text("Ticket ID,Client,Opened\nT-1,Acme Corp,15.03.24\nT-2,Beta Ltd,02.04.24\nT-3,Acme Corp,28.11.23\n")
+    profile = mapping.profile(export).columns["Opened"]
+    assert profile.date_formats == ["%d.%m.%y"]  # "%d.%m.%Y" would read the year 24, and is refused
