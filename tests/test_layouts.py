@@ -679,3 +679,20 @@ def test_two_digit_years_written_day_first_are_told_from_a_day_above_12(tmp_path
     export.write_text("Ticket ID,Client,Opened\nT-1,Acme Corp,15.03.24\nT-2,Beta Ltd,02.04.24\nT-3,Acme Corp,28.11.23\n")
     profile = mapping.profile(export).columns["Opened"]
     assert profile.date_formats == ["%d.%m.%y"]  # "%d.%m.%Y" would read the year 24, and is refused
+
+
+def test_a_saved_layout_stays_in_the_layouts_folder_and_replaces_no_layout_unasked(tmp_path, monkeypatch):
+    monkeypatch.setenv("WINWIN_LAYOUTS", str(tmp_path / "layouts"))
+    text = mapping.draft(UNKNOWN / "psa_budget.csv").yaml()
+    path = mapping.save_layout(text, "../../etc/Acme PSA")  # a name, never a path
+    assert path == tmp_path / "layouts" / "etc_acme_psa.yaml" and path.read_text() == text
+    with pytest.raises(IngestError, match="'salesforce_opportunities' is the name of a bundled layout"):
+        mapping.save_layout(text, "Salesforce opportunities")
+    with pytest.raises(IngestError, match="'etc_acme_psa' is the name of a saved layout"):
+        mapping.save_layout(text, "etc acme psa")
+    assert mapping.save_layout(text, "etc acme psa", replace=True) == path
+    with pytest.raises(IngestError, match="rows are identified by 'project_id'"):
+        mapping.save_layout("table: fct_project\ncolumns: {}\n", "broken")  # a mapping that cannot load
+    with pytest.raises(IngestError, match="needs a name"):
+        mapping.save_layout(text, "../..")
+    assert [p.name for p in (tmp_path / "layouts").iterdir()] == ["etc_acme_psa.yaml"]  # nothing half-written
