@@ -55,6 +55,9 @@ st.caption(filters.in_force(chosen, previous))
 for by in ("severity", "category"):
     st.subheader(f"By {by}")
     table = data.query(metrics.escalation_breakdown, chosen, by)
+    if table.empty:  # two charts and a table of nothing: one sentence instead
+        st.info(f"No escalations opened in the period ({filters.describe(chosen.period)}).")
+        continue
     count, share_chart = st.columns(2)
     clicked = exports.show_chart(
         charts.interval_bars(
@@ -115,33 +118,40 @@ st.subheader("What followed: with and without sales involved")
 opened = metrics.answers_followed_into(chosen, metrics.AFTERMATH_MONTHS)
 after = charts.with_involvement(data.query(metrics.escalation_aftermath, opened, measure=measure))
 left, right = st.columns(2)
-followed = exports.show_chart(
-    charts.aftermath_rebusiness_bars(after),
-    after,
-    "Re-business after escalations",
-    stamp,
-    left,
-    definitions=("escalation_aftermath",),
-    select_key="aftermath",
-)
-exports.show_chart(
-    charts.interval_bars(
+if not after["complete"].sum():  # bars of n = 0
+    left.info(f"No escalation opened {filters.describe(opened.period)} has its 12 months complete.")
+    followed = None
+else:
+    followed = exports.show_chart(
+        charts.aftermath_rebusiness_bars(after),
         after,
-        "involvement",
-        "next_satisfaction",
-        f"{label} of the account's next answers",
-        colours=charts.INVOLVEMENT_COLOURS,
-        low="next_satisfaction_ci_low",
-        high="next_satisfaction_ci_high",
-        n="next_answers",
-        **charts.SATISFACTION_AXES[measure],
-    ),
-    after,
-    f"Next {label} after escalations",
-    stamp,
-    right,
-    definitions=("escalation_aftermath",),
-)
+        "Re-business after escalations",
+        stamp,
+        left,
+        definitions=("escalation_aftermath",),
+        select_key="aftermath",
+    )
+if not after["next_answers"].sum():
+    right.info(f"No {label} answer followed these escalations within 12 months.")
+else:
+    exports.show_chart(
+        charts.interval_bars(
+            after,
+            "involvement",
+            "next_satisfaction",
+            f"{label} of the account's next answers",
+            colours=charts.INVOLVEMENT_COLOURS,
+            low="next_satisfaction_ci_low",
+            high="next_satisfaction_ci_high",
+            n="next_answers",
+            **charts.SATISFACTION_AXES[measure],
+        ),
+        after,
+        f"Next {label} after escalations",
+        stamp,
+        right,
+        definitions=("escalation_aftermath",),
+    )
 st.caption(
     f"Escalations opened {filters.describe(opened.period)}, so that their next 12 months fall in the period. "
     "n under each bar: escalations whose 12 months are complete (re-business) and escalations followed by a "

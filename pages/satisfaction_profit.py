@@ -135,7 +135,9 @@ for place, outcome, tickformat, floor in ((left, "amount", None, 0.0), (right, "
     fit = data.query(metrics.score_regression, answered, months, outcome, measure=measure)
     title = f"{metrics.REGRESSION_OUTCOMES[outcome].capitalize()} on {label} score"
     if fit["points"].empty:  # an empty scatter is a blank box
-        place.info(f"{title}: no {label} answers whose {months}-month window is complete in this period.")
+        place.info(f"{title}: no answer in the period was followed by re-business with a completed project "
+                   f"within {months} months." if outcome == "margin" else
+                   f"{title}: no {label} answers whose {months}-month window is complete in this period.")
         continue
     unit = f" ({currency_unit()})" if outcome == "amount" else ""
     exports.show_chart(

@@ -52,3 +52,21 @@ def test_an_export_of_amounts_says_their_currency_and_one_without_says_none():
     stored = pq.read_table(io.BytesIO(files.parquet_bytes(deals, "Won by rep", "All time", {}, "USD")))
     assert json.loads(stored.schema.metadata[files.PARQUET_ABOUT_KEY])["Amounts in"] == "USD"
     assert "Amounts in" not in files.about_text("Reps", "All time", {}, 1).decode()
+
+
+def test_an_empty_table_is_a_sentence_not_a_blank_grid():
+    from streamlit.testing.v1 import AppTest
+
+    from ui import exports
+
+    def page():
+        import pandas as pd
+
+        from ui import exports
+
+        exports.show_table(pd.DataFrame({"sales_rep": [], "won_amount": []}), "Reps", "All time")
+        exports.show_table(pd.DataFrame({"sales_rep": ["Ann"], "won_amount": [5.0]}), "Reps", "All time")
+
+    at = AppTest.from_function(page).run()
+    assert not at.exception
+    assert [i.value for i in at.info] == [exports.EMPTY_TABLE] and len(at.dataframe) == 1

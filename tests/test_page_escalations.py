@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.test_pages import bars, metrics_shown, open_page
+import pytest
+
+from tests.test_pages import bars, chart, metrics_shown, open_page
 
 PAGE = "pages/escalations.py"
 
@@ -28,3 +30,14 @@ def test_choosing_a_delivery_team_changes_the_figures(monkeypatch, world_db):
     at.multiselect(key="team").set_value(["Cloud Delivery"]).run()
     shown = metrics_shown(at)
     assert (shown["Escalations"], shown["Per active project"]) == ("1", "0.50")
+
+
+def test_a_period_without_escalations_says_so_instead_of_empty_charts(monkeypatch, world_db):
+    # The fixture world's escalations (ESC-1..) were opened in 2025: the default last 12 months to its
+    # data date hold none of the breakdowns' rows, so each says so in one sentence.
+    at = open_page(monkeypatch, world_db, PAGE)
+    assert not at.exception
+    shown = [i.value for i in at.info]
+    assert sum(s.startswith("No escalations opened in the period") for s in shown) == 2
+    with pytest.raises(AssertionError, match="no chart titled"):
+        chart(at, "Escalations per active project by severity")

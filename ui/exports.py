@@ -59,15 +59,23 @@ def show_chart(
     return event if select_key else None
 
 
+# What an empty table says instead of a blank grid, unless its page says better (``empty``).
+EMPTY_TABLE = "Nothing to list for the period and filters chosen."
+
+
 def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, definitions: Iterable[str] = (),
-               column_config: dict | None = None, hide: Iterable[str] = (), **dataframe_options):
+               column_config: dict | None = None, hide: Iterable[str] = (), empty: str = EMPTY_TABLE,
+               **dataframe_options):
     """Show ``table`` as people read it (``reporting.tables.readable``: words for column names,
     formatted cells, "—" for missing, intervals as one column, its key column pinned); under it,
     an Export menu with the raw figures: CSV (+ its note), XLSX or Parquet. ``column_config`` is
     keyed by the table's own column names; ``hide`` leaves columns out of the screen (the export
-    keeps them), so a wide table fits. Returns what st.dataframe returns (the row selection, when
-    ``on_select`` is given)."""
+    keeps them), so a wide table fits; a table without rows is the sentence ``empty``. Returns what
+    st.dataframe returns (the row selection, when ``on_select`` is given), None for an empty table."""
     place = container or st
+    if table.empty:  # a grid of headers over nothing reads as a blank box: say so (``empty``) instead
+        place.info(empty)
+        return None
     shown = tables.readable(table.drop(columns=[c for c in hide if c in table.columns]))
     config = {label: st.column_config.NumberColumn(label, format="localized") for label in shown.counts}
     if shown.key is not None:
