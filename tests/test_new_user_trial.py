@@ -1,0 +1,261 @@
+"""Issue 13's trial: a new user's exports of ten tools, each loaded into a fresh warehouse.
+
+The firm (tests/fixtures/trial/README.md) is Nordwind Advisory, a consultancy with four clients
+in its Salesforce accounts report; every warehouse here starts from that report, as a new user
+loads the CRM first. Each case loads one tool's export the way the README says (a plain
+``ingest``, or the mapping assistant's draft filled in by a person) and checks, by hand against
+the file: the rows loaded and quarantined, the right column in each canonical field, a KPI.
+Cases marked xfail are defects found by the trial that belong to code others own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from pipelines import mapping, metrics
+from pipelines.__main__ import main
+from pipelines.adapters import IngestError
+from pipelines.ingest import ingest
+from tests.conftest import ROOT
+
+TRIAL = ROOT / "tests" / "fixtures" / "trial"
+HELIOS, BRIGHTWATER, KESTREL, VAARTA = ("0015g00000HELI01AAA", "0015g00000BRIG01AAA",
+                                        "0015g00000KEST01AAA", "0015g00000VAAR01AAA")
+
+
+@pytest.fixture(scope="session")
+def accounts_db(tmp_path_factory) -> Path:
+    """The firm's four accounts, as its Salesforce accounts report exports them."""
+    db = tmp_path_factory.mktemp("trial_accounts") / "warehouse.duckdb"
+    [result] = ingest([TRIAL / "salesforce_accounts.csv"], db=db, data_docs=False)
+    assert (result.inserted, result.footer_rows) == (4, 4)
+    return db
+
+
+@pytest.fixture
+def fresh_db(accounts_db, tmp_path) -> Path:
+    """A new user's warehouse holding only the accounts."""
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(accounts_db, db)
+    return db
+
+
+def kpis(reader, db: Path) -> dict:
+    return metrics.kpis(reader(db), metrics.Period())
+
+
+def quarantined(reader, db: Path) -> list[tuple[int, str]]:
+    return reader(db).execute("SELECT source_row, reason FROM quarantine ORDER BY source_row").fetchall()
+
+
+def fill_in(draft: Path, choices: dict[str, str], constants: dict[str, str]) -> None:
+    """What a person does with the assistant's draft: each blank column given its source."""
+    lines = []
+    for line in draft.read_text().splitlines():
+        column = line.strip().split(":")[0]
+        lines.append(f"  {column}: {choices[column]}" if line.startswith("  ") and column in choices else line)
+    lines += ["constants:"] + [f"  {name}: {value}" for name, value in constants.items()]
+    draft.write_text("\n".join(lines) + "\n")
+
+
+# --- CRM deals ----------------------------------------------------------------------------------
+
+def test_salesforce_opportunities_with_the_firms_custom_fields_and_a_grand_totals_line(fresh_db, reader):
+    [result] = ingest([TRIAL / "salesforce_opportunities.csv"], db=fresh_db, data_docs=False)
+    # 7 deals; the Grand Totals line and the four copyright lines are footer, not deals
+    assert (result.rows_in, result.inserted, result.quarantined, result.footer_rows) == (7, 7, 0, 5)
+    assert result.unmapped == {"lead_source": {"Consultant Referral": 1}}  # the firm's own value, reported
+    row = reader(fresh_db).execute("""SELECT account_id, owner, is_won, close_date, amount, currency, lead_source,
+        referred_by, deal_reference FROM fct_opportunity WHERE opportunity_id = '0065g00000NW0001AAA'""").fetchone()
+    assert row == (HELIOS, "Lena Brandt", True, dt.date(2024, 11, 15), Decimal("120000.00"), "EUR", "delivery",
+                   "Piet de Vries", "ND-1001")
+    got = kpis(reader, fresh_db)
+    # won: 120k + 60k + 80k + 150k + 40k; re-business: Helios' 60k and Kestrel's 40k follow a win
+    assert got["won_amount"] == 450_000 and got["rebusiness_rate"] == pytest.approx(100_000 / 450_000)
+    # delivery referrals: NW0001 won 120k, NW0006 won 40k, NW0007 still open
+    assert got["delivery_leads"]["count"] == 3 and got["delivery_leads"]["net_sales"] == 160_000
+
+
+def test_hubspot_deals_find_the_company_by_name(fresh_db, reader):
+    [result] = ingest([TRIAL / "hubspot_deals.csv"], db=fresh_db, data_docs=False)
+    assert (result.rows_in, result.inserted, result.quarantined) == (5, 5, 0)
+    rows = reader(fresh_db).execute(
+        "SELECT opportunity_id, account_id, amount, lead_source FROM fct_opportunity ORDER BY 1").fetchall()
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        ("9310000001", HELIOS, Decimal("120000.00"), "delivery"),
+        ("9310000002", HELIOS, Decimal("60000.00"), "marketing"),  # the custom Lead Source, not Original Source
+        ("9310000003", BRIGHTWATER, Decimal("45000.00"), "sales"),
+        ("9310000004", KESTREL, Decimal("150000.00"), "partner"),
+        ("9310000005", VAARTA, Decimal("25000.00"), "delivery"),
+    ]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a deal stage of the firm's own pipeline ('Won - PO received') is not in hubspot_deals' is_won map and "
+    "falls to 'default: false': the 150k deal loads as open, won amount reads 180k instead of 330k, and "
+    "nothing is reported; values that fall to a default should be counted in unmapped like lead_source "
+    "(pipelines/adapters.py / ingest.py record_unmapped)"))
+def test_a_custom_hubspot_stage_is_reported_not_silently_read_as_open(fresh_db):
+    [result] = ingest([TRIAL / "hubspot_deals.csv"], db=fresh_db, data_docs=False)
+    assert any("Won - PO received" in values for values in result.unmapped.values())
+
+
+def test_pipedrive_european_amounts_and_an_organization_named_differently(fresh_db, reader):
+    [result] = ingest([TRIAL / "pipedrive_deals.csv"], db=fresh_db, data_docs=False)
+    # "Kestrel Logistics" is "Kestrel Logistics Inc" in the CRM: quarantined, not guessed
+    assert (result.rows_in, result.inserted, result.quarantined) == (5, 4, 1)
+    assert quarantined(reader, fresh_db) == [(4, "no matching account")]
+    amounts = dict(reader(fresh_db).execute("SELECT opportunity_id, amount FROM fct_opportunity").fetchall())
+    assert amounts == {"501": Decimal("120000.00"), "502": Decimal("60000.00"), "503": Decimal("45000.00"),
+                       "505": Decimal("25000.00")}  # "120.000,00" read the European way
+    assert kpis(reader, fresh_db)["won_amount"] == 180_000  # 501 + 502 won; 504 quarantined
+
+
+# --- PSA projects -------------------------------------------------------------------------------
+
+def test_harvest_projects_find_their_deal_by_its_number(fresh_db, reader):
+    ingest([TRIAL / "salesforce_opportunities.csv"], db=fresh_db, data_docs=False)
+    [result] = ingest([TRIAL / "harvest_projects.csv"], db=fresh_db, data_docs=False)
+    # the firm's internal project has no client account: quarantined
+    assert (result.rows_in, result.inserted, result.quarantined) == (5, 4, 1)
+    assert quarantined(reader, fresh_db) == [(5, "no matching account")]
+    con = reader(fresh_db)
+    row = con.execute("""SELECT opportunity_id, account_id, delivery_manager, start_date, planned_end_date,
+        actual_cost, revenue FROM fct_project WHERE project_id = 'Kestrel Logistics Inc Routing engine'""").fetchone()
+    assert row == ("0065g00000NW0005AAA", KESTREL, "Sofia Marin", dt.date(2025, 4, 7), dt.date(2025, 9, 30),
+                   Decimal("97500.00"), Decimal("150000.00"))  # 07/04/2025 day-first: 30/09/2025 tells
+    # margin by hand: (36,000 + 15,000 + 8,000 + 52,500) / 410,000
+    margin = con.execute("SELECT sum(revenue - actual_cost) / sum(revenue) FROM fct_project").fetchone()[0]
+    assert float(margin) == pytest.approx(111_500 / 410_000)
+
+
+# --- Escalations --------------------------------------------------------------------------------
+
+def test_jira_with_the_firms_custom_field_names(fresh_db, reader):
+    [result] = ingest([TRIAL / "jira_escalations.csv"], db=fresh_db, data_docs=False)
+    assert (result.rows_in, result.inserted, result.quarantined) == (4, 4, 0)
+    rows = reader(fresh_db).execute("""SELECT escalation_id, account_id, severity, sales_involved, category
+        FROM fct_escalation ORDER BY 1""").fetchall()
+    # the account from "Client Number", never "Account Manager"; "Sales Engaged?" and "Category"
+    assert rows == [("NWA-101", HELIOS, "high", True, "Data quality"),
+                    ("NWA-102", BRIGHTWATER, "critical", False, "Schedule"),
+                    ("NWA-103", KESTREL, "medium", True, "Quality"),
+                    ("NWA-104", KESTREL, "low", None, "Billing")]
+    # resolved in 56 h, 36 h and 240 h: median 56; NWA-104 is open
+    assert kpis(reader, fresh_db)["escalations"] == {
+        "count": 4, "with_sales_involved": 2, "median_hours_to_resolve": 56.0}
+
+
+# --- Activities ---------------------------------------------------------------------------------
+
+def test_outlook_calendar_categories_name_the_activity(fresh_db, reader):
+    [result] = ingest([TRIAL / "outlook_calendar.csv"], db=fresh_db, data_docs=False)
+    assert (result.rows_in, result.inserted, result.quarantined) == (5, 3, 2)
+    types = dict(reader(fresh_db).execute("SELECT account_id, activity_type FROM fct_activity").fetchall())
+    assert types == {HELIOS: "status_report", KESTREL: "joint_engagement", VAARTA: "sales_meeting"}
+    # row 5, the team lunch, has no client; row 3 is the QBR below
+    assert quarantined(reader, fresh_db) == [
+        (3, "missing activity_type"), (5, "no matching account; missing activity_type")]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Outlook writes every category of a meeting into one cell, ';'-separated: 'Quarterly Business Review;"
+    "Red Category' misses the value map and the QBR is quarantined as 'missing activity_type' (while the "
+    "ingest line says such values are 'loaded as empty'); a map lookup should try each ';'-separated "
+    "category (pipelines/adapters.py)"))
+def test_a_meeting_with_two_outlook_categories_loads_as_its_known_one(fresh_db, reader):
+    ingest([TRIAL / "outlook_calendar.csv"], db=fresh_db, data_docs=False)
+    assert reader(fresh_db).execute(
+        "SELECT activity_type FROM fct_activity WHERE account_id = ?", [BRIGHTWATER]).fetchone() == ("qbr",)
+
+
+# --- NPS and CSAT -------------------------------------------------------------------------------
+
+def test_qualtrics_nps_question_is_found_by_its_text_not_its_number(fresh_db, reader):
+    """Q1 is the firm's service-line question (coded 1-4); the NPS question is Q4, beside Q4_NPS_GROUP."""
+    [result] = ingest([TRIAL / "qualtrics_nps.csv"], db=fresh_db, data_docs=False)
+    # no AccountID field: the account from the e-mail's domain; the gmail.com answer has none
+    assert (result.rows_in, result.inserted, result.quarantined) == (7, 6, 1)
+    assert quarantined(reader, fresh_db) == [(7, "no matching account")]
+    rows = reader(fresh_db).execute(
+        "SELECT account_id, score, comment FROM fct_survey_response ORDER BY response_id").fetchall()
+    assert [(r[0], r[1]) for r in rows] == [(HELIOS, 9), (HELIOS, 10), (BRIGHTWATER, 6), (KESTREL, 8), (KESTREL, 3),
+                                            (VAARTA, 10)]
+    assert rows[2][2] == "Go-live slipped, nobody told us in time."  # Q5, the reason, not Q2 (a count)
+    assert kpis(reader, fresh_db)["nps"] == pytest.approx(100 * (3 - 2) / 6)  # 9, 10, 10 against 6, 3
+
+
+def test_surveymonkey_with_two_satisfaction_questions_is_refused_then_loads_from_the_draft(fresh_db, tmp_path, reader):
+    with pytest.raises(IngestError) as refused:
+        ingest([TRIAL / "surveymonkey_csat.csv"], db=fresh_db, data_docs=False)
+    message = str(refused.value)
+    assert "project team's work" in message and "invoicing" in message
+    assert "python -m pipelines map surveymonkey_csat.csv" in message  # what to do
+    draft = tmp_path / "csat.yaml"
+    assert main(["map", str(TRIAL / "surveymonkey_csat.csv"), "--out", str(draft)]) == 3
+    assert "  score:  # unsure:" in draft.read_text()  # neither question guessed
+    fill_in(draft, {"account_id": '"Custom Data 1"',
+                    "responded_at": '{from: "End Date", type: timestamp, format: "%m/%d/%Y %I:%M:%S %p"}',
+                    "score": "{from: \"How satisfied were you with the project team's work?\", type: integer}",
+                    "comment": '"Anything else you want to tell us?"'}, {"survey_type": "csat"})
+    [result] = ingest([TRIAL / "surveymonkey_csat.csv"], db=fresh_db, mappings=[draft], data_docs=False)
+    assert (result.rows_in, result.inserted, result.quarantined) == (5, 5, 0)
+    scores = reader(fresh_db).execute(
+        "SELECT account_id, score FROM fct_survey_response ORDER BY response_id").fetchall()
+    assert scores == [(HELIOS, 5), (HELIOS, 4), (BRIGHTWATER, 2), (KESTREL, 4), (VAARTA, 3)]
+    assert kpis(reader, fresh_db)["csat_pct"] == pytest.approx(3 / 5)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "one --mapping is applied to every file of the run, so loading the accounts report with it is refused "
+    "as 'missing required column(s) [Respondent ID] for layout csat' without saying why or what to do "
+    "(load the other files in a run of their own, or give --mapping twice); pipelines/ingest.py _forced_layout"))
+def test_a_mapping_given_with_other_files_says_it_applies_to_all_of_them(accounts_db, tmp_path):
+    draft = tmp_path / "csat.yaml"
+    draft.write_text("table: fct_survey_response\ndetect: {header_rows: 2, required: [Respondent ID]}\n"
+                     "columns: {response_id: Respondent ID, account_id: Custom Data 1,\n"
+                     "          score: {from: Q, type: integer}}\n"
+                     "constants: {survey_type: csat}\n")
+    with pytest.raises(IngestError) as refused:
+        ingest([TRIAL / "salesforce_accounts.csv", TRIAL / "surveymonkey_csat.csv"], db=tmp_path / "w.duckdb",
+               mappings=[draft], data_docs=False)
+    assert "--mapping" in str(refused.value)
+
+
+def test_google_forms_in_german_loads_with_a_plain_ingest(fresh_db, reader):
+    """The Sheet heads its columns "Zeitstempel" and "E-Mail-Adresse"; the question is the firm's German."""
+    [result] = ingest([TRIAL / "google_forms_nps.csv"], db=fresh_db, data_docs=False)
+    assert (result.rows_in, result.inserted, result.quarantined) == (5, 5, 0)
+    rows = reader(fresh_db).execute(
+        "SELECT account_id, contact, responded_at, score FROM fct_survey_response ORDER BY responded_at").fetchall()
+    assert rows[0] == (HELIOS, "anna.weber@helios-energie.de", dt.datetime(2025, 10, 14, 9, 12, 44), 9)
+    # "erneut beauftragen" (hire us again, 0-10) is not the recommend question
+    assert [r[3] for r in rows] == [9, 7, 10, 4, 8]
+    assert kpis(reader, fresh_db)["nps"] == pytest.approx(20.0)  # 9, 10 against 4, of 5
+
+
+def test_real_olist_reviews_get_a_draft_that_guesses_nothing_and_refusals_that_say_what_to_do(fresh_db, tmp_path):
+    """A real export (30 Olist reviews, multi-line Portuguese comments) no layout knows."""
+    source = TRIAL / "olist_order_reviews.csv"
+    read = mapping.profile(source)  # 30 reviews: the quoted line breaks keep each comment in its row
+    assert [read.columns[c].filled for c in ("review_id", "review_score", "review_comment_message")] == [30, 30, 12]
+    assert (read.columns["review_score"].low, read.columns["review_score"].high) == (1, 5)
+    draft = tmp_path / "reviews.yaml"
+    assert main(["map", str(source), "--table", "fct_survey_response", "--out", str(draft)]) == 3
+    text = draft.read_text()
+    # 1-5 could be CSAT or a 0-10 scale's lower half; two dates and two texts fit: all left to a person
+    assert "  score:  # unsure: 'review_score' holds whole numbers 1-5" in text
+    assert "  responded_at:  # unsure:" in text and "  comment:  # unsure:" in text
+    with pytest.raises(IngestError, match="identified by 'response_id'; map it under 'columns'"):
+        ingest([source], db=fresh_db, mappings=[draft], data_docs=False)
+    fill_in(draft, {"response_id": "review_id", "score": "{from: review_score, type: integer}",
+                    "responded_at": '{from: review_answer_timestamp, type: timestamp, format: "%Y-%m-%d %H:%M:%S"}',
+                    "comment": "review_comment_message"}, {"survey_type": "csat"})
+    # a marketplace's reviews name no client: refused, naming the columns that would find one
+    with pytest.raises(IngestError, match="a survey answer needs its account: map account_id"):
+        ingest([source], db=fresh_db, mappings=[draft], data_docs=False)
