@@ -82,9 +82,10 @@ def _profile(name: str, content: bytes) -> mapping.Profile:
 
 
 @st.cache_data(max_entries=32, show_spinner="Checking the first rows as the load will…")
-def _preview(name: str, content: bytes, mapping_text: str, layout_name: str, build) -> mapping.Preview:
+def _preview(name: str, content: bytes, mapping_text: str, build) -> mapping.Preview:
+    """``build`` (the warehouse's build key): a new build may resolve more names, so it re-checks."""
     with _as_file(Upload(name, content)) as path:
-        return mapping.preview(path, mapping.parse_text(mapping_text, layout_name), data.db_path())
+        return mapping.preview(path, mapping.parse_text(mapping_text, "draft"), data.db_path())
 
 
 def load_area() -> None:
@@ -181,12 +182,12 @@ def mapping_step(upload: Upload) -> None:
                 format_func=SURVEY_TYPES.get, key=f"map-{key}-survey-type", placeholder="NPS or CSAT?")
         final = mapping.draft_from(read, table, chosen, survey_type)
         _say_what_is_left(final)
+        layout_ok = _show_preview(upload, final.yaml(), table)
         name = st.text_input("Layout name", value=mapping.layout_name(Path(upload.name).stem) or "my_export",
                              key=f"map-{key}-name", max_chars=mapping.MAX_LAYOUT_NAME,
                              help="The file name of the saved layout (letters, digits and _).")
         clean = mapping.layout_name(name)
         text = final.yaml(title=f"{name} (saved on the Data page from {upload.name})")
-        layout_ok = _show_preview(upload, text, clean or "draft", table)
         _save_and_load(upload, text, clean, layout_ok)
 
 
@@ -204,19 +205,22 @@ def _say_what_is_left(final: mapping.Draft) -> None:
 
 
 def _label(table: str, column: str) -> str:
+    if column == "account_id":  # the step maps the file's account column, an id or a name (looked up)
+        return "Account"
     return tables.label(COLUMN_NAMES.get((table, column), column))
 
 
-def _show_preview(upload: Upload, text: str, layout_name: str, final_table: str) -> bool:
+def _show_preview(upload: Upload, text: str, final_table: str) -> bool:
     """The first rows with their verdicts; False when the mapping cannot load yet (and why)."""
     try:
-        shown = _preview(upload.name, upload.content, text, layout_name, data.build_key())
+        shown = _preview(upload.name, upload.content, text, data.build_key())
     except IngestError as exc:
         st.warning(plain(str(exc).split("\n\n")[0]), icon=":material/edit:")
         return False
     rows = shown.rows.rename(columns={column: name for (table, column), name in COLUMN_NAMES.items()
                                       if table == final_table})
-    st.dataframe(tables.readable(rows).frame, hide_index=True, width="stretch")
+    st.dataframe(tables.readable(rows).frame, hide_index=True, width="stretch",
+                 column_config={"Verdict": st.column_config.TextColumn("Verdict", width="medium", pinned=True)})
     quarantined = sum(shown.reasons.values())
     loading = shown.checked - quarantined - shown.duplicates
     reasons = "; ".join(f"{reason}: {n:,}" for reason, n in shown.reasons.items())
