@@ -134,10 +134,12 @@ scale = "NPS score (0-10)" if measure == "nps" else "CSAT score (1-5)"
 for place, outcome, tickformat, floor in ((left, "amount", None, 0.0), (right, "margin", ".0%", None)):
     fit = data.query(metrics.score_regression, answered, months, outcome, measure=measure)
     title = f"{metrics.REGRESSION_OUTCOMES[outcome].capitalize()} on {label} score"
+    if outcome == "amount":  # every answer whose window is complete is a point of the amount's scatter
+        no_window = fit["points"].empty
     if fit["points"].empty:  # an empty scatter is a blank box
-        place.info(f"{title}: no answer in the period was followed by re-business with a completed project "
-                   f"within {months} months." if outcome == "margin" else
-                   f"{title}: no {label} answers whose {months}-month window is complete in this period.")
+        place.info(f"{title}: no {label} answers whose {months}-month window is complete in this period."
+                   if no_window else f"{title}: no answer in the period was followed by re-business with a "
+                   f"completed project within {months} months.")
         continue
     unit = f" ({currency_unit()})" if outcome == "amount" else ""
     exports.show_chart(

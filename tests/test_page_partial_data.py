@@ -137,6 +137,7 @@ def test_satisfaction_profit_says_why_instead_of_drawing_empty_charts(monkeypatc
     assert any(n.startswith("No answers whose 12-month window is complete") for n in notes)
     assert any(n.startswith("No quarter in the period has deals won the year before it") for n in notes)
     assert any("Re-business amount on CSAT score: no CSAT answers" in n for n in notes)
+    assert any("Re-business delivered margin on CSAT score: no CSAT answers" in n for n in notes)
     for title in ("Re-business within 12 months", "Re-business amount on CSAT score",
                   "Net revenue retention and earned growth rate"):
         with pytest.raises(AssertionError, match="no chart titled"):
