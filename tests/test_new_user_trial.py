@@ -1,4 +1,4 @@
-"""Issue 13's trial: a new user's exports of ten tools, each loaded into a fresh warehouse.
+"""Issue 13's trial: a new user's exports of twelve tools, each loaded into a fresh warehouse.
 
 The firm (tests/fixtures/trial/README.md) is Nordwind Advisory, a consultancy with four clients
 in its Salesforce accounts report; every warehouse here starts from that report, as a new user
@@ -37,6 +37,23 @@ def accounts_db(tmp_path_factory) -> Path:
     return db
 
 
+@pytest.fixture(scope="session")
+def loaded(accounts_db, tmp_path_factory):
+    """load(FILE, after=OTHER): FILE loaded by a plain ingest into a copy of the accounts warehouse
+    (with OTHER loaded first); each file once a session, the tests only read what it loaded."""
+    done: dict[str, tuple] = {}
+
+    def load(file_name: str, after: str | None = None):
+        if file_name not in done:
+            db = tmp_path_factory.mktemp(Path(file_name).stem) / "warehouse.duckdb"
+            shutil.copyfile(load(after)[1] if after else accounts_db, db)
+            [result] = ingest([TRIAL / file_name], db=db, data_docs=False)
+            done[file_name] = (result, db)
+        return done[file_name]
+
+    return load
+
+
 @pytest.fixture
 def fresh_db(accounts_db, tmp_path) -> Path:
     """A new user's warehouse holding only the accounts."""
@@ -65,26 +82,26 @@ def fill_in(draft: Path, choices: dict[str, str], constants: dict[str, str]) -> 
 
 # --- CRM deals ----------------------------------------------------------------------------------
 
-def test_salesforce_opportunities_with_the_firms_custom_fields_and_a_grand_totals_line(fresh_db, reader):
-    [result] = ingest([TRIAL / "salesforce_opportunities.csv"], db=fresh_db, data_docs=False)
+def test_salesforce_opportunities_with_the_firms_custom_fields_and_a_grand_totals_line(loaded, reader):
+    result, db = loaded("salesforce_opportunities.csv")
     # 7 deals; the Grand Totals line and the four copyright lines are footer, not deals
     assert (result.rows_in, result.inserted, result.quarantined, result.footer_rows) == (7, 7, 0, 5)
     assert result.unmapped == {"lead_source": {"Consultant Referral": 1}}  # the firm's own value, reported
-    row = reader(fresh_db).execute("""SELECT account_id, owner, is_won, close_date, amount, currency, lead_source,
+    row = reader(db).execute("""SELECT account_id, owner, is_won, close_date, amount, currency, lead_source,
         referred_by, deal_reference FROM fct_opportunity WHERE opportunity_id = '0065g00000NW0001AAA'""").fetchone()
     assert row == (HELIOS, "Lena Brandt", True, dt.date(2024, 11, 15), Decimal("120000.00"), "EUR", "delivery",
                    "Piet de Vries", "ND-1001")
-    got = kpis(reader, fresh_db)
+    got = kpis(reader, db)
     # won: 120k + 60k + 80k + 150k + 40k; re-business: Helios' 60k and Kestrel's 40k follow a win
     assert got["won_amount"] == 450_000 and got["rebusiness_rate"] == pytest.approx(100_000 / 450_000)
     # delivery referrals: NW0001 won 120k, NW0006 won 40k, NW0007 still open
     assert got["delivery_leads"]["count"] == 3 and got["delivery_leads"]["net_sales"] == 160_000
 
 
-def test_hubspot_deals_find_the_company_by_name(fresh_db, reader):
-    [result] = ingest([TRIAL / "hubspot_deals.csv"], db=fresh_db, data_docs=False)
+def test_hubspot_deals_find_the_company_by_name(loaded, reader):
+    result, db = loaded("hubspot_deals.csv")
     assert (result.rows_in, result.inserted, result.quarantined) == (5, 5, 0)
-    rows = reader(fresh_db).execute(
+    rows = reader(db).execute(
         "SELECT opportunity_id, account_id, amount, lead_source FROM fct_opportunity ORDER BY 1").fetchall()
     assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
         ("9310000001", HELIOS, Decimal("120000.00"), "delivery"),
@@ -100,31 +117,30 @@ def test_hubspot_deals_find_the_company_by_name(fresh_db, reader):
     "falls to 'default: false': the 150k deal loads as open, won amount reads 180k instead of 330k, and "
     "nothing is reported; values that fall to a default should be counted in unmapped like lead_source "
     "(pipelines/adapters.py / ingest.py record_unmapped)"))
-def test_a_custom_hubspot_stage_is_reported_not_silently_read_as_open(fresh_db):
-    [result] = ingest([TRIAL / "hubspot_deals.csv"], db=fresh_db, data_docs=False)
+def test_a_custom_hubspot_stage_is_reported_not_silently_read_as_open(loaded):
+    result, db = loaded("hubspot_deals.csv")
     assert any("Won - PO received" in values for values in result.unmapped.values())
 
 
-def test_pipedrive_european_amounts_and_an_organization_named_differently(fresh_db, reader):
-    [result] = ingest([TRIAL / "pipedrive_deals.csv"], db=fresh_db, data_docs=False)
+def test_pipedrive_european_amounts_and_an_organization_named_differently(loaded, reader):
+    result, db = loaded("pipedrive_deals.csv")
     # "Kestrel Logistics" is "Kestrel Logistics Inc" in the CRM: quarantined, not guessed
     assert (result.rows_in, result.inserted, result.quarantined) == (5, 4, 1)
-    assert quarantined(reader, fresh_db) == [(4, "no matching account")]
-    amounts = dict(reader(fresh_db).execute("SELECT opportunity_id, amount FROM fct_opportunity").fetchall())
+    assert quarantined(reader, db) == [(4, "no matching account")]
+    amounts = dict(reader(db).execute("SELECT opportunity_id, amount FROM fct_opportunity").fetchall())
     assert amounts == {"501": Decimal("120000.00"), "502": Decimal("60000.00"), "503": Decimal("45000.00"),
                        "505": Decimal("25000.00")}  # "120.000,00" read the European way
-    assert kpis(reader, fresh_db)["won_amount"] == 180_000  # 501 + 502 won; 504 quarantined
+    assert kpis(reader, db)["won_amount"] == 180_000  # 501 + 502 won; 504 quarantined
 
 
 # --- PSA projects -------------------------------------------------------------------------------
 
-def test_harvest_projects_find_their_deal_by_its_number(fresh_db, reader):
-    ingest([TRIAL / "salesforce_opportunities.csv"], db=fresh_db, data_docs=False)
-    [result] = ingest([TRIAL / "harvest_projects.csv"], db=fresh_db, data_docs=False)
+def test_harvest_projects_find_their_deal_by_its_number(loaded, reader):
+    result, db = loaded("harvest_projects.csv", after="salesforce_opportunities.csv")
     # the firm's internal project has no client account: quarantined
     assert (result.rows_in, result.inserted, result.quarantined) == (5, 4, 1)
-    assert quarantined(reader, fresh_db) == [(5, "no matching account")]
-    con = reader(fresh_db)
+    assert quarantined(reader, db) == [(5, "no matching account")]
+    con = reader(db)
     row = con.execute("""SELECT opportunity_id, account_id, delivery_manager, start_date, planned_end_date,
         actual_cost, revenue FROM fct_project WHERE project_id = 'Kestrel Logistics Inc Routing engine'""").fetchone()
     assert row == ("0065g00000NW0005AAA", KESTREL, "Sofia Marin", dt.date(2025, 4, 7), dt.date(2025, 9, 30),
@@ -134,12 +150,26 @@ def test_harvest_projects_find_their_deal_by_its_number(fresh_db, reader):
     assert float(margin) == pytest.approx(111_500 / 410_000)
 
 
+def test_kantata_projects_give_the_margins(loaded, reader):
+    result, db = loaded("kantata_projects.csv", after="salesforce_opportunities.csv")
+    assert (result.rows_in, result.inserted, result.quarantined) == (5, 5, 0)
+    row = reader(db).execute("""SELECT opportunity_id, delivery_team, actual_end_date, budget_cost, actual_cost,
+        revenue, currency FROM fct_project WHERE project_id = 'P-NW-01'""").fetchone()
+    assert row == ("0065g00000NW0001AAA", "Data & Analytics", dt.date(2025, 4, 18), Decimal("80000.00"),
+                   Decimal("84000.00"), Decimal("120000.00"), "EUR")  # "Group", not the firm's "Practice"
+    got = kpis(reader, db)
+    # four completed (P-NW-05 runs on): (36,000 + 15,000 + 8,000 + 52,500) / 410,000
+    assert got["delivered_margin"] == pytest.approx(111_500 / 410_000)
+    assert got["rebusiness_margin"] == pytest.approx(15_000 / 60_000)  # NW0002's project; NW0006's not done
+    assert got["delivery_leads"]["margin"] == pytest.approx(36_000 / 120_000)  # NW0001's project
+
+
 # --- Escalations --------------------------------------------------------------------------------
 
-def test_jira_with_the_firms_custom_field_names(fresh_db, reader):
-    [result] = ingest([TRIAL / "jira_escalations.csv"], db=fresh_db, data_docs=False)
+def test_jira_with_the_firms_custom_field_names(loaded, reader):
+    result, db = loaded("jira_escalations.csv")
     assert (result.rows_in, result.inserted, result.quarantined) == (4, 4, 0)
-    rows = reader(fresh_db).execute("""SELECT escalation_id, account_id, severity, sales_involved, category
+    rows = reader(db).execute("""SELECT escalation_id, account_id, severity, sales_involved, category
         FROM fct_escalation ORDER BY 1""").fetchall()
     # the account from "Client Number", never "Account Manager"; "Sales Engaged?" and "Category"
     assert rows == [("NWA-101", HELIOS, "high", True, "Data quality"),
@@ -147,19 +177,34 @@ def test_jira_with_the_firms_custom_field_names(fresh_db, reader):
                     ("NWA-103", KESTREL, "medium", True, "Quality"),
                     ("NWA-104", KESTREL, "low", None, "Billing")]
     # resolved in 56 h, 36 h and 240 h: median 56; NWA-104 is open
-    assert kpis(reader, fresh_db)["escalations"] == {
+    assert kpis(reader, db)["escalations"] == {
+        "count": 4, "with_sales_involved": 2, "median_hours_to_resolve": 56.0}
+
+
+def test_zendesk_tickets_with_the_firms_field_names(loaded, reader):
+    result, db = loaded("zendesk_tickets.csv")
+    assert (result.rows_in, result.inserted, result.quarantined) == (4, 4, 0)
+    rows = reader(db).execute("""SELECT escalation_id, account_id, project_id, severity, sales_involved, category
+        FROM fct_escalation ORDER BY 1""").fetchall()
+    # "Sales engaged? [chk]", "Project Code [txt]", and the cause from "Escalation reason [list]",
+    # not Zendesk's ticket type (Incident, Problem, Question)
+    assert rows == [("7001", HELIOS, "ND-1001", "critical", True, "Data quality"),
+                    ("7002", BRIGHTWATER, "ND-1003", "high", False, "Schedule"),
+                    ("7003", KESTREL, "ND-1005", "medium", True, "Quality"),
+                    ("7004", KESTREL, "ND-1006", "low", None, "Billing")]
+    assert kpis(reader, db)["escalations"] == {
         "count": 4, "with_sales_involved": 2, "median_hours_to_resolve": 56.0}
 
 
 # --- Activities ---------------------------------------------------------------------------------
 
-def test_outlook_calendar_categories_name_the_activity(fresh_db, reader):
-    [result] = ingest([TRIAL / "outlook_calendar.csv"], db=fresh_db, data_docs=False)
+def test_outlook_calendar_categories_name_the_activity(loaded, reader):
+    result, db = loaded("outlook_calendar.csv")
     assert (result.rows_in, result.inserted, result.quarantined) == (5, 3, 2)
-    types = dict(reader(fresh_db).execute("SELECT account_id, activity_type FROM fct_activity").fetchall())
+    types = dict(reader(db).execute("SELECT account_id, activity_type FROM fct_activity").fetchall())
     assert types == {HELIOS: "status_report", KESTREL: "joint_engagement", VAARTA: "sales_meeting"}
     # row 5, the team lunch, has no client; row 3 is the QBR below
-    assert quarantined(reader, fresh_db) == [
+    assert quarantined(reader, db) == [
         (3, "missing activity_type"), (5, "no matching account; missing activity_type")]
 
 
@@ -168,26 +213,26 @@ def test_outlook_calendar_categories_name_the_activity(fresh_db, reader):
     "Red Category' misses the value map and the QBR is quarantined as 'missing activity_type' (while the "
     "ingest line says such values are 'loaded as empty'); a map lookup should try each ';'-separated "
     "category (pipelines/adapters.py)"))
-def test_a_meeting_with_two_outlook_categories_loads_as_its_known_one(fresh_db, reader):
-    ingest([TRIAL / "outlook_calendar.csv"], db=fresh_db, data_docs=False)
-    assert reader(fresh_db).execute(
+def test_a_meeting_with_two_outlook_categories_loads_as_its_known_one(loaded, reader):
+    _, db = loaded("outlook_calendar.csv")
+    assert reader(db).execute(
         "SELECT activity_type FROM fct_activity WHERE account_id = ?", [BRIGHTWATER]).fetchone() == ("qbr",)
 
 
 # --- NPS and CSAT -------------------------------------------------------------------------------
 
-def test_qualtrics_nps_question_is_found_by_its_text_not_its_number(fresh_db, reader):
+def test_qualtrics_nps_question_is_found_by_its_text_not_its_number(loaded, reader):
     """Q1 is the firm's service-line question (coded 1-4); the NPS question is Q4, beside Q4_NPS_GROUP."""
-    [result] = ingest([TRIAL / "qualtrics_nps.csv"], db=fresh_db, data_docs=False)
+    result, db = loaded("qualtrics_nps.csv")
     # no AccountID field: the account from the e-mail's domain; the gmail.com answer has none
     assert (result.rows_in, result.inserted, result.quarantined) == (7, 6, 1)
-    assert quarantined(reader, fresh_db) == [(7, "no matching account")]
-    rows = reader(fresh_db).execute(
+    assert quarantined(reader, db) == [(7, "no matching account")]
+    rows = reader(db).execute(
         "SELECT account_id, score, comment FROM fct_survey_response ORDER BY response_id").fetchall()
     assert [(r[0], r[1]) for r in rows] == [(HELIOS, 9), (HELIOS, 10), (BRIGHTWATER, 6), (KESTREL, 8), (KESTREL, 3),
                                             (VAARTA, 10)]
     assert rows[2][2] == "Go-live slipped, nobody told us in time."  # Q5, the reason, not Q2 (a count)
-    assert kpis(reader, fresh_db)["nps"] == pytest.approx(100 * (3 - 2) / 6)  # 9, 10, 10 against 6, 3
+    assert kpis(reader, db)["nps"] == pytest.approx(100 * (3 - 2) / 6)  # 9, 10, 10 against 6, 3
 
 
 def test_surveymonkey_with_two_satisfaction_questions_is_refused_then_loads_from_the_draft(fresh_db, tmp_path, reader):
@@ -227,16 +272,16 @@ def test_a_mapping_given_with_other_files_says_it_applies_to_all_of_them(account
     assert "--mapping" in str(refused.value)
 
 
-def test_google_forms_in_german_loads_with_a_plain_ingest(fresh_db, reader):
+def test_google_forms_in_german_loads_with_a_plain_ingest(loaded, reader):
     """The Sheet heads its columns "Zeitstempel" and "E-Mail-Adresse"; the question is the firm's German."""
-    [result] = ingest([TRIAL / "google_forms_nps.csv"], db=fresh_db, data_docs=False)
+    result, db = loaded("google_forms_nps.csv")
     assert (result.rows_in, result.inserted, result.quarantined) == (5, 5, 0)
-    rows = reader(fresh_db).execute(
+    rows = reader(db).execute(
         "SELECT account_id, contact, responded_at, score FROM fct_survey_response ORDER BY responded_at").fetchall()
     assert rows[0] == (HELIOS, "anna.weber@helios-energie.de", dt.datetime(2025, 10, 14, 9, 12, 44), 9)
     # "erneut beauftragen" (hire us again, 0-10) is not the recommend question
     assert [r[3] for r in rows] == [9, 7, 10, 4, 8]
-    assert kpis(reader, fresh_db)["nps"] == pytest.approx(20.0)  # 9, 10 against 4, of 5
+    assert kpis(reader, db)["nps"] == pytest.approx(20.0)  # 9, 10 against 4, of 5
 
 
 def test_real_olist_reviews_get_a_draft_that_guesses_nothing_and_refusals_that_say_what_to_do(fresh_db, tmp_path):
