@@ -168,7 +168,7 @@ def monthly_lines(trend: pd.DataFrame, column: str, title: str, y_title: str, ti
                                 line_color=LINE, showlegend=False, name=title))
     _mark_partial(figure, trend, "month", column)
     figure.update_layout(title=title, yaxis_title=y_title, margin=dict(t=50, b=30, l=40, r=20), height=260)
-    figure.update_xaxes(nticks=6)
+    figure.update_xaxes(nticks=6, tickformat="%b<br>%Y")  # month over year: narrow charts keep labels apart
     if tickformat:
         figure.update_yaxes(tickformat=tickformat)
     if from_zero:
