@@ -201,3 +201,16 @@ def test_an_unknown_upload_is_mapped_saved_and_loaded_on_the_page_and_next_month
     # May's five (158,650.50) + CU-104 50,000.00 + CU-107 7,800.00
     assert reader(own_db).execute("""SELECT count(*), sum(amount) FROM fct_opportunity
                                      WHERE opportunity_id LIKE 'CU-%'""").fetchone() == (7, Decimal("216450.50"))
+
+
+def test_an_analyst_sees_the_data_page_but_neither_the_uploader_nor_the_mapping_step(monkeypatch, own_db):
+    # The analyst role reads the Data page and may not load (pipelines/access.py); a local server's
+    # visitor is the admin, so the role is given here as a login would give it.
+    from pipelines import access
+
+    monkeypatch.setattr(access, "local_access", lambda: access.Access("ana@example.com", "analyst"))
+    at = open_data_page(monkeypatch, own_db)
+    assert not at.exception
+    assert at.get("file_uploader")[0].proto.disabled
+    assert any("Loading exports is for the loader and admin roles" in i.value for i in at.info)
+    assert not [b for b in at.button if b.label.startswith(("Load", "Save layout"))]
