@@ -115,8 +115,10 @@ exports.show_table(
                                         for suffix in ("", "_ci_low", "_ci_high")),
           # the counts behind the charts' n (the export keeps them), so the figures fit a 1440 px screen
           "n_budget", "answers_after",
-          # no budgets: columns of "—" only (the note above says what to load)
-          *(() if budgets_loaded else ("budget_variance", "variance_ci_low", "variance_ci_high"))),
+          # no budgets, no answers after: columns of "—" only (the notes above say why)
+          *(() if budgets_loaded else ("budget_variance", "variance_ci_low", "variance_ci_high")),
+          *(() if reps["answers_after"].sum() else (f"{measure}_after", f"{measure}_after_ci_low",
+                                                     f"{measure}_after_ci_high"))),
 )
 st.caption(
     f"n = projects with a budget completed in the period (variance) and {label} answers after them ({label}); "

@@ -98,7 +98,7 @@ def test_a_table_is_shown_with_words_formatted_cells_and_one_interval_column():
 
 @pytest.mark.parametrize("column, label", [("still_open", "Still open"), ("slip_ci_low", "Slip ci low"),
                                            ("days_open", "Days open"), ("answers_12m", "NPS answers (12 months)"),
-                                           ("nps_3m", "Nps 3 months")])
+                                           ("nps_3m", "NPS 3 months"), ("csat_after", "CSAT after")])
 def test_every_column_name_is_shown_in_words(column, label):
     assert tables.label(column) == label and "_" not in tables.label(column)
 
@@ -218,5 +218,5 @@ def test_a_wide_table_is_fitted_to_the_page_its_key_whole_and_cut_headers_whole_
     assert fits["n"].header == "n"
     interval = fits["Budget variance: 95% interval"]
     assert interval.header.startswith("95% int") and interval.full_header == "Budget variance: 95% interval"
-    cut = fits["Nps answers after projects"]
+    cut = fits["NPS answers after projects"]
     assert cut.header.endswith("…") and cut.full_header.startswith(cut.header[:-1])  # whole on hover (help)

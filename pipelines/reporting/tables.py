@@ -104,6 +104,7 @@ def label(column: str) -> str:
     if column in LABELS:
         return LABELS[column]
     words = re.sub(r"(\d+)m\b", r"\1 months", str(column).replace("_", " ")).strip()
+    words = re.sub(r"\b(nps|csat)\b", lambda m: m.group(1).upper(), words)  # "csat_after" -> "CSAT after"
     return words[:1].upper() + words[1:]
 
 
