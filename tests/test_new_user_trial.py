@@ -304,3 +304,14 @@ def test_real_olist_reviews_get_a_draft_that_guesses_nothing_and_refusals_that_s
     # a marketplace's reviews name no client: refused, naming the columns that would find one
     with pytest.raises(IngestError, match="a survey answer needs its account: map account_id"):
         ingest([source], db=fresh_db, mappings=[draft], data_docs=False)
+
+
+def test_real_olist_orders_draft_leaves_every_date_to_a_person(tmp_path):
+    """Real orders (purchase, approval, carrier, delivery and promised dates): five timestamps, none
+    named like a project's start or end, so none is guessed; the customer is the account."""
+    draft = tmp_path / "orders.yaml"
+    assert main(["map", str(TRIAL / "olist_orders.csv"), "--table", "fct_project", "--out", str(draft)]) == 3
+    text = draft.read_text()
+    assert '  account_id: {from: "customer_id"}' in text
+    for column in ("project_id", "start_date", "planned_end_date", "actual_end_date"):
+        assert f"  {column}:  #" in text
