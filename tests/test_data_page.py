@@ -172,6 +172,7 @@ def test_an_unknown_upload_is_mapped_saved_and_loaded_on_the_page_and_next_month
     preview = frame_with(at, "Verdict")
     assert preview["Verdict"].tolist() == ["loads", "loads", "loads", "unreadable amount", "loads", "loads"]
     assert preview["Deal"].tolist()[:2] == ["CU-101", "CU-102"] and preview["Sales rep"].tolist()[0] == "Sam Seller"
+    assert at.text_input(key=step_key(MAY, "name")).value == "copper_deals"  # the file's month is not the tool's name
     at = at.text_input(key=step_key(MAY, "name")).set_value("Copper deals").run()
     at = at.button(key=step_key(MAY, "save")).click().run()
     saved = tmp_path / "layouts" / "copper_deals.yaml"

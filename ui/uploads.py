@@ -11,6 +11,7 @@ unsure), the first rows as the load would stage them with their validation verdi
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -162,7 +163,7 @@ def mapping_step(upload: Upload) -> None:
             st.info("Win-Win could not tell from the column names what each row is: choose it above.")
             return
         assistant = mapping.draft_from(read, table)
-        options = [BLANK, *(name for name in read.header if name in read.columns)]
+        options = [BLANK, *dict.fromkeys(name for name in read.header if name in read.columns)]
         needed = {warehouse.NATURAL_KEYS[table], *REQUIRED.get(table, [])}
         chosen: dict[str, str | None] = {}
         grid = st.columns(3)
@@ -183,7 +184,8 @@ def mapping_step(upload: Upload) -> None:
         final = mapping.draft_from(read, table, chosen, survey_type)
         _say_what_is_left(final)
         layout_ok = _show_preview(upload, final.yaml(), table)
-        name = st.text_input("Layout name", value=mapping.layout_name(Path(upload.name).stem) or "my_export",
+        stem = re.sub(r"[\W_]*\d[\d\W_]*$", "", Path(upload.name).stem)  # "copper_deals_2025-05": next month's too
+        name = st.text_input("Layout name", value=mapping.layout_name(stem) or "my_export",
                              key=f"map-{key}-name", max_chars=mapping.MAX_LAYOUT_NAME,
                              help="The file name of the saved layout (letters, digits and _).")
         clean = mapping.layout_name(name)
