@@ -215,3 +215,19 @@ def test_an_analyst_sees_the_data_page_but_neither_the_uploader_nor_the_mapping_
     assert at.get("file_uploader")[0].proto.disabled
     assert any("Loading exports is for the loader and admin roles" in i.value for i in at.info)
     assert not [b for b in at.button if b.label.startswith(("Load", "Save layout"))]
+
+
+def test_a_refused_upload_says_what_to_do_in_words_without_command_line_flags(monkeypatch, own_db):
+    # Two questions mention recommending: the Typeform layout cannot tell which is the NPS score
+    two = Path(__file__).parent / "fixtures" / "firm" / "typeform_two_recommend_questions.csv"
+    before = hashlib.sha256(own_db.read_bytes()).hexdigest()
+    at = upload(open_data_page(monkeypatch, own_db), two)
+    at = at.button(key="load-known").click().run()
+    [error] = [e.value.replace("\\", "") for e in at.error]  # as shown: the markdown escapes dropped
+    assert "both fit typeform_nps's score; say which: map the file yourself (the button below)" in error
+    assert "--" not in error and "python" not in error and "Nothing was loaded" in error
+    assert hashlib.sha256(own_db.read_bytes()).hexdigest() == before
+    # the button opens the mapping step, where the assistant leaves the score to a person too
+    at = at.button(key=f"map-anyway-{hashlib.sha256(two.read_bytes()).hexdigest()[:16]}").click().run()
+    assert at.selectbox(key=step_key(two, "table")).value == "fct_survey_response"
+    assert at.selectbox(key=step_key(two, "fct_survey_response-score")).value == "— leave blank —"

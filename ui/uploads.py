@@ -41,9 +41,19 @@ SURVEY_TYPES = {"nps": "NPS (0-10: how likely to recommend)", "csat": "CSAT (1-5
 BLANK = "— leave blank —"
 # Canonical columns whose general label (reporting.tables.LABELS) says something else in a table.
 COLUMN_NAMES = {("fct_opportunity", "owner"): "sales_rep", ("fct_activity", "owner"): "sales_rep"}
+# Refusals are written for the command line too; on the page its flags become words (issue 15).
+COMMAND_LINE_WORDS = [
+    (r"\s*\(python -m pipelines map [^)]*\)", ""),
+    (r"--format with a mapping file naming it", "map the file yourself (the button below)"),
+    (r"in a mapping file, passed with --mapping", "by mapping the file yourself (the button below)"),
+    (r"\s*Pass --format NAME to force a layout, or describe yours in a mapping file\.", ""),
+    (r"\nA mapping file is YAML;.*", ""),  # adapters.MAPPING_HELP: its YAML example
+]
 # session_state: upload sha256 -> layout name saved for it in this session (the step stays open to load it).
 _SAVED = "mapping_saved"
 _RESULTS = "load_results"
+# session_state: shas of recognised uploads a person chose to map after their load was refused.
+_MAP_ANYWAY = "map_anyway"
 
 
 @dataclass(frozen=True)
@@ -106,12 +116,13 @@ def load_area() -> None:
         return
     uploads = [Upload(f.name, f.getvalue()) for f in files]
     saved_here = st.session_state.setdefault(_SAVED, {})
+    map_anyway = st.session_state.setdefault(_MAP_ANYWAY, set())
     known, unknown = [], []
     for upload in uploads:
         title, unreadable = _recognised(upload.name, upload.content, mapping.saved_layouts_key())
         if unreadable:
-            st.error(plain(unreadable), icon=":material/block:")
-        elif title and upload.sha not in saved_here:
+            st.error(plain(in_words(unreadable)), icon=":material/block:")
+        elif title and upload.sha not in saved_here and upload.sha not in map_anyway:
             known.append(upload)
             st.caption(f"{plain(upload.name)}: recognised as {plain(title)}.")
         else:
@@ -119,10 +130,22 @@ def load_area() -> None:
     if known and clicked(st, f"Load {len(known)} file(s)", key="load-known", type="primary"):
         _load(known)
     _show_results()
+    if isinstance(st.session_state.get(_RESULTS), str):  # refused: a mapping may say what the layout cannot
+        for upload in known:
+            if clicked(st, f"Map {plain(upload.name)} myself", key=f"map-anyway-{upload.sha[:16]}"):
+                map_anyway.add(upload.sha)
+                st.rerun()
     for upload in unknown:
-        if upload.sha not in saved_here:
+        if upload.sha not in saved_here and upload.sha not in map_anyway:
             st.warning(_unknown_message(upload), icon=":material/help:")
         mapping_step(upload)
+
+
+def in_words(message: str) -> str:
+    """A refusal as the page says it: no command-line flags, no YAML example."""
+    for pattern, words in COMMAND_LINE_WORDS:
+        message = re.sub(pattern, words, message, flags=re.DOTALL)
+    return message
 
 
 def clicked(place, label: str, key: str, **options) -> bool:
@@ -217,7 +240,7 @@ def _show_preview(upload: Upload, text: str, final_table: str) -> bool:
     try:
         shown = _preview(upload.name, upload.content, text, data.build_key())
     except IngestError as exc:
-        st.warning(plain(str(exc).split("\n\n")[0]), icon=":material/edit:")
+        st.warning(plain(in_words(str(exc))), icon=":material/edit:")
         return False
     rows = shown.rows.rename(columns={column: name for (table, column), name in COLUMN_NAMES.items()
                                       if table == final_table})
@@ -263,6 +286,7 @@ def _save_and_load(upload: Upload, text: str, clean: str, layout_ok: bool) -> No
             loaded = _load([upload], mapping_file)
         if loaded:
             saved_here.pop(upload.sha, None)
+            st.session_state.setdefault(_MAP_ANYWAY, set()).discard(upload.sha)
             st.rerun()  # the results show above the uploads, the file now as a loaded one
 
 
@@ -291,8 +315,8 @@ def _show_results() -> None:
     if results is None:
         return
     if isinstance(results, str):
-        st.error(f"{plain(results.split(chr(10) + 'Example:')[0])}\n\nNothing was loaded: every page keeps showing "
-                 "the data it had.", icon=":material/block:")
+        st.error(f"{plain(in_words(results))}\n\nNothing was loaded: every page keeps showing the data it had.",
+                 icon=":material/block:")
         return
     for r in results:
         kind, text = result_message(r)
