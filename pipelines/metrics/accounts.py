@@ -178,14 +178,29 @@ def _health_sql(weights: dict[str, float]) -> tuple[str, list]:
 
 def _scored_sql(facts_sql: str, facts_params: list, measure: str, weights: dict[str, float],
                 missing: tuple[str, ...]) -> tuple[str, list]:
-    """The facts of ``facts_sql`` with each component's score (NULL for a ``missing`` one) and the
-    health (_health_sql); the weights are bound parameters."""
+    """The facts of ``facts_sql`` with each component's score (NULL for a ``missing`` one), the
+    health (_health_sql), the components left out, the trend arrow and the component that pulled
+    the score down most (the largest weighted gap to 100, the first of equals; none when no gap).
+    The weights are bound parameters."""
     components = _component_sql(measure)
+    names = list(HEALTH_COMPONENTS)
     scores = ", ".join(f"{'CAST(NULL AS DOUBLE)' if name in missing else components[name]} AS {name}_score"
-                       for name in HEALTH_COMPONENTS)
+                       for name in names)
     health, weight_params = _health_sql(weights)
-    return (f"""SELECT *, {health} AS health
-                FROM (SELECT facts.*, {scores} FROM ({facts_sql}) AS facts) AS scored""", weight_params + facts_params)
+    gaps = ", ".join(f"COALESCE((100 - {name}_score) * CAST(? AS DOUBLE), 0) AS {name}_gap" for name in names)
+    gap_params = [float(weights.get(name, 0)) for name in names]
+    pulled = " ".join(
+        f"WHEN {name}_gap > 0" + "".join(f" AND {name}_gap >= {later}_gap" for later in names[i + 1:]) + f" THEN '{name}'"
+        for i, name in enumerate(names))
+    left_out = ", ".join(f"CASE WHEN {name}_score IS NULL THEN '{name}' END" for name in names)
+    change = f"{measure}_recent - {measure}_before"
+    return (f"""SELECT *, CASE {pulled} ELSE '' END AS pulled_down_by,
+                       CASE WHEN {change} > 0 THEN '▲' WHEN {change} < 0 THEN '▼' WHEN {change} = 0 THEN '→' ELSE '' END
+                         AS trend_arrow,
+                       concat_ws(', ', {left_out}) AS missing
+                FROM (SELECT *, {health} AS health, {gaps}
+                      FROM (SELECT facts.*, {scores} FROM ({facts_sql}) AS facts) AS scored) AS weighed""",
+            weight_params + gap_params + facts_params)
 
 
 def scored_sql(con, filters: Filters | Period = Filters(), measure: str = "nps",
@@ -213,41 +228,28 @@ def health_scores(facts: pd.DataFrame, weights: dict[str, float] | None = None, 
     with duckdb.connect(":memory:") as local:
         local.register("given", given)
         sql, params = _scored_sql("SELECT * FROM given", [], measure, _weights_of(weights, missing), missing)
-        return _explained(local.execute(f"{sql} ORDER BY health", params).df(), weights, measure, missing)
+        return _explained(local.execute(f"{sql} ORDER BY health", params).df(), measure)
 
 
 def _weights_of(weights: dict[str, float] | None, missing: tuple[str, ...]) -> dict[str, float]:
     return {name: weight for name, weight in (weights or HEALTH_WEIGHTS).items() if name not in missing}
 
 
-def _explained(scored: pd.DataFrame, weights: dict[str, float] | None, measure: str, missing: tuple[str, ...],
-               with_evidence: bool = True) -> pd.DataFrame:
-    """Scored accounts with what pulled each down, the trend arrow, the at-risk reasons, (when
-    ``with_evidence``) their evidence and the components left out; a history of health needs only
-    the scores and whether at risk. Built on plain arrays: 20,000 accounts at scale 100."""
-    weights = _weights_of(weights, missing)
-    frame = scored
-    names = list(HEALTH_COMPONENTS)
-    scores = frame[[f"{name}_score" for name in names]].to_numpy(dtype=float, na_value=np.nan)
-    # What pulled it down: the component with the largest weighted gap to 100 (the first of equals).
-    gaps = np.nan_to_num((100 - scores) * [weights.get(name, 0) for name in names], nan=0.0)
-    frame["pulled_down_by"] = np.where(gaps.max(axis=1, initial=0) > 0, np.array(names)[gaps.argmax(axis=1)], "") \
-        if len(frame) else ""
-    change = (frame[f"{measure}_recent"] - frame[f"{measure}_before"]).astype(float)
-    frame["trend_arrow"] = ["▲" if c > 0 else "▼" if c < 0 else "→" if c == 0 else "" for c in change]
+def _explained(scored: pd.DataFrame, measure: str, with_evidence: bool = True) -> pd.DataFrame:
+    """Scored accounts (_scored_sql) with their at-risk reasons and (when ``with_evidence``) the
+    evidence of each: a history of health needs only the scores and whether at risk. Built on plain
+    arrays for the accounts at risk only: 11,198 of 20,000 at scale 100."""
+    frame = scored.drop(columns=[f"{name}_gap" for name in HEALTH_COMPONENTS])
     frame["at_risk_reasons"] = _reasons(frame)
     # The evidence of each at-risk reason, "; " between them, in the components' order.
     evidence: list[list[str]] = [[] for _ in range(len(frame))]
     if with_evidence:
-        for column, name in enumerate(names):
-            low = scores[:, column] < AT_RISK_BELOW  # a missing component (NaN) is never low
+        for name in HEALTH_COMPONENTS:
+            low = (frame[f"{name}_score"] < AT_RISK_BELOW).to_numpy()  # a missing component (NaN) is never low
             if low.any():
                 for row, text in zip(np.flatnonzero(low), _evidence(name, frame[low], measure)):
                     evidence[row].append(text)
     frame["evidence"] = ["; ".join(texts) for texts in evidence]
-    # Left out of this account's score: its source not loaded, or no data of the account's own.
-    frame["missing"] = [", ".join(name for name, absent in zip(names, row) if absent)
-                        for row in np.isnan(scores).tolist()]
     return frame
 
 
@@ -255,9 +257,12 @@ def _reasons(frame: pd.DataFrame) -> list[str]:
     """At-risk reasons of each row of ``{component}_score`` columns: "name score/100" for each
     component under AT_RISK_BELOW, joined by "; " ("": not at risk)."""
     names = list(HEALTH_COMPONENTS)
-    scores = frame[[f"{name}_score" for name in names]].to_numpy(dtype=float, na_value=np.nan).tolist()
-    return ["; ".join(f"{name} {score:.0f}/100" for name, score in zip(names, row) if score < AT_RISK_BELOW)
-            for row in scores]
+    scores = frame[[f"{name}_score" for name in names]].to_numpy(dtype=float, na_value=np.nan)
+    reasons = [""] * len(frame)
+    for row in np.flatnonzero((scores < AT_RISK_BELOW).any(axis=1)):
+        reasons[row] = "; ".join(f"{name} {score:.0f}/100" for name, score in zip(names, scores[row].tolist())
+                                 if score < AT_RISK_BELOW)
+    return reasons
 
 
 def _evidence(component: str, rows: pd.DataFrame, measure: str) -> list[str]:
@@ -350,8 +355,7 @@ def _health_as_of(con, filters: Filters, day, measure: str, weights, with_eviden
     asked for (see _explained)."""
     sql, params = scored_sql(con, filters if day is None else filters.with_period(Period(None, day)), measure, weights)
     scored = con.execute(f"{sql} ORDER BY health, account_name", params).df()
-    return _explained(scored, dict(weights) if weights else None, measure, missing_components(con, measure),
-                      with_evidence)
+    return _explained(scored, measure, with_evidence)
 
 
 def health_over_time(con, filters: Filters | Period = Filters(), months: int = 12, measure: str = "nps",
