@@ -174,6 +174,8 @@ class Entry:
 
     rule: dict | None
     reason: str
+    needs: str | None = None  # what a person must tell for it: "day_first" or "number_format" (``told``)
+    candidate: str | None = None  # with ``needs``: the column that fits, to load once that is told
 
 
 @dataclass
@@ -206,6 +208,11 @@ class Draft:
     constants: dict
     unsure: list[str]
     place: HeaderPlace = field(default_factory=HeaderPlace)
+
+    @property
+    def needs(self) -> set[str]:
+        """What a person must tell before some columns can load: "day_first", "number_format"."""
+        return {entry.needs for entry in self.entries.values() if entry.needs}
 
     @property
     def confident(self) -> bool:
@@ -362,9 +369,11 @@ def draft(path: Path, table: str | None = None, sheet: str | None = None) -> Dra
 
 
 def draft_from(read: Profile, table: str | None = None, chosen: dict[str, str | None] | None = None,
-               survey_type: str | None = None) -> Draft:
+               survey_type: str | None = None, told: dict | None = None) -> Draft:
     """The draft for a profiled file. ``chosen`` (the Data page's select boxes) names a canonical
-    column's source column (None: blank) where a person decided; the rest are the assistant's."""
+    column's source column (None: blank) where a person decided; the rest are the assistant's.
+    ``told`` is what a person said the values cannot: {"day_first": bool, "number_format": "1.234,50"}."""
+    told = told or {}
     header, profiles, chosen = read.header, read.columns, chosen or {}
     reason = "given with --table"
     if table is None:
@@ -380,12 +389,12 @@ def draft_from(read: Profile, table: str | None = None, chosen: dict[str, str | 
         constants["survey_type"] = survey_type  # a person's choice: the score's header does not overrule it
     used: set[str] = set()
     for column, (patterns, kind) in ROLES[table].items():
-        entry = _choose(column, patterns, kind, profiles, used, table, constants)
+        entry = _choose(column, patterns, kind, profiles, used, table, constants, told)
         picked = entry.rule["from"] if entry.rule else None
         if picked:
             used.add(picked)
         if column in chosen and chosen[column] != picked:  # what the select box shows is what loads
-            entry = rule_for(table, column, chosen[column], profiles, constants)
+            entry = rule_for(table, column, chosen[column], profiles, constants, told)
         entries[column] = entry
     if table == "fct_opportunity" and entries["stage"].rule:
         stage = profiles[entries["stage"].rule["from"]]
@@ -409,7 +418,8 @@ def draft_from(read: Profile, table: str | None = None, chosen: dict[str, str | 
     return Draft(read.file_name, table, reason, header, entries, constants, list(dict.fromkeys(unsure)), read.place)
 
 
-def rule_for(table: str, column: str, source: str | None, profiles: dict[str, ColumnProfile], constants: dict) -> Entry:
+def rule_for(table: str, column: str, source: str | None, profiles: dict[str, ColumnProfile], constants: dict,
+             told: dict | None = None) -> Entry:
     """A canonical column read from the source column a person chose: typed by what the column
     must hold (a date column gets the format its values tell, an amount its number format). A
     choice whose values do not fit stays a choice: the preview then shows its rows as unreadable."""
@@ -418,7 +428,7 @@ def rule_for(table: str, column: str, source: str | None, profiles: dict[str, Co
     _, kind = ROLES[table][column]
     p = profiles[source]
     if _fits(p, kind, column):
-        entry = _rule(column, p, kind, table, constants)
+        entry = _rule(column, p, kind, table, constants, told)
         return Entry(entry.rule, f"chosen on the Data page; {entry.reason}") if entry.rule else entry
     typed = {"date": "timestamp" if table in {"fct_escalation", "fct_survey_response"} else "date",
              "money": "money", "score": "integer", "boolean": "boolean"}.get(kind)
@@ -426,7 +436,7 @@ def rule_for(table: str, column: str, source: str | None, profiles: dict[str, Co
 
 
 def _choose(column: str, patterns: list[str], kind: str, profiles: dict[str, ColumnProfile], used: set[str],
-            table: str, constants: dict) -> Entry:
+            table: str, constants: dict, told: dict | None = None) -> Entry:
     """One canonical column's source: the single column fitting the first pattern that any fits."""
     named_only = []
     for pattern in patterns:
@@ -436,7 +446,7 @@ def _choose(column: str, patterns: list[str], kind: str, profiles: dict[str, Col
         if len(fitting) > 1:
             return Entry(None, f"unsure: {' and '.join(repr(p.name) for p in fitting)} both fit; name one")
         if fitting:
-            return _rule(column, fitting[0], kind, table, constants)
+            return _rule(column, fitting[0], kind, table, constants, told)
     if named_only:
         return Entry(None, f"unsure: {', '.join(map(repr, dict.fromkeys(named_only)))} named like it, but the values "
                            f"are not {kind}")
@@ -462,24 +472,31 @@ def _date_format(p: ColumnProfile) -> str | None:
     return (formats or p.date_formats)[0]
 
 
-def _rule(column: str, p: ColumnProfile, kind: str, table: str, constants: dict) -> Entry:
+def _rule(column: str, p: ColumnProfile, kind: str, table: str, constants: dict, told: dict | None = None) -> Entry:
     n = f"{p.filled:,} values"
+    told = told or {}
     if kind == "date":
         fmt = _date_format(p)
+        if fmt is None and told.get("day_first") is not None:  # a person said which
+            month_first = next(f for f in p.date_formats if f in DAY_MONTH_TWINS)
+            fmt = DAY_MONTH_TWINS[month_first] if told["day_first"] else month_first
         if fmt is None:
             return Entry(None, f"unsure: {p.name!r} holds dates, but day and month cannot be told apart "
-                               f"(no day above 12); add format \"%d/%m/%Y\" or \"%m/%d/%Y\"")
+                               f"(no day above 12); add format \"%d/%m/%Y\" or \"%m/%d/%Y\"", "day_first", p.name)
         kind_name = "timestamp" if table in {"fct_escalation", "fct_survey_response"} else "date"
         return Entry({"from": p.name, "type": kind_name, "format": fmt}, f"dates read by {fmt} ({n})")
     if kind == "money":
-        if p.number_format is None and any(re.fullmatch(adapters.AMBIGUOUS_NUMBER, re.sub(r"[^0-9,.]", "", v))
-                                           for v, _ in p.values):
-            return Entry(None, f"unsure: {p.name!r} holds amounts such as {p.values[0][0]!r} that read as a thousand or "
-                               "a decimal; add number_format")
+        written = p.number_format
+        if written is None and any(re.fullmatch(adapters.AMBIGUOUS_NUMBER, re.sub(r"[^0-9,.]", "", v))
+                                   for v, _ in p.values):
+            written = told.get("number_format")  # a person said which, else unsure
+            if written is None:
+                return Entry(None, f"unsure: {p.name!r} holds amounts such as {p.values[0][0]!r} that read as a "
+                                   "thousand or a decimal; add number_format", "number_format", p.name)
         rule = {"from": p.name, "type": "money"}
-        if p.number_format:
-            rule["number_format"] = p.number_format
-        return Entry(rule, f"amounts ({n}{', written ' + p.number_format if p.number_format else ''})")
+        if written:
+            rule["number_format"] = written
+        return Entry(rule, f"amounts ({n}{', written ' + written if written else ''})")
     if kind == "score":
         if constants.get("survey_type") in validation.SCORE_RANGES:
             return Entry({"from": p.name, "type": "integer"}, f"whole numbers {p.low}-{p.high}: {constants['survey_type']}")

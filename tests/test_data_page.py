@@ -231,3 +231,16 @@ def test_a_refused_upload_says_what_to_do_in_words_without_command_line_flags(mo
     at = at.button(key=f"map-anyway-{hashlib.sha256(two.read_bytes()).hexdigest()[:16]}").click().run()
     assert at.selectbox(key=step_key(two, "table")).value == "fct_survey_response"
     assert at.selectbox(key=step_key(two, "fct_survey_response-score")).value == "— leave blank —"
+
+
+def test_a_person_tells_the_step_what_the_values_cannot_day_first_dates(monkeypatch, own_db):
+    # 03/04/2025 and 05/06/2025: no day above 12, so the assistant leaves both dates blank and asks
+    deals = Path(__file__).parent / "fixtures" / "unknown" / "crm_deals_daymonth.csv"
+    at = upload(open_data_page(monkeypatch, own_db), deals)
+    assert any("Close date" in w.value for w in at.warning if "Still to decide" in w.value)
+    assert "Close date" not in frame_with(at, "Verdict").columns  # blank: loads nothing, never a guess
+    at = at.selectbox(key=step_key(deals, "day-first")).set_value(True).run()
+    assert not [w for w in at.warning if "Still to decide" in w.value]
+    preview = frame_with(at, "Verdict")
+    assert preview["Close date"].tolist() == ["05 Jun 2025", "04 Feb 2025"]  # D-1 closed 05/06/2025, day first
+    assert preview["Created date"].tolist() == ["03 Apr 2025", "02 Jan 2025"]

@@ -192,7 +192,7 @@ def mapping_step(upload: Upload) -> None:
         grid = st.columns(3)
         for place, column in enumerate(mapping.ROLES[table]):
             entry = assistant.entries[column]
-            default = entry.rule["from"] if entry.rule else BLANK
+            default = entry.rule["from"] if entry.rule else entry.candidate or BLANK  # candidate: loads once told
             picked = grid[place % 3].selectbox(
                 _label(table, column) + (" (needed)" if column in needed else ""), options,
                 index=options.index(default), key=f"map-{key}-{table}-{column}", help=plain(entry.reason),
@@ -204,7 +204,8 @@ def mapping_step(upload: Upload) -> None:
             survey_type = st.selectbox(
                 "Survey type", list(SURVEY_TYPES), index=list(SURVEY_TYPES).index(found) if found else None,
                 format_func=SURVEY_TYPES.get, key=f"map-{key}-survey-type", placeholder="NPS or CSAT?")
-        final = mapping.draft_from(read, table, chosen, survey_type)
+        final = mapping.draft_from(read, table, chosen, survey_type, _told(mapping.draft_from(
+            read, table, chosen, survey_type).needs, key))
         _say_what_is_left(final)
         layout_ok = _show_preview(upload, final.yaml(), table)
         stem = re.sub(r"[\W_]*\d[\d\W_]*$", "", Path(upload.name).stem)  # "copper_deals_2025-05": next month's too
@@ -214,6 +215,23 @@ def mapping_step(upload: Upload) -> None:
         clean = mapping.layout_name(name)
         text = final.yaml(title=f"{name} (saved on the Data page from {upload.name})")
         _save_and_load(upload, text, clean, layout_ok)
+
+
+def _told(needs: set[str], key: str) -> dict:
+    """What only a person can say about the values (no day above 12; only "1,500"-like amounts)."""
+    told = {}
+    if "day_first" in needs:
+        day_first = st.selectbox("Dates are written", [True, False], index=None, key=f"map-{key}-day-first",
+                                 format_func={True: "day first (31/12/2025)", False: "month first (12/31/2025)"}.get,
+                                 placeholder="No day above 12 in the file: which comes first?")
+        if day_first is not None:
+            told["day_first"] = day_first
+    if "number_format" in needs:
+        written = st.selectbox("Amounts are written", ["1,234.50", "1.234,50"], index=None, key=f"map-{key}-numbers",
+                               placeholder="1,500 reads as a thousand or as one and a half: which?")
+        if written:
+            told["number_format"] = written
+    return told
 
 
 def _say_what_is_left(final: mapping.Draft) -> None:
