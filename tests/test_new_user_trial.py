@@ -112,14 +112,22 @@ def test_hubspot_deals_find_the_company_by_name(loaded, reader):
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a deal stage of the firm's own pipeline ('Won - PO received') is not in hubspot_deals' is_won map and "
-    "falls to 'default: false': the 150k deal loads as open, won amount reads 180k instead of 330k, and "
-    "nothing is reported; values that fall to a default should be counted in unmapped like lead_source "
-    "(pipelines/adapters.py / ingest.py record_unmapped)"))
-def test_a_custom_hubspot_stage_is_reported_not_silently_read_as_open(loaded):
+def test_a_custom_hubspot_stage_is_reported_and_a_saved_layout_reads_it(loaded, accounts_db, reader, tmp_path,
+                                                                         monkeypatch):
+    """"Won - PO received" (the firm's second pipeline) is no default HubSpot stage: reported, never read as open."""
     result, db = loaded("hubspot_deals.csv")
-    assert any("Won - PO received" in values for values in result.unmapped.values())
+    assert result.unmapped == {"is_won": {"Won - PO received": 1}, "is_closed": {"Won - PO received": 1}}
+    assert kpis(reader, db)["won_amount"] == 180_000  # 9310000001 and 9310000002; 9310000004 unknown
+    # what the status line says to do: the stage added to a saved layout, and the next ingest is plain
+    monkeypatch.setenv("WINWIN_LAYOUTS", str(tmp_path))
+    bundled = (ROOT / "pipelines" / "sources" / "hubspot_deals.yaml").read_text()
+    (tmp_path / "our_hubspot_deals.yaml").write_text(bundled.replace(
+        "      Closed Won: true\n", "      Closed Won: true\n      Won - PO received: true\n"))
+    ours = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(accounts_db, ours)
+    [result] = ingest([TRIAL / "hubspot_deals.csv"], db=ours, data_docs=False)
+    assert (result.layout, result.unmapped) == ("our_hubspot_deals", {})
+    assert kpis(reader, ours)["won_amount"] == 330_000
 
 
 def test_pipedrive_european_amounts_and_an_organization_named_differently(loaded, reader):
