@@ -372,7 +372,8 @@ def draft_from(read: Profile, table: str | None = None, chosen: dict[str, str | 
                survey_type: str | None = None, told: dict | None = None) -> Draft:
     """The draft for a profiled file. ``chosen`` (the Data page's select boxes) names a canonical
     column's source column (None: blank) where a person decided; the rest are the assistant's.
-    ``told`` is what a person said the values cannot: {"day_first": bool, "number_format": "1.234,50"}."""
+    ``told`` is what a person said the values cannot: {"day_first": bool, "number_format": "1.234,50",
+    "values": {column: {vendor value: canonical value}}}."""
     told = told or {}
     header, profiles, chosen = read.header, read.columns, chosen or {}
     reason = "given with --table"
@@ -396,6 +397,11 @@ def draft_from(read: Profile, table: str | None = None, chosen: dict[str, str | 
         if column in chosen and chosen[column] != picked:  # what the select box shows is what loads
             entry = rule_for(table, column, chosen[column], profiles, constants, told)
         entries[column] = entry
+    for column, named in (told.get("values") or {}).items():  # vendor values a person named on the Data page
+        rule = entries[column].rule if column in entries else None
+        if rule and rule.get("map") is not None and named:
+            value_map = {**rule["map"], **{v: c for v, c in named.items() if v in rule["map"]}}
+            entries[column] = Entry({**rule, "map": value_map}, f"{entries[column].reason}; values named on the Data page")
     if table == "fct_opportunity" and entries["stage"].rule:
         stage = profiles[entries["stage"].rule["from"]]
         won = {v: True for v, _ in stage.values if re.search(r"\bwon\b|gewonnen|gagn", v, re.I)}

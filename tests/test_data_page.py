@@ -244,3 +244,7 @@ def test_a_person_tells_the_step_what_the_values_cannot_day_first_dates(monkeypa
     preview = frame_with(at, "Verdict")
     assert preview["Close date"].tolist() == ["05 Jun 2025", "04 Feb 2025"]  # D-1 closed 05/06/2025, day first
     assert preview["Created date"].tolist() == ["03 Apr 2025", "02 Jan 2025"]
+    # "Referral" is a lead source the assistant could not read: left blank until a person names it
+    assert preview["Lead source"].tolist() == ["—", "marketing"]
+    at = at.selectbox(key=step_key(deals, "lead_source-value-Referral")).set_value("customer_referral").run()
+    assert frame_with(at, "Verdict")["Lead source"].tolist() == ["customer_referral", "marketing"]

@@ -204,8 +204,8 @@ def mapping_step(upload: Upload) -> None:
             survey_type = st.selectbox(
                 "Survey type", list(SURVEY_TYPES), index=list(SURVEY_TYPES).index(found) if found else None,
                 format_func=SURVEY_TYPES.get, key=f"map-{key}-survey-type", placeholder="NPS or CSAT?")
-        final = mapping.draft_from(read, table, chosen, survey_type, _told(mapping.draft_from(
-            read, table, chosen, survey_type).needs, key))
+        untold = mapping.draft_from(read, table, chosen, survey_type)
+        final = mapping.draft_from(read, table, chosen, survey_type, _told(untold, key))
         _say_what_is_left(final)
         layout_ok = _show_preview(upload, final.yaml(), table)
         stem = re.sub(r"[\W_]*\d[\d\W_]*$", "", Path(upload.name).stem)  # "copper_deals_2025-05": next month's too
@@ -217,9 +217,12 @@ def mapping_step(upload: Upload) -> None:
         _save_and_load(upload, text, clean, layout_ok)
 
 
-def _told(needs: set[str], key: str) -> dict:
-    """What only a person can say about the values (no day above 12; only "1,500"-like amounts)."""
-    told = {}
+def _told(untold: mapping.Draft, key: str) -> dict:
+    """What only a person can say about the values: which comes first in dates with no day above
+    12, how "1,500"-like amounts are written, and what each vendor value the assistant could not
+    read means (a lead source "Referral": a customer's, a partner's?)."""
+    told: dict = {}
+    needs = untold.needs
     if "day_first" in needs:
         day_first = st.selectbox("Dates are written", [True, False], index=None, key=f"map-{key}-day-first",
                                  format_func={True: "day first (31/12/2025)", False: "month first (12/31/2025)"}.get,
@@ -231,6 +234,21 @@ def _told(needs: set[str], key: str) -> dict:
                                placeholder="1,500 reads as a thousand or as one and a half: which?")
         if written:
             told["number_format"] = written
+    for column, entry in untold.entries.items():
+        allowed = warehouse.CANONICAL_VALUES.get((untold.table, column))
+        blanks = [value for value, canonical in ((entry.rule or {}).get("map") or {}).items() if canonical is None]
+        if not allowed or not blanks:
+            continue
+        st.caption(f"{plain(_label(untold.table, column))}: values the assistant could not read. Name them, or leave "
+                   "them blank (loaded as empty and listed under 'Vendor values missing from the mappings').")
+        grid = st.columns(3)
+        named = {}
+        for place, value in enumerate(blanks):
+            picked = grid[place % 3].selectbox(plain(value), [BLANK, *allowed], key=f"map-{key}-{column}-value-{value}",
+                                               format_func=lambda v: v.replace("_", " "))
+            if picked != BLANK:
+                named[value] = picked
+        told.setdefault("values", {})[column] = named
     return told
 
 
@@ -239,12 +257,6 @@ def _say_what_is_left(final: mapping.Draft) -> None:
         wanted = ", ".join(_label(final.table, c) if c != "survey_type" else "survey type" for c in final.unsure)
         st.warning(f"Still to decide: {plain(wanted)}. Left blank, those columns load nothing: never a guess.",
                    icon=":material/edit:")
-    for column, entry in final.entries.items():
-        blanks = [value for value, canonical in ((entry.rule or {}).get("map") or {}).items() if canonical is None]
-        if blanks and column in mapping.VOCABULARY_GUESSES:
-            values = ", ".join(map(repr, blanks[:10]))
-            st.caption(f"{plain(_label(final.table, column))}: {plain(values)} not recognised; loaded as empty and "
-                       "listed under 'Vendor values missing from the mappings'.")
 
 
 def _label(table: str, column: str) -> str:
