@@ -55,9 +55,12 @@ if files.empty:
     st.info("No file loaded yet: load your exports above.")
 else:
     files["file_sha256"] = files["file_sha256"].str[:12] + "…"
-    show_table(files.rename(columns={"file_sha256": "fingerprint", "table_name": "table"}), "Files loaded", stamp,
+    files = files.rename(columns={"file_sha256": "fingerprint", "table_name": "table", "rows_inserted": "new",
+                                  "rows_updated": "updated", "rows_unchanged": "unchanged",
+                                  "rows_quarantined": "quarantined"})
+    show_table(files, "Files loaded", stamp,
                hide=["fingerprint", "table"], width="stretch")  # the export keeps them; the screen fits 1440 px
-    st.caption("For every file: rows in = inserted + updated + unchanged + quarantined. A file loaded again with the same mapping is skipped.")
+    st.caption("For every file: rows in = new + updated + unchanged + quarantined. A file loaded again with the same mapping is skipped.")
 
     st.subheader("Freshness per source")
     freshness = pd.DataFrame(report["freshness"])
