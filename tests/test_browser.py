@@ -369,7 +369,7 @@ def test_the_sidebar_filters_stay_in_the_url_and_the_widgets_from_page_to_page(p
         expect(page).to_have_url(re.compile(rf"/{path}\?"), timeout=RENDER_MS)
         expect_script_done(page)
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
-        assert query == {"period": ["All time"], "segment": ["SMB"]}, (title, page.url)
+        assert query == {"period": ["All time"], "segment": ["SMB"], "measure": ["nps"]}, (title, page.url)
         expect(page.get_by_role("combobox", name="Period")).to_have_value("All time")
         expect(page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first).to_contain_text("SMB")
 
@@ -381,10 +381,11 @@ def test_choosing_a_segment_writes_it_to_the_url_and_clearing_it_removes_it(page
     segment = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").first
     segment.get_by_role("combobox").fill("SMB")
     page.keyboard.press("Enter")
-    expect(page).to_have_url(re.compile(r"\?period=All\+time&segment=SMB$"))
+    # the measure's default is written too (ui/filters.to_url), before or after the segment
+    expect(page).to_have_url(re.compile(r"\?period=All\+time(&measure=nps&segment=SMB|&segment=SMB&measure=nps)$"))
     expect_script_done(page)
     segment.get_by_label("Clear all").click()
-    expect(page).to_have_url(re.compile(r"\?period=All\+time$"))
+    expect(page).to_have_url(re.compile(r"\?period=All\+time&measure=nps$"))
 
 
 def download(page: Page, button, timeout: int = RENDER_MS):
