@@ -98,6 +98,17 @@ def test_salesforce_opportunities_with_the_firms_custom_fields_and_a_grand_total
     assert got["delivery_leads"]["count"] == 3 and got["delivery_leads"]["net_sales"] == 160_000
 
 
+def test_a_stage_the_salesforce_org_added_is_reported_not_read_as_open(fresh_db, tmp_path, reader):
+    """The firm renamed Closed Won to "Closed - Signed" on one deal (orgs edit the Stage picklist)."""
+    export = tmp_path / "salesforce_opportunities.csv"
+    text = (TRIAL / "salesforce_opportunities.csv").read_text(encoding="utf-8")
+    export.write_text(text.replace('"ND-1005","Closed Won"', '"ND-1005","Closed - Signed"'), encoding="utf-8")
+    [result] = ingest([export], db=fresh_db, data_docs=False)
+    assert result.unmapped["is_won"] == {"Closed - Signed": 1} and result.quarantined == 0
+    assert reader(fresh_db).execute(
+        "SELECT is_won, is_closed FROM fct_opportunity WHERE deal_reference = 'ND-1005'").fetchone() == (None, None)
+
+
 def test_hubspot_deals_find_the_company_by_name(loaded, reader):
     result, db = loaded("hubspot_deals.csv")
     assert (result.rows_in, result.inserted, result.quarantined) == (5, 5, 0)
