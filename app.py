@@ -16,9 +16,11 @@ PAGES = [
     st.Page("pages/escalations.py", title="Escalations", icon=":material/warning:"),
     st.Page("pages/rebusiness.py", title="Re-business & margin", icon=":material/repeat:"),
     st.Page("pages/accounts.py", title="Accounts", icon=":material/groups:"),
+    st.Page("pages/data.py", title="Data", icon=":material/database:"),
 ]
-if visitor.can("data"):  # the loaded files and quarantined rows hold every account's records
-    PAGES.append(st.Page("pages/data.py", title="Data", icon=":material/database:"))
+# The loaded files and quarantined rows hold every account's records: the Data page is linked only
+# for roles that may see it, and refuses everyone else itself (a link to /data says why).
+MENU = [entry for entry in PAGES if entry.title != "Data" or visitor.can("data")]
 # Our own menu, not Streamlit's (hidden): each link carries the filters' URL parameters, so a
 # page switch keeps them even when the browser has not yet reported every widget's value.
 page = st.navigation(PAGES, position="hidden")
@@ -27,5 +29,5 @@ ensure_warehouse()
 # The sidebar's filters are drawn here, not in the pages, so they are the same widgets on every
 # page and keep their values and URL parameters when the user switches pages.
 filters.shared_sidebar()
-filters.page_links(menu, PAGES)
+filters.page_links(menu, MENU)
 page.run()

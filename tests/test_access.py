@@ -188,9 +188,10 @@ def test_a_team_lead_signed_in_by_the_proxy_sees_only_their_accounts(proxied):
 def test_a_team_lead_cannot_open_the_data_page_of_every_accounts_records(proxied):
     context, page = visit(proxied, "/data", "alex@example.com")
     try:
-        # Streamlit runs a pages/ file named in the URL even when the navigation leaves it out:
-        # the page itself must refuse.
+        # The page is registered for every role (so its URL says why it is refused), linked only for
+        # the roles that may see it: the page itself refuses.
         expect(page.get_by_text("does not include the Data page")).to_be_visible(timeout=60_000)
+        assert page.get_by_test_id("stSidebar").get_by_role("link", name="Data").count() == 0
         assert page.get_by_text("Files loaded", exact=True).count() == 0
         assert page.get_by_text("Quarantine", exact=True).count() == 0
     finally:
