@@ -73,38 +73,33 @@ def project_answers(con, filters: Filters | Period = Filters(), measure: str = "
 _CHOSEN_LINKS = "(CAST(? AS VARCHAR) IS NULL OR linked_by = ?)"
 
 
-def _keys(per: str | None) -> str:
-    return (f"{per}, " if per else "") + '"group"'
-
-
 def _histogram(con, filters, measure: str, by: str, per: str | None, months_after: int,
-               linked_by: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The answers of each group (an answer once per group) as counts per score, and the projects
-    of each group: small whatever the warehouse's size, so pages stay fast at scale."""
-    pairs, params = _pairs(filters, by, months_after)
-    keys = _keys(per)
-    projects = con.execute(
-        f"""{pairs} SELECT {keys}, count(DISTINCT project_id) AS projects FROM pairs WHERE {_CHOSEN_LINKS} GROUP BY {keys}""",
-        params + [measure, linked_by, linked_by]).df()
-    return _score_counts(con, filters, measure, by, per, months_after, linked_by), projects
-
-
-def _score_counts(con, filters, measure: str, by: str, per: str | None, months_after: int,
-                  linked_by: str | None) -> pd.DataFrame:
-    """The answers of each group (an answer once per group) as counts per score."""
+               linked_by: str | None, with_projects: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The answers of each group (an answer once per group) as counts per score, and (``with_projects``)
+    the projects of each group: small whatever the warehouse's size, so pages stay fast at scale.
+    Both come from one statement, so DuckDB pairs projects with answers once (it materialises a
+    CTE read twice); ``part`` tells their rows apart."""
     check_measure(measure)
     pairs, params = _pairs(filters, by, months_after)
-    keys = _keys(per)
-    chosen = _CHOSEN_LINKS
-    return con.execute(
-        f"""{pairs}, distinct_answers AS (
-                SELECT DISTINCT {keys}, response_id, score, nps_points, csat_points, is_low_score, linked_by
-                FROM pairs WHERE {chosen})
-            SELECT {keys}, score, nps_points, csat_points, is_low_score, count(*) AS answers,
-                   count(CASE WHEN linked_by = 'project reference' THEN 1 END) AS by_reference
-            FROM distinct_answers
-            GROUP BY {keys}, score, nps_points, csat_points, is_low_score""",
-        params + [measure, linked_by, linked_by]).df()
+    keys = (f"{per}, " if per else "") + '"group"'
+    scores = f"""SELECT 'scores' AS part, {keys}, score, nps_points, csat_points, is_low_score, count(*) AS answers,
+                        count(CASE WHEN linked_by = 'project reference' THEN 1 END) AS by_reference,
+                        CAST(NULL AS BIGINT) AS projects
+                 FROM (SELECT DISTINCT {keys}, response_id, score, nps_points, csat_points, is_low_score, linked_by
+                       FROM pairs WHERE {_CHOSEN_LINKS}) AS distinct_answers
+                 GROUP BY {keys}, score, nps_points, csat_points, is_low_score"""
+    projects = f"""SELECT 'projects', {keys}, NULL, NULL, NULL, NULL, NULL, NULL, count(DISTINCT project_id)
+                   FROM pairs WHERE {_CHOSEN_LINKS} GROUP BY {keys}"""
+    frame = con.execute(f"{pairs} {scores}" + (f" UNION ALL {projects}" if with_projects else ""),
+                        params + [measure] + [linked_by, linked_by] * (2 if with_projects else 1)).df()
+    columns = ([per] if per else []) + ["group"]
+    counts = frame.loc[frame["part"] == "scores", columns + ["score", "nps_points", "csat_points", "is_low_score",
+                                                             "answers", "by_reference"]]
+    counts = counts.astype({"answers": "int64", "by_reference": "int64", "is_low_score": bool}).reset_index(drop=True)
+    if not with_projects:
+        return counts, None
+    made = frame.loc[frame["part"] == "projects", columns + ["projects"]].astype({"projects": "int64"}).reset_index(drop=True)
+    return counts, made
 
 
 def _group_figures(scores: pd.DataFrame, measure: str) -> dict:
@@ -165,7 +160,7 @@ def delivery_effect(con, filters: Filters | Period = Filters(), measure: str = "
                     months_after: int = AFTER_PROJECT_MONTHS, linked_by: str | None = None) -> dict:
     """The link as one effect: mean score about problem projects minus about the others, its Welch
     95% interval, both means and n, and the verdict the interval decides ("clearly lower", ...)."""
-    scores = _score_counts(con, filters, measure, by, None, months_after, linked_by)  # no project counts: one query
+    scores, _ = _histogram(con, filters, measure, by, None, months_after, linked_by, with_projects=False)
     problem, fine = (scores[scores["group"] == group] for group in SPLITS[by][1])
     difference = difference_interval(problem["score"], fine["score"], weights_a=problem["answers"], weights_b=fine["answers"])
     return difference | {"measure": measure, "verdict": verdict(difference)}
