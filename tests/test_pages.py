@@ -10,9 +10,10 @@ import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipelines import warehouse
+from pipelines import access, warehouse
 from pipelines.reporting.formats import MISSING
 from tests.conftest import ROOT, run_app
+from ui import data
 
 
 def metrics_shown(at: AppTest) -> dict[str, str]:
@@ -22,8 +23,23 @@ def metrics_shown(at: AppTest) -> dict[str, str]:
 def test_overview_on_an_empty_warehouse_explains_how_to_load(monkeypatch, empty_db):
     at = run_app(monkeypatch, empty_db)
     assert not at.exception
-    assert "python -m pipelines ingest" in at.info[0].value
+    said = at.info[0].value
+    assert "Open **Data** in the menu and load your firm's exports there" in said  # the local user is the admin
+    assert "python -m" not in said and "`" not in said  # no command line in the web page
     assert not at.metric
+
+
+@pytest.mark.parametrize("role,loads", [("viewer", False), ("team_lead", False), ("analyst", False),
+                                        ("loader", True), ("admin", True)])
+def test_an_empty_warehouse_says_in_words_who_loads_the_data(monkeypatch, empty_db, role, loads):
+    # The visitor at this machine in ``role`` (the gate's sign-in paths are test_access's, through a real server).
+    monkeypatch.setattr(access, "local_access", lambda: access.Access("someone@example.com", role))
+    at = open_page(monkeypatch, empty_db, "pages/escalations.py")
+    assert not at.exception
+    said = at.info[0].value
+    assert ("Open **Data** in the menu" in said) is loads
+    assert (f"not part of your role ({role.replace('_', ' ')}). Ask whoever loads" in said) is not loads
+    assert "python -m" not in said and not at.get("plotly_chart")
 
 
 def test_overview_shows_the_hand_computed_kpis_for_all_time(monkeypatch, world_db):
@@ -95,7 +111,7 @@ def test_a_failed_first_start_build_shows_its_error_and_how_to_load(monkeypatch)
     at = run_app(monkeypatch, "/proc/winwin-cannot-write-here/warehouse.duckdb")
     assert not at.exception
     assert "python -m pipelines demo --out data/demo --ingest" in at.error[0].value
-    assert "python -m pipelines ingest" in at.info[0].value
+    assert "load your firm's exports there" in at.info[0].value
 
 
 def test_a_segment_in_the_url_filters_the_overview(monkeypatch, world_db):
@@ -152,7 +168,7 @@ ANALYSIS_PAGES = ["pages/satisfaction_profit.py", "pages/delivery_leads.py", "pa
 def test_every_analysis_page_explains_an_empty_warehouse(monkeypatch, empty_db, page):
     at = open_page(monkeypatch, empty_db, page)
     assert not at.exception
-    assert "python -m pipelines ingest" in at.info[0].value
+    assert at.info[0].value == data.EMPTY_FOR_LOADERS
     assert not at.get("plotly_chart")
 
 

@@ -65,17 +65,33 @@ def has_data() -> bool:
     return query(metrics.data_date) is not None
 
 
+# What a page on an empty warehouse says: in words, since the web page is no terminal (the
+# command line's ingest and demo are the README's). Who may load is told where; the others whom to ask.
+EMPTY_FOR_LOADERS = (
+    "The warehouse holds no data yet. Open **Data** in the menu and load your firm's exports there "
+    "(CRM deals and accounts, projects, escalations, client activities, survey answers, as CSV or Excel "
+    "files); this page fills in once they are loaded."
+)
+EMPTY_FOR_READERS = (
+    "The warehouse holds no data yet, and loading exports is not part of your role ({role}). "
+    "Ask whoever loads your firm's data (a loader or an admin) to load the exports; this page fills in then."
+)
+
+
+def empty_warehouse_message() -> str:
+    """What to do about an empty warehouse, for this visitor: load on the Data page, or ask who may."""
+    if auth.can("load"):
+        return EMPTY_FOR_LOADERS
+    return EMPTY_FOR_READERS.format(role=auth.visitor().role.replace("_", " "))
+
+
 def require_data() -> None:
-    """Stop the page with how to load when the warehouse is empty (every page starts with this).
+    """Stop the page with what to do when the warehouse is empty (every page starts with this).
     Else say which currencies its money is in (every figure and the note under the title say it)."""
     if has_data():
         formats.use_currencies(query(metrics.currencies))
         if note := formats.currency_note():
             st.caption(note)
         return
-    st.info(
-        "The warehouse is empty. Load your exports with\n\n"
-        "`python -m pipelines ingest path/to/exports/`\n\n"
-        "or build the demo world with `python -m pipelines demo --out data/demo --ingest`, then reload this page."
-    )
+    st.info(empty_warehouse_message(), icon=":material/upload:")
     st.stop()
