@@ -32,6 +32,11 @@ ROWS_OF_TOUCHED = {
                                   "WHERE account_id IN (SELECT account_id FROM touched_account))"),
     "mart_project_answer": "account_id IN (SELECT account_id FROM touched_account)",
 }
+# The marts no survey answer reaches (they read no answers, directly or through another mart):
+# a refresh leaves them as they are. A mart in MART_ORDER that is in none of these sets (a new one)
+# makes every build a full rebuild until it is placed (a test asks for that).
+WITHOUT_ANSWERS = {"mart_opportunity", "mart_project", "mart_escalation"}
+REBUILT_WHOLE = ("mart_latest_event", "mart_data_date")
 # The tables and marts those marts read, each seen through a view of the touched accounts' rows
 # while they are refreshed (mart_data_date is global and read as it is).
 BY_ACCOUNT_INPUTS = ["dim_account", "fct_activity", "fct_survey_response", "fct_opportunity", "fct_project",
@@ -63,7 +68,7 @@ def build(con: duckdb.DuckDBPyConnection) -> str:
     connection recorded allow it, else a full rebuild. Returns "refreshed" or "rebuilt"."""
     if refreshable_accounts(con) is not None:
         data_date = con.execute("SELECT data_date FROM mart_data_date").fetchall()
-        for name in ("mart_latest_event", "mart_data_date"):
+        for name in REBUILT_WHOLE:
             _create(con, name)
         if con.execute("SELECT data_date FROM mart_data_date").fetchall() == data_date:
             refresh(con)
@@ -91,6 +96,8 @@ def refreshable_accounts(con: duckdb.DuckDBPyConnection) -> int | None:
         f"SELECT list(DISTINCT table_name), count(*) - count(account_id), count(DISTINCT account_id) FROM {CHANGES}"
     ).fetchone()
     if unnamed or not set(tables or ()) <= REFRESHABLE_TABLES:
+        return None
+    if set(MART_ORDER) - set(ROWS_OF_TOUCHED) - WITHOUT_ANSWERS - set(REBUILT_WHOLE):
         return None
     built = dict(con.execute(
         "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"

@@ -236,3 +236,22 @@ def test_a_change_the_refresh_cannot_apply_rebuilds_every_mart(demo_db, tmp_path
     assert marts.build(con) == "rebuilt"
     assert scalar(con, "SELECT data_date FROM mart_data_date") == later
     assert _marts_differing_from_a_full_rebuild(con) == {}
+
+
+def test_every_mart_is_placed_for_the_refresh_and_those_left_alone_read_no_answers():
+    """A new mart must say how a survey load treats it (marts.ROWS_OF_TOUCHED, WITHOUT_ANSWERS or
+    REBUILT_WHOLE); the marts a refresh leaves alone read no answers, directly or through a mart."""
+    import re
+
+    from pipelines import marts
+
+    placed = [*marts.ROWS_OF_TOUCHED, *marts.WITHOUT_ANSWERS, *marts.REBUILT_WHOLE]
+    assert sorted(placed) == sorted(marts.MART_ORDER)
+    reads = {name: set(re.findall(r"\b(?:fct|dim|mart)_[a-z_]+", marts.sql_of(name))) - {name} for name in marts.MART_ORDER}
+
+    def reaches_answers(name: str, seen: frozenset = frozenset()) -> bool:  # (comments name marts too: cycles)
+        return any(table == "fct_survey_response" or (table in reads and table not in seen
+                                                      and reaches_answers(table, seen | {name})) for table in reads[name])
+
+    assert [name for name in marts.WITHOUT_ANSWERS if reaches_answers(name)] == []
+    assert all(reaches_answers(name) for name in marts.ROWS_OF_TOUCHED)
