@@ -123,7 +123,8 @@ Example:
     lead_source: {from: Source, map: {Referral by PS: delivery, Web: marketing}}
   constants: {deal_type: new_business}
 A list under `from` takes the first non-empty of those columns (with `join: true`, all of them
-joined by a space: first and last name); map keys ignore case; `format` may be a list too
+joined by a space: first and last name); map keys ignore case (with `split: ";"` a cell holding
+several values is looked up value by value, the first one the map knows wins); `format` may be a list too
 (also: iso8601, epoch for Unix seconds); number_format is one of "1,234.50", "1.234,50",
 "1 234,50"."""
 
@@ -138,6 +139,7 @@ class ColumnSpec:
     formats: tuple[str, ...] = ()  # date/timestamp: strptime patterns, "iso8601" or "epoch"
     number_format: str | None = None  # None: told from the values (resolve_number_formats)
     value_map: dict | None = None
+    split: str | None = None  # value_map: the cell holds several values; the first the map knows wins
     default: object = None
     lookup: str | None = None  # "account_name": the value names an account of dim_account
     join: bool = False  # the non-empty source columns joined by a space (first and last name)
@@ -227,6 +229,9 @@ def parse_layout(path: Path) -> Layout:
             raise IngestError(f"{path}: column {name}: lookup {lookup!r} is not available here; lookups are {allowed}"
                               " (never on the table's own key)")
         join = bool(rule.get("join", False))
+        split = rule.get("split")
+        if split is not None and ("map" not in rule or not str(split)):
+            raise IngestError(f"{path}: column {name}: split (the mark between several values in a cell) goes with a map")
         if join and col_type != "text":
             raise IngestError(f"{path}: column {name}: join is for text columns (names)")
         formats = _as_tuple(rule.get("format"))
@@ -240,6 +245,7 @@ def parse_layout(path: Path) -> Layout:
                 formats=formats,
                 number_format=number_format,
                 value_map={str(k).lower(): v for k, v in value_map.items()} if "map" in rule else None,
+                split=None if split is None else str(split),
                 default=rule.get("default"),
                 lookup=lookup,
                 join=join,
@@ -860,11 +866,16 @@ def _raw(col: ColumnSpec, header: list[str]) -> str:
 def _cast(col: ColumnSpec, raw: str, params: list) -> str:
     if col.value_map is not None:
         whens = []
+        if col.split and col.value_map:
+            params.append(col.split)
         for vendor_value, canonical in col.value_map.items():
             params.extend([vendor_value, canonical])
             whens.append("WHEN ? THEN ?")
         # the keys are lower-cased; a map left all blank maps nothing (every value counted unmapped)
         mapped = f"CASE lower({raw}) {' '.join(whens)} END" if whens else "CAST(NULL AS VARCHAR)"
+        if col.split and whens:  # "Quarterly Business Review;Red Category": each value in turn, the first known wins
+            mapped = (f"list_filter(list_transform(string_split({raw}, ?), lambda part: CASE lower(trim(part))"
+                      f" {' '.join(whens)} END), lambda known: known IS NOT NULL)[1]")
         if col.default is not None:
             params.append(col.default)
             mapped = f"CASE WHEN {raw} IS NULL THEN NULL ELSE COALESCE({mapped}, ?) END"

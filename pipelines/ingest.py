@@ -65,7 +65,11 @@ class FileResult:
         if self.footer_rows:
             text += f"\n  skipped: report footer ({self.footer_rows} line{'s' if self.footer_rows > 1 else ''})"
         for column, values in self.unmapped.items():
-            text += f"\n  unmapped {column} values (loaded as empty; add them to the mapping): {values}"
+            # a row is useless without a required column: its rows went to quarantine, not in empty
+            fate = (f"their rows quarantined as 'missing {column}'"
+                    if column in validation.REQUIRED[self.table] or column == warehouse.NATURAL_KEYS[self.table]
+                    else "loaded as empty")
+            text += f"\n  unmapped {column} values ({fate}; add them to the mapping): {values}"
         return text
 
 

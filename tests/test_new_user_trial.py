@@ -219,23 +219,45 @@ def test_zendesk_tickets_with_the_firms_field_names(loaded, reader):
 
 def test_outlook_calendar_categories_name_the_activity(loaded, reader):
     result, db = loaded("outlook_calendar.csv")
-    assert (result.rows_in, result.inserted, result.quarantined) == (5, 3, 2)
+    assert (result.rows_in, result.inserted, result.quarantined) == (5, 4, 1)
     types = dict(reader(db).execute("SELECT account_id, activity_type FROM fct_activity").fetchall())
-    assert types == {HELIOS: "status_report", KESTREL: "joint_engagement", VAARTA: "sales_meeting"}
-    # row 5, the team lunch, has no client; row 3 is the QBR below
-    assert quarantined(reader, db) == [
-        (3, "missing activity_type"), (5, "no matching account; missing activity_type")]
+    assert types == {HELIOS: "status_report", KESTREL: "joint_engagement", VAARTA: "sales_meeting",
+                     BRIGHTWATER: "qbr"}
+    # row 5, the team lunch, has no client and a category the map does not know
+    assert quarantined(reader, db) == [(5, "no matching account; missing activity_type")]
+    # activity_type is required: the unmapped value's row is quarantined, and the line says so
+    assert result.unmapped == {"activity_type": {"Green Category": 1}}
+    assert ("unmapped activity_type values (their rows quarantined as 'missing activity_type'; add them to the "
+            "mapping): {'Green Category': 1}") in result.summary()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "Outlook writes every category of a meeting into one cell, ';'-separated: 'Quarterly Business Review;"
-    "Red Category' misses the value map and the QBR is quarantined as 'missing activity_type' (while the "
-    "ingest line says such values are 'loaded as empty'); a map lookup should try each ';'-separated "
-    "category (pipelines/adapters.py)"))
 def test_a_meeting_with_two_outlook_categories_loads_as_its_known_one(loaded, reader):
+    """Outlook writes every category of an event into one cell: 'Quarterly Business Review;Red Category'."""
     _, db = loaded("outlook_calendar.csv")
     assert reader(db).execute(
         "SELECT activity_type FROM fct_activity WHERE account_id = ?", [BRIGHTWATER]).fetchone() == ("qbr",)
+
+
+def test_several_values_in_a_cell_take_the_first_the_map_knows(fresh_db, tmp_path, reader):
+    """The order in the cell decides, not the map's: 'Red;Client status;QBR' is a status report."""
+    (tmp_path / "meetings.csv").write_text(
+        "Subject,Start Date,Start Time,Categories,Billing Information\n"
+        "a,2025-06-01,09:00:00,Red;Client status;QBR,Helios\n"
+        "b,2025-06-02,09:00:00,QBR ; Client status,Helios\n"
+        "c,2025-06-03,09:00:00,Red;Green,Helios\n")
+    (tmp_path / "meetings.yaml").write_text(
+        "table: fct_activity\n"
+        "columns:\n"
+        "  activity_id: {from: [Start Date, Start Time, Subject], join: true}\n"
+        "  account_id: Billing Information\n"
+        "  activity_date: {from: Start Date, type: date, format: \"%Y-%m-%d\"}\n"
+        "  activity_type: {from: Categories, split: \";\", map: {Client status: status_report, QBR: qbr}}\n")
+    [result] = ingest([tmp_path / "meetings.csv"], db=fresh_db, mappings=[tmp_path / "meetings.yaml"],
+                      data_docs=False)
+    assert (result.inserted, result.quarantined) == (2, 1)
+    assert reader(fresh_db).execute("SELECT activity_type FROM fct_activity ORDER BY activity_date").fetchall() == [
+        ("status_report",), ("qbr",)]
+    assert result.unmapped == {"activity_type": {"Red;Green": 1}}
 
 
 # --- NPS and CSAT -------------------------------------------------------------------------------
