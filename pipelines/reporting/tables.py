@@ -229,7 +229,8 @@ def fit_columns(shown: Readable, budget_px: int = FIT_PX) -> dict[str, ColumnFit
     if sum(natural.values()) <= budget_px:
         return {}
     width = {c: max(_header_px(len(headers[c])), _text_px(cells[c])) for c in frame.columns}
-    texts = [c for c in frame.columns if c != shown.key and c not in shown.counts and frame[c].dtype == object]
+    texts = [c for c in frame.columns if c != shown.key and c not in shown.counts
+             and not pd.api.types.is_numeric_dtype(frame[c])]  # pandas 3 holds text as str, not object
     floors = (
         {c: max(_header_px(min(len(headers[c]), MIN_HEADER_CHARS)), _text_px(cells[c])) for c in frame.columns},
         {c: max(MIN_TEXT_PX, _header_px(min(len(headers[c]), MIN_HEADER_CHARS))) if c in texts else width[c]
