@@ -70,30 +70,32 @@ if account == ALL_ACCOUNTS:
     row[0].metric("Accounts", number(len(health)))
     row[1].metric(f"At risk (a component under {metrics.AT_RISK_BELOW:.0f})", number(len(at_risk)))
     row[2].metric("Median health", number(health["health"].median()))
-    # What reads first: the score and why it is low; the figures behind it after.
+    # What a team lead scans fits a 1440 px screen: the score, its trend, why it is low, whose account and what
+    # is open. The evidence, the 12-month figures and the component scores are the account's page and the export.
     shown_components = [n for n in metrics.HEALTH_COMPONENTS if n not in not_loaded]
-    listed = health[
-        ["account_name", "health", "pulled_down_by", "at_risk_reasons", "evidence", "trend_arrow", f"{measure}_12m",
-         "answers_12m", "margin_12m", "open_escalations", "days_since_activity", "owner"]
-        + [f"{n}_score" for n in shown_components]
-    ]
+    scanned = ["account_name", "health", f"{measure}_trend", "pulled_down_by", "at_risk_reasons", "owner",
+               "open_escalations"]
+    behind = ["evidence", f"{measure}_12m", "answers_12m", "margin_12m", "days_since_activity"] + [
+        f"{n}_score" for n in shown_components]
+    listed = health.rename(columns={"trend_arrow": f"{measure}_trend"})[scanned + behind]
     exports.show_table(
         listed,
         "Account health",
         stamp,
         definitions=("account_health",),
+        hide=behind,
         on_select=open_selected_row,
         selection_mode="single-row",
         key="account_list",
         column_config={
             "health": st.column_config.ProgressColumn("Health", min_value=0, max_value=100, format="%d"),
-            "trend_arrow": st.column_config.TextColumn(f"{label} trend", help="last 6 months against the 6 before"),
-            "at_risk_reasons": st.column_config.TextColumn("At-risk reasons", width="large"),
-            "evidence": st.column_config.TextColumn("Evidence", width="large"),
+            f"{measure}_trend": {"label": "Trend", "help": f"{label} of the last 6 months against the 6 before"},
+            "owner": {"label": "Owner", "help": "Account owner"},
         },
     )
     as_of = chosen.period.end or data_date
-    st.caption(f"Health as of {as_of:%d %b %Y}; lowest first. Select a row (or pick above) to open the account.")
+    st.caption(f"Health as of {as_of:%d %b %Y}; lowest first. Select a row (or pick above) to open the account: "
+               "its evidence, components and 12-month figures, which the export holds for every account.")
 
     builds = data.query(metrics.health_builds)
     if len(builds) < 2:

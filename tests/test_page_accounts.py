@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
+from pipelines.reporting import tables
 from tests.test_pages import metrics_shown, open_page
 
 PAGE = "pages/accounts.py"
@@ -17,6 +20,17 @@ def test_lists_every_demo_account_with_its_health(monkeypatch, demo_db):
     assert metrics_shown(at)["Accounts"] == f"{len(listed):,}"
     assert listed["Health"].between(0, 100).all()
     assert listed["Health"].is_monotonic_increasing  # lowest health first
+
+
+def test_the_list_shows_what_a_team_lead_scans_and_fits_a_1440_px_screen(monkeypatch, demo_db):
+    at = open_page(monkeypatch, demo_db, PAGE, {"period": "All time"})
+    listed = at.dataframe[0]
+    assert listed.value.columns.tolist() == [
+        "Account", "Health", "NPS trend", "Pulled down by", "At-risk reasons", "Account owner", "Open escalations"]
+    drawn = {name: setting for name, setting in json.loads(listed.proto.columns).items() if name != "_index"}
+    assert sum(setting["width"] for setting in drawn.values()) <= tables.FIT_PX  # no scrolling at 1440 px
+    assert drawn["Account"]["pinned"] and drawn["NPS trend"]["label"] == "Trend"
+    assert any("its evidence, components and 12-month figures" in c.value for c in at.caption)
 
 
 def test_an_account_in_the_url_opens_its_page_with_its_events_newest_first(monkeypatch, world_db):
