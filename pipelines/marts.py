@@ -56,6 +56,18 @@ def definition(name: str) -> str:
     return hashlib.sha256(sql_of(name).encode("utf-8")).hexdigest()
 
 
+def outdated(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The marts of this version the warehouse lacks or holds as another version's SQL built them
+    (their comment is not ``definition``): pages would read missing or wrong columns, so they are
+    rebuilt first. Marts read as views (Spark-built, pipelines/lakehouse.py) are their builder's."""
+    built = dict(con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
+    ).fetchall())
+    views = {name for (name,) in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT temporary").fetchall()}
+    return [name for name in MART_ORDER if name not in views and built.get(name) != definition(name)]
+
+
 def record_change(con: duckdb.DuckDBPyConnection, table: str, accounts_sql: str, params: list | None = None) -> None:
     """Note the accounts (``accounts_sql`` selects one account_id column) whose rows of ``table``
     a load is about to change, for ``build``."""
@@ -99,10 +111,7 @@ def refreshable_accounts(con: duckdb.DuckDBPyConnection) -> int | None:
         return None
     if set(MART_ORDER) - set(ROWS_OF_TOUCHED) - WITHOUT_ANSWERS - set(REBUILT_WHOLE):
         return None
-    built = dict(con.execute(
-        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() AND NOT temporary"
-    ).fetchall())
-    return accounts if all(built.get(name) == definition(name) for name in MART_ORDER) else None
+    return None if outdated(con) else accounts
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:

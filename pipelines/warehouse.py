@@ -243,16 +243,22 @@ def _disk_full(exc: BaseException) -> bool:
         isinstance(exc, duckdb.Error) and "No space left on device" in str(exc))
 
 
-def upgrade(db: Path, lock_wait: float = LOCK_WAIT_SECONDS) -> list[tuple[str, str]]:
-    """Give a warehouse an earlier version built this version's columns, in one copy-and-swap
-    build that reads no file (the new columns stay NULL until their file is loaded again);
-    returns what was added (nothing: the file is left as it is)."""
+def out_of_date(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """What this version would change in a warehouse an earlier version built: its missing columns
+    (``table.column``) and the marts it lacks or built by other SQL; empty when it is current."""
+    return [f"{table}.{column}" for table, column in missing_columns(con)] + marts.outdated(con)
+
+
+def upgrade(db: Path, lock_wait: float = LOCK_WAIT_SECONDS) -> list[str]:
+    """Bring a warehouse an earlier version built to this version, in one copy-and-swap build that
+    reads no file: its new columns added (NULL until their file is loaded again) and its marts
+    rebuilt by this version's SQL; returns what changed (nothing: the file is left as it is)."""
     with connect_readonly(db) as con:
-        missing = missing_columns(con)
-    if missing:
+        changes = out_of_date(con)
+    if changes:
         with build(db, lock_wait):
             pass
-    return missing
+    return changes
 
 
 def _fsync(path: Path) -> None:

@@ -56,21 +56,27 @@ def _sweep_once() -> None:
 
 
 @st.cache_data(show_spinner=False)
-def _missing_columns(path: str, build: tuple[int, int] | None) -> list[tuple[str, str]]:
-    """What this version writes that the build at ``path`` lacks (cached per build)."""
+def _out_of_date(path: str, build: tuple[int, int] | None) -> list[str]:
+    """What this version would change in the build at ``path`` (cached per build)."""
     with warehouse.connect_readonly(Path(path)) as con:
-        return warehouse.missing_columns(con)
+        return warehouse.out_of_date(con)
 
 
 def _upgrade_if_older(db: Path) -> None:
-    """A warehouse built by an earlier version gets this version's columns before any page
-    reads it (one atomic copy-and-swap build), so no page fails on a column it lacks."""
-    missing = _missing_columns(str(db), warehouse.build_key(db))
-    if not missing:
+    """A warehouse built by an earlier version gets this version's columns and marts before any
+    page reads it (one atomic copy-and-swap build), so no page fails on a column or mart it lacks
+    or reads figures an earlier definition computed."""
+    changes = _out_of_date(str(db), warehouse.build_key(db))
+    if not changes:
         return
     with _build_lock, st.status("Upgrading the warehouse to this version…") as status:
-        st.write("Adding " + ", ".join(f"`{table}.{column}`" for table, column in missing)
-                 + "; they fill in when their exports are loaded again.")
+        columns = [change for change in changes if "." in change]
+        if columns:
+            st.write("Adding " + ", ".join(f"`{column}`" for column in columns)
+                     + "; they fill in when their exports are loaded again.")
+        if len(columns) < len(changes):
+            st.write("Rebuilding the summary tables with this version's definitions: "
+                     + ", ".join(f"`{mart}`" for mart in changes if "." not in mart) + ".")
         try:
             warehouse.upgrade(db)
         except Exception as exc:  # the pages still read the old build
