@@ -578,9 +578,7 @@ def unknown_layout_message(source: SourceFile, layouts: dict[str, Layout]) -> st
     lines = [f"{source.path.name}: unknown layout. Its header line is:", f"  {_preview(source.head)}"]
     lines.append("The closest known layouts and their missing required columns:")
     for layout in closest:
-        missing = [c for c in layout.required if c not in header_of(source, layout)] + [
-            f"a column matching /{p}/" for p in layout.required_patterns
-            if not any(re.search(p, t, re.IGNORECASE) for t in header_texts(source, layout))]
+        missing = missing_required(source, layout)
         lines.append(f"  - {layout.name} ({layout.title}): missing {missing}")
     lines.append("Pass --format NAME to force a layout, or describe yours in a mapping file.")
     lines.append(MAPPING_HELP)
@@ -593,13 +591,19 @@ def _preview(head: list[list[str]]) -> str:
     return text[:300] + ("…" if len(text) > 300 else "")
 
 
+def missing_required(source: SourceFile, layout: Layout) -> list[str]:
+    """The layout's required columns (and header patterns) the file's header lacks."""
+    header = header_of(source, layout)
+    return [c for c in layout.required if c not in header] + [
+        f"a column matching /{p}/" for p in layout.required_patterns
+        if not any(re.search(p, t, re.IGNORECASE) for t in header_texts(source, layout))]
+
+
 def check_required(source: SourceFile, layout: Layout) -> list[str]:
     """Column names of the file; reject it whole when a required column is missing or doubled."""
     layout = locate_header(source, layout) or layout
     header = header_of(source, layout)
-    missing = [c for c in layout.required if c not in header] + [
-        f"a column matching /{p}/" for p in layout.required_patterns
-        if not any(re.search(p, t, re.IGNORECASE) for t in header_texts(source, layout))]
+    missing = missing_required(source, layout)
     if missing:
         raise IngestError(
             f"{source.path.name}: missing required column(s) {missing} for layout {layout.name} "

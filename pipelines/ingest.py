@@ -103,7 +103,8 @@ def ingest(
     """
     db = warehouse.db_path(db)
     layouts = adapters.load_layouts(mappings)
-    forced = _forced_layout(layouts, layout_name, mappings)
+    forced = _forced_layout(layouts, layout_name)
+    given = [layouts[Path(m).stem] for m in mappings or []]
     files = expand(paths)
     if not files:
         raise IngestError("no files to ingest")
@@ -113,7 +114,7 @@ def ingest(
         for path in files:
             try:
                 source = adapters.prepare(path, Path(tmp), sheet)
-                layout = forced or adapters.detect_layout(source, layouts)
+                layout = forced or _layout_of(source, layouts, given)
                 layout = adapters.locate_header(source, layout) or layout  # report title lines
                 adapters.check_required(source, layout)
                 too_big = limits.check_load_size(path.name, source.csv_path.stat().st_size)
@@ -218,14 +219,29 @@ def _live_warehouse(db: Path) -> tuple[set[tuple[str, str]], list[tuple[str, str
         return set(con.execute("SELECT file_sha256, mapping_sha256 FROM load_log").fetchall()), missing
 
 
-def _forced_layout(layouts: dict[str, Layout], name: str | None, mappings: list[Path] | None) -> Layout | None:
+def _forced_layout(layouts: dict[str, Layout], name: str | None) -> Layout | None:
     if name:
         if name not in layouts:
             raise IngestError(f"unknown --format {name!r}; known layouts: {', '.join(sorted(layouts))}")
         return layouts[name]
-    if mappings and len(mappings) == 1:  # a user's own mapping applies to the files given with it
-        return layouts[Path(mappings[0]).stem]
     return None
+
+
+def _layout_of(source: SourceFile, layouts: dict[str, Layout], given: list[Layout]) -> Layout:
+    """The --mapping whose detect fits the file (the most specific), else the layout detection
+    finds: a run may mix the files a mapping describes with exports the bundled layouts know."""
+    fits = [located for layout in given if (located := adapters.locate_header(source, layout))]
+    if fits:
+        return max(fits, key=lambda lay: (len(lay.required), lay.header_rows))
+    try:
+        return adapters.detect_layout(source, layouts)
+    except IngestError as exc:
+        if not given:
+            raise
+        tried = "; ".join(f"{lay.path.name if lay.path else lay.name} needs {adapters.missing_required(source, lay)}"
+                          for lay in given)
+        raise IngestError(f"{source.path.name}: fits none of the mappings given with --mapping ({tried}), "
+                          f"nor a bundled or saved layout.\n{exc}") from exc
 
 
 def load_file(

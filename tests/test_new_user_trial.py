@@ -297,20 +297,34 @@ def test_surveymonkey_with_two_satisfaction_questions_is_refused_then_loads_from
     assert kpis(reader, fresh_db)["csat_pct"] == pytest.approx(3 / 5)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "one --mapping is applied to every file of the run, so loading the accounts report with it is refused "
-    "as 'missing required column(s) [Respondent ID] for layout csat' without saying why or what to do "
-    "(load the other files in a run of their own, or give --mapping twice); pipelines/ingest.py _forced_layout"))
-def test_a_mapping_given_with_other_files_says_it_applies_to_all_of_them(accounts_db, tmp_path):
-    draft = tmp_path / "csat.yaml"
+def _csat_mapping(folder: Path) -> Path:
+    """The SurveyMonkey draft as a user completes it: the project team's question is the CSAT."""
+    draft = folder / "csat.yaml"
     draft.write_text("table: fct_survey_response\ndetect: {header_rows: 2, required: [Respondent ID]}\n"
                      "columns: {response_id: Respondent ID, account_id: Custom Data 1,\n"
-                     "          score: {from: Q, type: integer}}\n"
+                     "          score: {from: \"How satisfied were you with the project team's work?\","
+                     " type: integer}}\n"
                      "constants: {survey_type: csat}\n")
+    return draft
+
+
+def test_a_mapping_given_with_other_files_reads_the_file_it_fits_and_the_others_by_their_layouts(tmp_path, reader):
+    db = tmp_path / "w.duckdb"
+    results = ingest([TRIAL / "salesforce_accounts.csv", TRIAL / "surveymonkey_csat.csv"], db=db,
+                     mappings=[_csat_mapping(tmp_path)], data_docs=False)
+    assert [(r.file_name, r.layout, r.inserted, r.quarantined) for r in results] == [
+        ("salesforce_accounts.csv", "salesforce_accounts", 4, 0), ("surveymonkey_csat.csv", "csat", 5, 0)]
+    assert reader(db).execute("SELECT account_id, score FROM fct_survey_response ORDER BY response_id").fetchall() == [
+        (HELIOS, 5), (HELIOS, 4), (BRIGHTWATER, 2), (KESTREL, 4), (VAARTA, 3)]
+
+
+def test_a_file_no_mapping_given_fits_is_refused_naming_the_mappings_tried(accounts_db, tmp_path):
     with pytest.raises(IngestError) as refused:
-        ingest([TRIAL / "salesforce_accounts.csv", TRIAL / "surveymonkey_csat.csv"], db=tmp_path / "w.duckdb",
-               mappings=[draft], data_docs=False)
-    assert "--mapping" in str(refused.value)
+        ingest([TRIAL / "olist_order_reviews.csv"], db=tmp_path / "w.duckdb",
+               mappings=[_csat_mapping(tmp_path)], data_docs=False)
+    assert ("olist_order_reviews.csv: fits none of the mappings given with --mapping (csat.yaml needs "
+            "['Respondent ID']), nor a bundled or saved layout.") in str(refused.value)
+    assert not (tmp_path / "w.duckdb").exists()
 
 
 def test_google_forms_in_german_loads_with_a_plain_ingest(loaded, reader):
