@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from pipelines import metrics
-from pipelines.metrics import Period
+from pipelines.metrics import Period, statistics
 
 # Loaded deals (OPP008 is quarantined: close date 2/30/2025):
 #  OPP001 Acme  won  1/15/2025 100,000 Delivery Referral -> delivery   (first Acme win)
@@ -250,11 +250,12 @@ def test_outcome_by_nps_category_by_hand(con):
 
 
 def test_outcome_by_csat_band_has_a_t_interval_on_the_amount(con):
-    # satisfied: 50k and 40k -> mean 45k, sd 7,071, se 5,000; t(0.975, 1 df) = 12.706 -> 45k +- 63,531
+    # satisfied: 50k and 40k -> mean 45k, sd 7,071, se 5,000; t(0.975, 1 df) = 12.706 -> 45k +- 63,531,
+    # from -18,531 (no amount won is below 0: the interval starts at 0) to 108,531
     frame = metrics.outcome_by_group(con, months=12, by="csat_band").set_index("group")
     satisfied = frame.loc["satisfied (4-5)"]
     assert (satisfied["n"], satisfied["rebought"], satisfied["amount"]) == (2, 2, 45_000)
-    assert (satisfied["amount_ci_low"], satisfied["amount_ci_high"]) == pytest.approx((-18_531, 108_531), abs=1)
+    assert (satisfied["amount_ci_low"], satisfied["amount_ci_high"]) == pytest.approx((0, 108_531), abs=1)
     assert frame.loc["neutral (3)", "n"] == 0
 
 
@@ -468,6 +469,29 @@ def test_mean_interval_needs_two_different_values_for_a_spread():
     assert metrics.mean_interval([2.0, 2.0]) == (2, 2, 2)
 
 
+# A mean's interval stays on its scale. By hand: t(0.975, 1) = 12.706, t(0.975, 2) = 4.3027.
+@pytest.mark.parametrize("values,scale,low,high", [
+    ([2.0, 5.0], statistics.SCORE_SCALES["csat"], 1, 5),  # 3.5 +- 12.706 x 2.1213 / sqrt 2 = 3.5 +- 19.06
+    ([9.0, 10.0, 10.0], statistics.SCORE_SCALES["nps"], 29 / 3 - 1.4342, 10),  # 9.667 +- 4.3027 x 0.5774 / sqrt 3
+    ([0.5, 0.9], statistics.MARGIN_SCALE, 0.7 - 2.5412, 1),  # margins: 0.7 +- 2.5412, none above 100%
+    ([-0.2, 0.1], statistics.BUDGET_VARIANCE_SCALE, -1, -0.05 + 1.9059),  # no cost below 0: variance >= -100%
+    ([50_000.0, 40_000.0], statistics.AMOUNT_SCALE, 0, 45_000 + 12.7062 * 5_000),  # no amount won below 0
+    ([2.0, 5.0], None, 3.5 - 19.0593, 3.5 + 19.0593),  # a figure without a scale keeps its t-interval
+])
+def test_a_means_interval_stays_within_its_scale(values, scale, low, high):
+    assert metrics.mean_interval(values, scale=scale)[1:] == pytest.approx((low, high), abs=1e-3, rel=1e-6)
+
+
+def test_an_interval_of_a_difference_stays_within_what_the_scale_allows():
+    # CSAT 5, 5, 1 against 1, 1, 5: 4/3 with Welch's -3.902 to 6.569; no two CSAT means are more than 4 apart
+    difference = metrics.difference_interval([5, 5, 1], [1, 1, 5], scale=statistics.SCORE_SCALES["csat"])
+    assert (difference["ci_low"], difference["ci_high"]) == pytest.approx((-3.902, 4), abs=1e-3)
+    # NPS 100 (2 promoters of 2) against 0 (1 promoter, 1 detractor of 2): variance 0 + (1 - 0) / 2, so
+    # 100 +- 196 x sqrt(0.5) = 100 +- 138.6, -38.6 to 238.6; no two NPS are more than 200 apart
+    nps = metrics.nps_difference(2, 0, 2, 1, 1, 2)
+    assert (nps["ci_low"], nps["ci_high"]) == pytest.approx((100 - 138.59, 200), abs=0.01)
+
+
 def test_health_lists_every_at_risk_component_in_order():
     import pandas as pd
 
@@ -487,7 +511,8 @@ def test_health_lists_every_at_risk_component_in_order():
 # project gets its account's answers from its start to 6 months after its end:
 #  P1: R1 (20 Jan, 10), R2 (1 Jul, 9); P3: R5 (1 May, 6) (R3 on 1 Feb is before the start)
 #  P2: R2 (9); P4: R4 (1 Mar, 8), R6 (1 Oct, 10)
-# late or over budget: 10, 9, 6 -> n 3, mean 25/3, sd 2.0817, t(0.975, 2) = 4.3027 -> 25/3 +- 5.1713;
+# late or over budget: 10, 9, 6 -> n 3, mean 25/3, sd 2.0817, t(0.975, 2) = 4.3027 -> 25/3 +- 5.1713, up to
+#   13.5 on a 0-10 scale: the interval stops at 10;
 #   1 detractor of 3; NPS (2 - 1) / 3. On time: 9, 8, 10 -> mean 9, no detractor, NPS 2/3.
 # CSAT: P1 Acme 5 (15 Feb), P3 Beta 2 (10 Mar), P4 Gamma 4 (1 Apr); P2 starts after Acme's answer.
 
@@ -495,7 +520,7 @@ def test_delivery_to_satisfaction_by_hand(con):
     frame = metrics.delivery_to_satisfaction(con).set_index("group")
     late, on_time = frame.loc["late or over budget"], frame.loc["on time and on budget"]
     assert (late["n"], late["projects"], late["mean_score"]) == (3, 2, pytest.approx(25 / 3))
-    assert (late["ci_low"], late["ci_high"]) == pytest.approx((25 / 3 - 5.1713, 25 / 3 + 5.1713), abs=1e-3)
+    assert (late["ci_low"], late["ci_high"]) == pytest.approx((25 / 3 - 5.1713, 10), abs=1e-3)
     assert (late["low_share"], late["satisfaction"]) == (pytest.approx(1 / 3), pytest.approx(100 / 3))
     assert (on_time["n"], on_time["mean_score"], on_time["low_share"]) == (3, 9, 0)
     assert on_time["satisfaction"] == pytest.approx(200 / 3)
@@ -504,6 +529,8 @@ def test_delivery_to_satisfaction_by_hand(con):
 def test_delivery_to_satisfaction_reads_csat_the_same_way(con):
     frame = metrics.delivery_to_satisfaction(con, measure="csat").set_index("group")
     assert frame.loc["late or over budget", ["n", "mean_score", "low_share", "satisfaction"]].tolist() == [2, 3.5, 0.5, 0.5]
+    # 5 and 2: sd 2.1213, t(0.975, 1) = 12.706 -> 3.5 +- 19.06, -15.56 to 22.56 on a 1-5 scale: the whole scale
+    assert frame.loc["late or over budget", ["ci_low", "ci_high"]].tolist() == [1, 5]
     assert frame.loc["on time and on budget", ["n", "mean_score", "low_share", "satisfaction"]].tolist() == [1, 4, 0, 1]
 
 
@@ -542,7 +569,7 @@ def test_delivery_summary_has_the_shape_metrics_json_prints(con):
     assert set(summary) == {"nps", "csat"}
     assert set(summary["nps"]) == {"late_or_over_budget", "on_time_on_budget"}
     assert summary["nps"]["on_time_on_budget"] == {"n": 3, "mean_score": 9.0, "ci_low": pytest.approx(9 - 2.4841, abs=1e-3),
-                                                   "ci_high": pytest.approx(9 + 2.4841, abs=1e-3), "low_share": 0.0}
+                                                   "ci_high": 10.0, "low_share": 0.0}  # 9 + 2.4841 is off the 0-10 scale
     assert summary["csat"]["on_time_on_budget"]["ci_low"] is None  # one answer: no interval
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, named
 from pipelines.metrics.satisfaction import MEASURES, check_measure, satisfaction_of
-from pipelines.metrics.statistics import difference_interval, t_interval, verdict, wilson_interval
+from pipelines.metrics.statistics import SCORE_SCALES, difference_interval, t_interval, verdict, wilson_interval
 
 # Months after a project's end in which its account's answers count as about it (a setting).
 AFTER_PROJECT_MONTHS = 6
@@ -115,7 +115,7 @@ def _group_figures(scores: pd.DataFrame, measure: str) -> dict:
         with np.errstate(divide="ignore", invalid="ignore"):
             std = stats.std if n > 1 else nan
         mean = float(stats.mean)
-        low, high = t_interval(mean, std, n)
+        low, high = t_interval(mean, std, n, scale=SCORE_SCALES[measure])
     lows = int(scores.loc[scores["is_low_score"].astype(bool), "answers"].sum())
     share_low, share_high = wilson_interval(lows, max(n, 1))
     counts = pd.DataFrame([{"answers": n, "promoters": int(scores.loc[scores["nps_points"] == 1, "answers"].sum()),
@@ -162,7 +162,8 @@ def delivery_effect(con, filters: Filters | Period = Filters(), measure: str = "
     95% interval, both means and n, and the verdict the interval decides ("clearly lower", ...)."""
     scores, _ = _histogram(con, filters, measure, by, None, months_after, linked_by, with_projects=False)
     problem, fine = (scores[scores["group"] == group] for group in SPLITS[by][1])
-    difference = difference_interval(problem["score"], fine["score"], weights_a=problem["answers"], weights_b=fine["answers"])
+    difference = difference_interval(problem["score"], fine["score"], weights_a=problem["answers"], weights_b=fine["answers"],
+                                     scale=SCORE_SCALES[measure])
     return difference | {"measure": measure, "verdict": verdict(difference)}
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, named
 from pipelines.metrics.satisfaction import check_measure, satisfaction_of
-from pipelines.metrics.statistics import mean_interval, mean_intervals
+from pipelines.metrics.statistics import BUDGET_VARIANCE_SCALE, MARGIN_SCALE, mean_interval, mean_intervals
 
 define("rebusiness_vs_first_time", (
     "Re-business (the account had won before) against first-time business: deals won in the period, "
@@ -43,7 +43,7 @@ def rebusiness_vs_first_time(con, filters: Filters | Period = Filters()) -> pd.D
     for flag, label in ((True, "re-business"), (False, "first-time business")):
         deal = deals[deals["is_rebusiness"] == flag]
         mine = projects[projects["is_rebusiness"] == flag]
-        mean, low, high = mean_interval(mine["margin"])
+        mean, low, high = mean_interval(mine["margin"], scale=MARGIN_SCALE)
         rows.append({"business": label, "won_deals": int(deal["won_deals"].sum()), "won_amount": float(deal["won_amount"].sum()),
                      "projects": len(mine), "margin": mine["profit"].sum() / mine["revenue"].sum() if mine["revenue"].sum() else math.nan,
                      "mean_project_margin": mean, "ci_low": low, "ci_high": high})
@@ -87,7 +87,7 @@ def sold_vs_delivered_by_rep(con, filters: Filters | Period = Filters(), measure
         [measure] + params,
     ).df().set_index("sold_by")
     reps = projects.groupby("sold_by")
-    variance, variance_low, variance_high = mean_intervals(reps["budget_variance"])
+    variance, variance_low, variance_high = mean_intervals(reps["budget_variance"], scale=BUDGET_VARIANCE_SCALE)
     slip, slip_low, slip_high = mean_intervals(reps["schedule_slip_days"])
     money = reps[["revenue", "profit"]].sum()
     frame = pd.DataFrame({"n": reps.size(), "n_budget": reps["budget_variance"].count(),

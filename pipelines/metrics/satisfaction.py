@@ -10,7 +10,8 @@ import pandas as pd
 
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import EARLIEST, Filters, Period, add_months, data_date, named
-from pipelines.metrics.statistics import linear_fit, mean_interval, nps_interval, wilson_interval, with_intervals
+from pipelines.metrics.statistics import (AMOUNT_SCALE, MARGIN_SCALE, linear_fit, mean_interval, nps_interval, wilson_interval,
+                                         with_intervals)
 
 # Outcome windows offered for the satisfaction -> profit link, in months after the answer.
 OUTCOME_WINDOWS = (3, 6, 12)
@@ -132,8 +133,8 @@ def outcome_by_group(con, filters: Filters | Period = Filters(), months: int = 1
     rows = []
     for group in groups:
         chosen = answers[answers[by] == group]
-        amount, amount_low, amount_high = mean_interval(chosen["amount"])
-        margin, margin_low, margin_high = mean_interval(chosen["delivered_margin"])
+        amount, amount_low, amount_high = mean_interval(chosen["amount"], scale=AMOUNT_SCALE)
+        margin, margin_low, margin_high = mean_interval(chosen["delivered_margin"], scale=MARGIN_SCALE)
         rows.append({"group": group, "n": len(chosen), "rebought": int((chosen["deals"] > 0).sum()),
                      "amount": amount, "amount_ci_low": amount_low, "amount_ci_high": amount_high,
                      "n_margin": int(chosen["delivered_margin"].notna().sum()),

@@ -9,6 +9,29 @@ import pandas as pd
 CONFIDENCE = 0.95
 # Below this many answers in a group a comparison is "too few answers to tell", whatever its interval.
 MIN_ANSWERS = 10
+# The scales figures are measured on (low, high). An interval never leaves its figure's scale: a
+# t-interval on few values runs far past it (CSAT scores 2 and 5: 3.5 +- 19.1 on a 1-5 scale), and
+# "-15.6 to 22.6" says nothing a reader can use, while "1 to 5" says "anything on the scale".
+SCORE_SCALES = {"nps": (0.0, 10.0), "csat": (1.0, 5.0)}  # a survey answer's score, by survey type
+NPS_SCALE = (-100.0, 100.0)
+SHARE_SCALE = (0.0, 1.0)
+MARGIN_SCALE = (-np.inf, 1.0)  # (revenue - cost) / revenue: a cost is never below 0
+AMOUNT_SCALE = (0.0, np.inf)  # money won: never below nothing
+BUDGET_VARIANCE_SCALE = (-1.0, np.inf)  # actual / budget cost - 1: a cost is never below 0
+
+Scale = tuple[float, float]
+
+
+def clipped(low, high, scale: Scale | None):
+    """An interval's bounds kept within ``scale`` (unchanged without one; NaN stays NaN)."""
+    if scale is None:
+        return low, high
+    return np.clip(low, *scale), np.clip(high, *scale)
+
+
+def difference_scale(scale: Scale | None) -> Scale | None:
+    """The scale of a difference of two figures on ``scale``: +-(high - low)."""
+    return None if scale is None else (-(scale[1] - scale[0]), scale[1] - scale[0])
 
 
 def _normal_quantile(confidence: float) -> float:
@@ -36,7 +59,8 @@ def nps_interval(promoters, detractors, answers, confidence: float = CONFIDENCE)
     answers = answers.where(answers > 0)
     score = (promoters - detractors) / answers
     spread = _normal_quantile(confidence) * ((promoters + detractors) / answers - score**2).clip(lower=0).pow(0.5) / answers.pow(0.5)
-    return 100 * score, 100 * (score - spread).clip(lower=-1), 100 * (score + spread).clip(upper=1)
+    low, high = clipped(100 * (score - spread), 100 * (score + spread), NPS_SCALE)
+    return 100 * score, low, high
 
 
 def nps_difference(promoters_a, detractors_a, n_a, promoters_b, detractors_b, n_b, confidence: float = CONFIDENCE) -> dict:
@@ -49,7 +73,8 @@ def nps_difference(promoters_a, detractors_a, n_a, promoters_b, detractors_b, n_
     variance = ((promoters_a + detractors_a) / n_a - share_a**2) / n_a + ((promoters_b + detractors_b) / n_b - share_b**2) / n_b
     spread = _normal_quantile(confidence) * max(variance, 0.0) ** 0.5
     effect = share_a - share_b
-    return result | {"effect": 100 * effect, "ci_low": 100 * (effect - spread), "ci_high": 100 * (effect + spread)}
+    low, high = clipped(100 * (effect - spread), 100 * (effect + spread), difference_scale(NPS_SCALE))
+    return result | {"effect": 100 * effect, "ci_low": float(low), "ci_high": float(high)}
 
 
 def with_intervals(frame: pd.DataFrame, successes: str, trials: str) -> pd.DataFrame:
@@ -62,35 +87,38 @@ def with_intervals(frame: pd.DataFrame, successes: str, trials: str) -> pd.DataF
     return frame
 
 
-def t_interval(mean, std, n, confidence: float = CONFIDENCE):
+def t_interval(mean, std, n, confidence: float = CONFIDENCE, scale: Scale | None = None):
     """Bounds of the t-interval of a mean from its sample's standard deviation (ddof 1) and size,
     for one sample or per group (Series): NaN below two values, the mean itself when all are
-    equal. Equal to statsmodels' ``DescrStatsW.tconfint_mean`` (a test holds them to 1e-12)."""
+    equal, within ``scale`` (the values' own). Unclipped, equal to statsmodels'
+    ``DescrStatsW.tconfint_mean`` (a test holds them to 1e-12)."""
     from scipy.stats import t
 
     n = np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         half_width = t.ppf(0.5 + confidence / 2, np.where(n >= 2, n - 1, np.nan)) * np.asarray(std, dtype=float) / np.sqrt(n)
-    return mean - half_width, mean + half_width
+    return clipped(mean - half_width, mean + half_width, scale)
 
 
-def mean_interval(values, confidence: float = CONFIDENCE) -> tuple[float, float, float]:
-    """Mean and its t-interval; NaN bounds below two values."""
+def mean_interval(values, confidence: float = CONFIDENCE, scale: Scale | None = None) -> tuple[float, float, float]:
+    """Mean and its t-interval within ``scale``; NaN bounds below two values."""
     values = pd.Series(values, dtype=float).dropna()
-    low, high = t_interval(values.mean(), values.std(), len(values), confidence)
+    low, high = t_interval(values.mean(), values.std(), len(values), confidence, scale)
     return (values.mean(), low, high)
 
 
-def mean_intervals(values) -> tuple[pd.Series, pd.Series, pd.Series]:
+def mean_intervals(values, scale: Scale | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
     """``mean_interval`` of each group of a grouped Series at once: means, lows, highs."""
     stats = values.agg(["mean", "std", "count"])
-    low, high = t_interval(stats["mean"], stats["std"], stats["count"])
+    low, high = t_interval(stats["mean"], stats["std"], stats["count"], scale=scale)
     return stats["mean"], low, high
 
 
-def difference_interval(a, b, confidence: float = CONFIDENCE, weights_a=None, weights_b=None) -> dict:
+def difference_interval(a, b, confidence: float = CONFIDENCE, weights_a=None, weights_b=None,
+                        scale: Scale | None = None) -> dict:
     """Mean of ``a`` minus mean of ``b`` with its Welch t-interval (statsmodels), both means and both
-    n. ``weights_*`` count each value's repeats (a histogram of scores stands in for the answers)."""
+    n. ``weights_*`` count each value's repeats (a histogram of scores stands in for the answers);
+    with the values' ``scale``, the interval stays within the differences it allows."""
     from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
     def sample(values, weights):
@@ -107,8 +135,8 @@ def difference_interval(a, b, confidence: float = CONFIDENCE, weights_a=None, we
         return result
     low, high = CompareMeans(a, b).tconfint_diff(alpha=1 - confidence, usevar="unequal")
     effect = float(a.mean - b.mean)
-    return result | {"effect": effect, "ci_low": float(low) if low == low else effect,
-                     "ci_high": float(high) if high == high else effect}
+    low, high = clipped(low if low == low else effect, high if high == high else effect, difference_scale(scale))
+    return result | {"effect": effect, "ci_low": float(low), "ci_high": float(high)}
 
 
 def proportion_difference(successes_a, n_a, successes_b, n_b, confidence: float = CONFIDENCE) -> dict:
