@@ -183,6 +183,17 @@ def test_kantata_projects_give_the_margins(loaded, reader):
     assert got["delivery_leads"]["margin"] == pytest.approx(36_000 / 120_000)  # NW0001's project
 
 
+def test_a_project_completed_after_the_last_deal_moves_the_data_date(loaded, reader):
+    """The latest closed deal is 19 Sep 2025; P-NW-04 was completed on 26 Sep: the data runs to 26 Sep
+    (P-NW-05, starting 1 Oct, is planned, not done), so the last 12 months hold all four completions."""
+    _, db = loaded("kantata_projects.csv", after="salesforce_opportunities.csv")
+    con = reader(db)
+    assert con.execute("SELECT max(close_date) FROM fct_opportunity WHERE is_closed").fetchone() == (dt.date(2025, 9, 19),)
+    assert metrics.data_date(con) == dt.date(2025, 9, 26)
+    last_year = metrics.period_of("Last 12 months", metrics.data_date(con))
+    assert metrics.kpis(con, last_year)["delivered_margin"] == pytest.approx(111_500 / 410_000)
+
+
 # --- Escalations --------------------------------------------------------------------------------
 
 def test_jira_with_the_firms_custom_field_names(loaded, reader):
