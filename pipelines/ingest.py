@@ -126,17 +126,16 @@ def ingest(
         if problems:
             raise IngestError("\n\n".join(problems) + "\n\nNothing was loaded; the warehouse is unchanged.")
         prepared.sort(key=lambda item: warehouse.TABLE_ORDER.index(item[1].table))
-        loaded_before, missing_columns = _live_warehouse(db)
+        loaded_before, upgrades = _live_warehouse(db)
         skipped = [FileResult(s.path.name, lay.name, lay.table, skipped=True) for s, lay in prepared
                    if (s.sha256, lay.digest) in loaded_before]
         for result in skipped:
             progress(result.summary())
         todo = [(s, lay) for s, lay in prepared if (s.sha256, lay.digest) not in loaded_before]
-        if missing_columns:
-            progress(f"{db.name} was built by an earlier version: adding "
-                     + ", ".join(f"{table}.{column}" for table, column in missing_columns))
+        if upgrades:
+            progress(f"{db.name} was built by an earlier version: bringing to this version " + ", ".join(upgrades))
         if not todo:  # nothing new: keep the current build (and every reader's cache), upgraded if older
-            if missing_columns:
+            if upgrades:
                 warehouse.upgrade(db, lock_wait)
             return skipped
         results = skipped
@@ -206,17 +205,17 @@ def store_results(con, results: pd.DataFrame, build_id: str, source_file: str | 
     )
 
 
-def _live_warehouse(db: Path) -> tuple[set[tuple[str, str]], list[tuple[str, str]]]:
+def _live_warehouse(db: Path) -> tuple[set[tuple[str, str]], list[str]]:
     """(file sha256, mapping sha256) of every load, so the same bytes read the same way again are a
-    no-op; and the columns the file lacks when an earlier version built it, so that even a run
-    with nothing new builds once to add them (``warehouse.create_schema``)."""
+    no-op; and what an earlier version left (columns, marts: ``warehouse.out_of_date``), so that
+    even a run with nothing new builds once to bring it to this version."""
     if not db.exists():
         return set(), []
     with warehouse.connect_readonly(db) as con:
-        missing = warehouse.missing_columns(con)
-        if {("load_log", "file_sha256"), ("load_log", "mapping_sha256")} & set(missing):
-            return set(), missing  # loaded before mappings were hashed: every file is read anew, once
-        return set(con.execute("SELECT file_sha256, mapping_sha256 FROM load_log").fetchall()), missing
+        upgrades = warehouse.out_of_date(con)
+        if {"load_log.file_sha256", "load_log.mapping_sha256"} & set(upgrades):
+            return set(), upgrades  # loaded before mappings were hashed: every file is read anew, once
+        return set(con.execute("SELECT file_sha256, mapping_sha256 FROM load_log").fetchall()), upgrades
 
 
 def _forced_layout(layouts: dict[str, Layout], name: str | None) -> Layout | None:

@@ -52,3 +52,14 @@ def test_marts_read_as_views_are_left_to_their_builder(tmp_path):
         for name in marts.MART_ORDER:
             con.execute(f"CREATE VIEW {name} AS SELECT 1 AS one")
         assert marts.outdated(con) == []
+
+
+def test_an_ingest_with_nothing_new_still_rebuilds_an_earlier_versions_marts(world_db, tmp_path):
+    from pipelines.ingest import ingest
+    from tests.conftest import WORLD
+
+    old = as_an_earlier_version_built_it(world_db, tmp_path)
+    results = ingest([WORLD], db=old, data_docs=False)
+    assert all(result.skipped for result in results)  # every file was loaded before
+    with warehouse.connect_readonly(old) as con:
+        assert warehouse.out_of_date(con) == []
