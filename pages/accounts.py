@@ -73,11 +73,11 @@ if account == ALL_ACCOUNTS:
     # What a team lead scans fits a 1440 px screen: the score, its trend, why it is low, whose account and what
     # is open. The evidence, the 12-month figures and the component scores are the account's page and the export.
     shown_components = [n for n in metrics.HEALTH_COMPONENTS if n not in not_loaded]
-    scanned = ["account_name", "health", f"{measure}_trend", "pulled_down_by", "at_risk_reasons", "owner",
+    scanned = ["account_name", "health", "trend", "pulled_down_by", "at_risk_reasons", "owner",
                "open_escalations"]
     behind = ["evidence", f"{measure}_12m", "answers_12m", "margin_12m", "days_since_activity"] + [
         f"{n}_score" for n in shown_components]
-    listed = health.rename(columns={"trend_arrow": f"{measure}_trend"})[scanned + behind]
+    listed = health.rename(columns={"trend_arrow": "trend"})[scanned + behind]
     exports.show_table(
         listed,
         "Account health",
@@ -89,7 +89,7 @@ if account == ALL_ACCOUNTS:
         key="account_list",
         column_config={
             "health": st.column_config.ProgressColumn("Health", min_value=0, max_value=100, format="%d"),
-            f"{measure}_trend": {"label": "Trend", "help": f"{label} of the last 6 months against the 6 before"},
+            "trend": {"help": f"{label} of the last 6 months against the 6 before"},
             "owner": {"label": "Owner", "help": "Account owner"},
         },
     )

@@ -61,6 +61,9 @@ def show_chart(
 
 # What an empty table says instead of a blank grid, unless its page says better (``empty``).
 EMPTY_TABLE = "Nothing to list for the period and filters chosen."
+# A table whose rows can be selected draws a column of checkboxes before its first column: 36 px
+# in chromium at 1440 px (measured), which its columns do not have.
+ROW_MARKER_PX = 36
 
 
 def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, definitions: Iterable[str] = (),
@@ -80,7 +83,8 @@ def show_table(table: pd.DataFrame, name: str, stamp: str, container=None, *, de
     config = {label: st.column_config.NumberColumn(label, format="localized") for label in shown.counts}
     if shown.key is not None:
         config[shown.key] = st.column_config.Column(shown.key, pinned=True)
-    for label, fit in tables.fit_columns(shown).items():  # no column off-screen on a 1440 px screen
+    room = tables.FIT_PX - (ROW_MARKER_PX if dataframe_options.get("selection_mode") else 0)
+    for label, fit in tables.fit_columns(shown, room).items():  # no column off-screen on a 1440 px screen
         config[label] = {**config.get(label, {}), "label": fit.header, "width": fit.width,
                          **({"help": fit.full_header} if fit.header != fit.full_header else {})}
     for column, setting in (column_config or {}).items():  # the page's own, over the fitted width and header
