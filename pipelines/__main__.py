@@ -251,11 +251,20 @@ def run_map(args) -> int:
 
 
 def run_formats(args) -> int:
-    from pipelines.adapters import load_layouts
+    from pipelines.adapters import how_found, load_layouts, required_header
+    from pipelines.validation import REQUIRED
+    from pipelines.warehouse import NATURAL_KEYS
 
     for layout in load_layouts().values():
         print(f"{layout.name:<28} -> {layout.table:<20} {layout.title}")
-        print(f"{'':<32}required: {', '.join(layout.required)}")
+        print(f"{'':<32}required: {required_header(layout)}")
+        columns = {col.name: col for col in layout.columns}
+        for role in [NATURAL_KEYS[layout.table], *REQUIRED[layout.table]]:  # what a row cannot do without
+            found = [how_found(columns[role])] if role in columns else [
+                f"always {layout.constants[role]!r}"] if role in layout.constants else []
+            if (layout.table, role) == ("fct_survey_response", "account_id") and "contact" in columns:
+                found.append(f"from the e-mail in {how_found(columns['contact'])} (its contact, or its domain)")
+            print(f"{'':<34}{role}: {'; else '.join(found) or 'not in this layout'}")
     return 0
 
 

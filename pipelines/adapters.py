@@ -591,6 +591,30 @@ def _preview(head: list[list[str]]) -> str:
     return text[:300] + ("…" if len(text) > 300 else "")
 
 
+def how_found(col: ColumnSpec) -> str:
+    """How a layout finds one column, in words (``formats``): its name, the alternatives, or the
+    header pattern and the values the column must hold."""
+    names = ", ".join(repr(s) for s in col.sources)
+    if len(col.sources) > 1:
+        names = f"{names} joined" if col.join else f"the first non-empty of {names}"
+    text = names
+    if col.match is not None:
+        pattern = f"the column whose header matches /{col.match}/"
+        if col.values:
+            pattern += f" holding whole numbers {col.values[0]}-{col.values[1]}"
+        text = f"{names}, else {pattern}" if names else pattern
+    if col.lookup:
+        text += f" (looked up as {col.lookup.replace('_', ' ')})"
+    if col.split:
+        text += f" (several values {col.split!r}-separated: the first the map knows)"
+    return text
+
+
+def required_header(layout: Layout) -> str:
+    """The column names and header patterns a file must have for ``layout`` to be recognised."""
+    return ", ".join([*layout.required, *(f"a column matching /{p}/" for p in layout.required_patterns)])
+
+
 def missing_required(source: SourceFile, layout: Layout) -> list[str]:
     """The layout's required columns (and header patterns) the file's header lacks."""
     header = header_of(source, layout)

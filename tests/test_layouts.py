@@ -219,6 +219,25 @@ def test_formats_lists_every_bundled_layout_with_its_required_columns(capsys):
     assert len(BUNDLED) >= 11
     for layout in BUNDLED.values():
         assert f"{layout.name} " in out and f"required: {', '.join(layout.required)}" in out
+    assert "required: \n" not in out  # every layout says what its file must have
+
+
+def test_formats_says_how_each_required_column_is_found(capsys):
+    """By its name, its alternatives, or its header pattern and the values it holds (google_forms_nps
+    has no fixed column name at all)."""
+    assert main(["formats"]) == 0
+    out = capsys.readouterr().out
+    google = out[out.index("google_forms_nps "):out.index("harvest_projects ")]
+    assert "required: a column matching /^(Timestamp|Zeitstempel|Horodateur|Marca temporal)$/, " in google
+    assert ("  score: the column whose header matches /recommend|empfehl|recommand|raccomand|recomend/ holding "
+            "whole numbers 0-10\n") in google
+    assert "  responded_at: the first non-empty of 'Timestamp', 'Zeitstempel', 'Horodateur', 'Marca temporal'\n" in google
+    assert "  survey_type: always 'nps'\n" in google
+    qualtrics = out[out.index("qualtrics_nps "):out.index("salesforce_accounts ")]
+    assert "required: ResponseId, RecordedDate, a column matching /^(?!\\S*_NPS_GROUP\\b)" in qualtrics
+    assert ("  account_id: 'AccountID'; else from the e-mail in 'RecipientEmail' (its contact, or its domain)\n"
+            in qualtrics)
+    assert "  account_id: 'Billing Information' (looked up as account name)\n" in out  # Outlook
 
 
 def test_the_readme_table_lists_every_bundled_layout():
