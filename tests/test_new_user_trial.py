@@ -167,6 +167,10 @@ def test_harvest_projects_find_their_deal_by_its_number(loaded, reader):
     # margin by hand: (36,000 + 15,000 + 8,000 + 52,500) / 410,000
     margin = con.execute("SELECT sum(revenue - actual_cost) / sum(revenue) FROM fct_project").fetchone()[0]
     assert float(margin) == pytest.approx(111_500 / 410_000)
+    # Harvest exports no completion date (its End Date is the planned end: harvest_projects.yaml), so
+    # no project counts as delivered and the delivered margin is "no data", not 0
+    assert con.execute("SELECT count(actual_end_date) FROM fct_project").fetchone() == (0,)
+    assert kpis(reader, db)["delivered_margin"] is None
 
 
 def test_kantata_projects_give_the_margins(loaded, reader):
