@@ -14,6 +14,20 @@ st.caption("Is delivery quality turning into profit on the next deal? Headline K
 
 chosen, data_date, stamp, previous = filters.page_filters()
 measure, label = filters.measure(), filters.measure_label()
+
+
+def chart_or_why(figure, table, name: str, place, source: str, column: str, nothing: str, **options):
+    """Draw a chart whose ``column`` has figures; else say why there are none: its ``source`` is not
+    loaded, or ``nothing`` (a sentence starting "No data: ") holds in the period. Never empty bars."""
+    if not filters.loaded(source):
+        place.info(metrics.missing_note(source))
+    elif table[column].isna().all() or ("n" in table and not table["n"].sum()):
+        place.info(nothing)
+    else:
+        return exports.show_chart(figure, table, name, stamp, place, **options)
+    return None
+
+
 now = data.query(metrics.kpis, chosen)
 before = data.query(metrics.kpis, previous) if previous else None
 
@@ -53,17 +67,21 @@ st.subheader("Does satisfaction bring the next deal?")
 answered = metrics.answers_followed_into(chosen, board_pack.LINK_MONTHS)
 grouping = metrics.MEASURES[measure]["grouping"]
 link = data.query(metrics.rebusiness_by_category, answered, months=board_pack.LINK_MONTHS, measure=measure)
-if not filters.loaded(measure):
-    st.info(metrics.missing_note(measure))
-else:
-    clicked = exports.show_chart(
-        charts.nps_link_bars(link, measure),
-        link,
-        f"Re-business within 12 months of {'an' if measure == 'nps' else 'a'} {label} answer",
-        stamp,
-        definitions=("nps_rebusiness_link",),
-        select_key="link_bars",
-    )
+which = (f"given {filters.describe(answered.period)} (so that their next 12 months fall in the period) with those "
+         "12 months" if answered.period.start else "with their next 12 months")
+clicked = chart_or_why(
+    charts.nps_link_bars(link, measure),
+    link,
+    f"Re-business within 12 months of {'an' if measure == 'nps' else 'a'} {label} answer",
+    st,
+    measure,
+    "rate",
+    f"No data: no {label} answers {which} complete by the data date ({data_date:%d %b %Y}), "
+    "so none can show yet whether re-business followed.",
+    definitions=("nps_rebusiness_link",),
+    select_key="link_bars",
+)
+if filters.loaded(measure) and link["n"].sum():
     drill.rows_behind(
         clicked,
         link,
@@ -103,15 +121,17 @@ elif by == "escalation" and not filters.loaded("escalations"):
     st.info(metrics.missing_note("escalations"))
 elif not filters.loaded(measure):
     st.info(metrics.missing_note(measure))
+elif not (split := data.query(metrics.delivery_to_satisfaction, chosen, measure=measure, by=by, per=per))["n"].sum():
+    st.info(f"No data: no {label} answers about projects completed in the period (naming the project, or the "
+            f"account's answers from its start to {metrics.AFTER_PROJECT_MONTHS} months after its end).")
 else:
-    split = data.query(metrics.delivery_to_satisfaction, chosen, measure=measure, by=by, per=per)
     shown = split.assign(bar=split["group"] if per is None else split[per].astype(str) + " · " + split["group"])
     colours = {bar: charts.DELIVERY_COLOURS.get(group, charts.LINE) for bar, group in zip(shown["bar"], shown["group"])}
     scale = (0, 10) if measure == "nps" else (1, 5)
     clicked = exports.show_chart(
         charts.interval_bars(
             shown, "bar", "mean_score", f"Mean {label} score of the answers about those projects",
-            f"mean score ({scale[0]}-{scale[1]})", colours, tickformat=".1f", text_format="{:.1f}",
+            f"mean score ({scale[0]}-{scale[1]})", colours, tickformat=".0f", text_format="{:.1f}",  # whole-score ticks
             y_range=(0, scale[1]), horizontal=per is not None,
         ),
         split,
@@ -145,20 +165,14 @@ st.subheader("Monthly trend")
 trend = data.query(metrics.monthly_trend, chosen)
 left, middle, right = st.columns(3)
 nps_chart, won_chart, margin_chart = charts.monthly_trend_lines(trend, measure)
-if filters.loaded(measure):
-    exports.show_chart(
-        nps_chart,
-        trend[["month", measure, f"{measure}_ci_low", f"{measure}_ci_high", f"{measure}_answers"]],
-        f"Monthly {label}",
-        stamp,
-        left,
-    )
-else:
-    left.info(metrics.missing_note(measure))
+chart_or_why(nps_chart, trend[["month", measure, f"{measure}_ci_low", f"{measure}_ci_high", f"{measure}_answers"]],
+             f"Monthly {label}", left, measure, measure, f"No data: no {label} answers in the period.")
 if "partial" in trend.columns and trend["partial"].any():
     st.caption(f"The last month is partial: the data ends on {data_date:%d %b %Y} (drawn as an open circle).")
-exports.show_chart(won_chart, trend[["month", "won_amount", "rebusiness_rate"]], "Monthly won amount", stamp, middle)
-exports.show_chart(margin_chart, trend[["month", "delivered_margin"]], "Monthly delivered margin", stamp, right)
+chart_or_why(won_chart, trend[["month", "won_amount", "rebusiness_rate"]], "Monthly won amount", middle, "deals",
+             "won_amount", "No data: no deal closed in the period.")
+chart_or_why(margin_chart, trend[["month", "delivered_margin"]], "Monthly delivered margin", right, "projects",
+             "delivered_margin", "No data: no project was completed in the period.")
 
 st.caption(f"The shaded band is the 95% interval of each month's {label}: months with few answers swing by chance.")
 

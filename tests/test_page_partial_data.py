@@ -65,6 +65,47 @@ def test_the_overview_draws_no_zero_for_what_is_not_loaded(monkeypatch, partial_
     assert metrics.missing_note("escalations") in said and metrics.missing_note("nps") in said
 
 
+def test_the_overview_says_why_instead_of_drawing_empty_rebusiness_bars(monkeypatch, partial_db):
+    # The world's CSAT answers are from 2025 and its data stop on 1 Sep 2025: no answer has 12 months after it.
+    at = open_page(monkeypatch, partial_db, "pages/overview.py", {"period": "All time"})
+    assert [i.value for i in at.info if i.value.startswith("No data")] == [
+        "No data: no CSAT answers with their next 12 months complete by the data date (01 Sep 2025), so none can "
+        "show yet whether re-business followed."]
+    with pytest.raises(AssertionError, match="no chart titled"):
+        chart(at, "Re-business within 12 months of a CSAT answer")
+    assert not [c.value for c in at.caption if c.value.startswith("n = 0")]
+
+
+def test_the_overview_ticks_mean_scores_on_whole_scores(monkeypatch, partial_db):
+    at = open_page(monkeypatch, partial_db, "pages/overview.py", {"period": "All time"})
+    axis = chart(at, "Mean CSAT score of the answers about those projects")["layout"]["yaxis"]
+    assert (axis["tickformat"], axis["tick0"], axis["dtick"]) == (".0f", 0, 1)  # 0, 1, ..., 5: never "1.0"
+
+
+def test_an_overview_chart_with_nothing_in_the_period_says_so(monkeypatch, partial_db):
+    # May 2025: no deal closed (the world's deals close Jan-Apr, Jun, Aug), no CSAT answer, no project completed
+    at = open_page(monkeypatch, partial_db, "pages/overview.py",
+                   {"period": "Custom range", "from": "2025-05-01", "to": "2025-05-31"})
+    assert at.radio(key="measure").value == "csat"  # no answers in May: the measure the warehouse has, not NPS
+    said = [i.value for i in at.info]
+    assert {"No data: no deal closed in the period.", "No data: no CSAT answers in the period.",
+            "No data: no CSAT answers given 01 May 2024 – 31 May 2024 (so that their next 12 months fall in the "
+            "period) with those 12 months complete by the data date (01 Sep 2025), so none can show yet whether "
+            "re-business followed."} <= set(said)
+    for title in ("Won amount", "CSAT"):
+        with pytest.raises(AssertionError, match="no chart titled"):
+            chart(at, title)
+
+
+def test_no_change_is_drawn_against_a_period_before_the_data_begin(monkeypatch, partial_db):
+    # Last 12 months (Oct 2024 - Sep 2025) against Oct 2023 - Sep 2024, when no deal had been won yet:
+    # delivery-lead net sales of 100k (OPP001) is no "+100.0k" growth from nothing
+    at = open_page(monkeypatch, partial_db, "pages/overview.py")
+    tiles = {m.label: (m.value, m.delta) for m in at.metric}
+    assert tiles["Delivery-lead net sales"] == ("USD 100.0k", "")
+    assert tiles["Won amount"] == ("USD 290.0k", "")
+
+
 def test_the_measure_opens_on_csat_when_only_csat_is_loaded(monkeypatch, partial_db):
     at = open_page(monkeypatch, partial_db, "pages/satisfaction_profit.py", {"period": "All time"})
     assert at.radio(key="measure").value == "csat"

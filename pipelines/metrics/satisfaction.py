@@ -52,12 +52,16 @@ def satisfaction_of(frame: pd.DataFrame, measure: str, prefix: str = "") -> pd.D
 
 
 def default_measure(con, filters: Filters | Period = Filters()) -> str:
-    """The measure a page opens on: the one with more answers in the period (NPS on a tie)."""
+    """The measure a page opens on: the one with more answers in the period; on a tie (a period
+    without answers), the one with more answers loaded, so a firm measuring CSAT only is never sent
+    to NPS, of which it has none; NPS on a tie of both."""
     where, params = Filters.of(filters).within("account", "answer_date")
-    nps, csat = con.execute(
-        f"""SELECT count(CASE WHEN survey_type = 'nps' THEN 1 END), count(CASE WHEN survey_type = 'csat' THEN 1 END)
-            FROM mart_response_outcome WHERE {where}""", params).fetchone()
-    return "csat" if csat > nps else "nps"
+    nps, csat, nps_loaded, csat_loaded = con.execute(
+        f"""SELECT count(CASE WHEN survey_type = 'nps' AND {where} THEN 1 END),
+                   count(CASE WHEN survey_type = 'csat' AND {where} THEN 1 END),
+                   count(CASE WHEN survey_type = 'nps' THEN 1 END), count(CASE WHEN survey_type = 'csat' THEN 1 END)
+            FROM mart_response_outcome""", params + params).fetchone()
+    return "csat" if (csat, csat_loaded) > (nps, nps_loaded) else "nps"
 
 
 def _check_window(months: int) -> None:

@@ -81,7 +81,7 @@ KPIS = [
     Kpi("Delivered margin", "delivered_margin", _at("delivered_margin"), pct, points),
     Kpi("Re-business margin", "rebusiness_margin", _at("rebusiness_margin"), pct, points),
     Kpi("Delivery-lead net sales", "delivery_leads", _at("delivery_leads", "net_sales"), money, money_delta,
-        detail=_leads_detail),
+        detail=_leads_detail, comparable=_won_before),
     Kpi("Escalations", "escalations", _at("escalations", "count"), number,
         lambda now, before: delta(now, before, digits=0), lower_is_better=True, detail=_escalations_detail),
 ]
