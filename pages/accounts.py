@@ -53,6 +53,8 @@ if not_loaded:  # the score is reweighted over the components it has data for
         metrics.missing_note(HEALTH_SOURCES[name] or measure) for name in not_loaded)
         + ". The score is reweighted over the other components, and no account is marked at risk for them.")
 names = sorted(health["account_name"].dropna().unique())
+# Open escalations count 0 when no escalation export is loaded: no figure, not a 0.
+escalations_loaded = filters.loaded("escalations")
 
 
 def open_selected_row() -> None:
@@ -73,8 +75,8 @@ if account == ALL_ACCOUNTS:
     # What a team lead scans fits a 1440 px screen: the score, its trend, why it is low, whose account and what
     # is open. The evidence, the 12-month figures and the component scores are the account's page and the export.
     shown_components = [n for n in metrics.HEALTH_COMPONENTS if n not in not_loaded]
-    scanned = ["account_name", "health", "trend", "pulled_down_by", "at_risk_reasons", "owner",
-               "open_escalations"]
+    scanned = ["account_name", "health", "trend", "pulled_down_by", "at_risk_reasons", "owner"] + (
+        ["open_escalations"] if escalations_loaded else [])
     behind = ["evidence", f"{measure}_12m", "answers_12m", "margin_12m", "days_since_activity"] + [
         f"{n}_score" for n in shown_components]
     listed = health.rename(columns={"trend_arrow": "trend"})[scanned + behind]
@@ -131,7 +133,8 @@ else:
     row[1].metric("Pulled down by", facts["pulled_down_by"] or MISSING)
     row[2].metric(f"{label} trend", facts["trend_arrow"] or MISSING,
                   help=f"{label} of the last 6 months against the 6 before")
-    row[3].metric("Open escalations", number(facts["open_escalations"]))
+    row[3].metric("Open escalations", number(facts["open_escalations"]) if escalations_loaded else MISSING,
+                  help=None if escalations_loaded else metrics.missing_note("escalations"))
     missing = facts["missing"]
     components = {name: facts[f"{name}_score"] for name in metrics.HEALTH_COMPONENTS if name not in missing.split(", ")}
     left, right = st.columns([1, 1])

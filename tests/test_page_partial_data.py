@@ -5,6 +5,8 @@ satisfaction measure is a URL filter; the Overview opens with the chain in words
 from __future__ import annotations
 
 import csv
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipelines import metrics
 from pipelines.ingest import ingest
+from pipelines.reporting.formats import MISSING
 from tests.conftest import WORLD
 from tests.test_pages import chart, metrics_shown, open_page, run_app
 
@@ -55,6 +58,31 @@ def test_every_page_renders_on_csat_only_without_activities_budgets_or_escalatio
     said = texts(at)
     assert not [text for text in said if "+0.0%" in text]
     assert any(text.startswith("Sources:") for text in said), "the page names its sources and which are loaded"
+
+
+# Words that name what the partial warehouse lacks: a tile, table column or chart naming one has no figure.
+NOT_LOADED = ("nps", "escalation", "budget", "engagement", "activit", "status report", "meeting", "contact")
+
+
+def names_what_is_missing(text: str) -> bool:
+    return any(word in text.lower() for word in NOT_LOADED)
+
+
+@pytest.mark.parametrize("page", PAGES + ["pages/data.py"])
+def test_no_page_draws_a_figure_for_a_source_that_is_not_loaded(monkeypatch, partial_db, page):
+    at = open_page(monkeypatch, partial_db, page, {"period": "All time"})
+    assert not at.exception
+    said = texts(at)
+    assert not [text for text in said if "+0.0%" in text or re.search(r"\bnan\b", text, re.IGNORECASE)]
+    tiles = {m.label: m.value for m in at.metric if names_what_is_missing(m.label)}
+    assert set(tiles.values()) <= {MISSING}, f"tiles for what is not loaded: {tiles}"
+    for frame in at.dataframe:
+        table = frame.value
+        assert not table.astype(str).isin(["nan", "None", "NaN", "<NA>"]).any().any()
+        drawn = [c for c in table.columns if names_what_is_missing(str(c)) and set(table[c].astype(str)) != {MISSING}]
+        assert not drawn, f"columns with figures for what is not loaded: {drawn}"
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text") or "" for c in at.get("plotly_chart")]
+    assert not [title for title in titles if names_what_is_missing(title)]
 
 
 def test_the_overview_draws_no_zero_for_what_is_not_loaded(monkeypatch, partial_db):
