@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     draft.add_argument("--table", help="the canonical table the file fills (default: guessed from its header)")
     draft.add_argument("--out", type=Path, help="write the draft here (default: print it)")
     draft.add_argument("--sheet", help="XLSX: the sheet to read (default: the largest)")
+    draft.add_argument("--db", help="warehouse whose accounts tell an account column by its values "
+                                     "(default: $WINWIN_DB or data/warehouse.duckdb, if there is one)")
 
     publish = commands.add_parser("publish", help="write the warehouse's tables as Parquet, with a manifest, for Spark")
     publish.add_argument("--db", help="warehouse file (default: $WINWIN_DB or data/warehouse.duckdb)")
@@ -234,7 +236,7 @@ def run_marts(args) -> int:
 def run_map(args) -> int:
     from pipelines.mapping import draft
 
-    result = draft(args.path, table=args.table, sheet=args.sheet)
+    result = draft(args.path, table=args.table, sheet=args.sheet, db=args.db)
     text = result.yaml()
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

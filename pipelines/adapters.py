@@ -263,11 +263,13 @@ def parse_layout(path: Path) -> Layout:
     key = NATURAL_KEYS[table]
     if key not in {c.name for c in columns}:
         raise IngestError(f"{path}: {table} rows are identified by {key!r}; map it under 'columns'")
-    if table == "fct_survey_response" and not {"account_id", "contact", "project_id"} & {c.name for c in columns}:
+    if table == "fct_survey_response" and not {"account_id", "contact", "project_id"} & (
+            {c.name for c in columns} | set(constants)):  # constants: {account_id: ...}: one client's survey
         raise IngestError(
             f"{path}: a survey answer needs its account: map account_id (an id, or a company name with "
             "'lookup: account_name'), contact (the respondent's e-mail, matched to the CRM contacts or "
-            "the e-mail's domain) or project_id (with 'lookup: project_reference')"
+            "the e-mail's domain) or project_id (with 'lookup: project_reference'), or give the one "
+            "account of the whole file as constants: {account_id: ...}"
         )
     wanted = detect.get("required", [s for c in columns for s in c.sources])
     patterns = []

@@ -127,6 +127,15 @@ VOCABULARY_GUESSES = {
     "severity": {"critical": r"critical|urgent|highest|blocker|\bp1\b|sev ?1", "high": r"^high$|major|\bp2\b|sev ?2",
                  "medium": r"medium|normal|\bp3\b|sev ?3", "low": r"^low$|lowest|minor|trivial|\bp4\b|sev ?4"},
 }
+# What a table's rows are called: a column of distinct ids named "<word> id" with one of these
+# words is that table's key when no header pattern found it (Olist's "review_id").
+KEY_WORDS = {
+    "dim_account": r"account|company|organi[sz]ation|customer|client", "dim_contact": r"contact|person|people",
+    "fct_opportunity": r"deal|opportunit|opp", "fct_project": r"project|engagement|job",
+    "fct_escalation": r"ticket|issue|incident|case|escalat", "fct_activity": r"activit|event|meeting",
+    "fct_survey_response": r"respon|review|answer|submission|feedback|survey",
+}
+ID_NAME = r"^(?P<word>.*?)[ _-]?id$"
 BOOLEAN_VALUES = {"yes": True, "no": False, "true": True, "false": False, "y": True, "n": False, "1": True, "0": False,
                   "ja": True, "nein": False, "oui": True, "non": False, "x": True}
 
@@ -171,6 +180,38 @@ class ColumnProfile:
 
     def looks_like_names(self) -> bool:
         return self.share(self.spaced) > 0.2 or not any(ch.isdigit() for v, _ in self.values for ch in v)
+
+
+@dataclass(frozen=True)
+class KnownAccounts:
+    """The warehouse's accounts, to recognise a column of account ids or names by its values."""
+
+    ids: frozenset[str]
+    names: frozenset[str]  # lower-case
+
+    @staticmethod
+    def of(db: Path | None) -> KnownAccounts | None:
+        """``db``'s accounts (default: the usual warehouse); None when there is none or no account."""
+        path = warehouse.db_path(db)
+        if not Path(path).exists():
+            return None
+        with warehouse.connect_readonly(path) as con:
+            try:
+                rows = con.execute("SELECT account_id, lower(account_name) FROM dim_account").fetchall()
+            except duckdb.CatalogException:
+                return None
+        if not rows:
+            return None
+        return KnownAccounts(frozenset(r[0] for r in rows if r[0]), frozenset(r[1] for r in rows if r[1]))
+
+    def matched(self, p: ColumnProfile) -> tuple[str, float] | None:
+        """("id" or "name", share) when most of the column's most common values are account ids or names."""
+        if not p.values:
+            return None
+        ids = sum(1 for v, _ in p.values if v in self.ids) / len(p.values)
+        names = sum(1 for v, _ in p.values if v.lower() in self.names) / len(p.values)
+        kind, share = max((("id", ids), ("name", names)), key=lambda pair: pair[1])
+        return (kind, share) if share >= KIND_SHARE else None
 
 
 @dataclass
@@ -370,17 +411,20 @@ def guess_table(header: list[str]) -> tuple[str | None, str]:
     return best, f"guessed from the header ({n} words of {best}, {m} of {second}); --table overrides"
 
 
-def draft(path: Path, table: str | None = None, sheet: str | None = None) -> Draft:
-    """Profile ``path`` and write the draft mapping for ``table`` (guessed when not given)."""
-    return draft_from(profile(path, sheet), table)
+def draft(path: Path, table: str | None = None, sheet: str | None = None, db: Path | None = None) -> Draft:
+    """Profile ``path`` and write the draft mapping for ``table`` (guessed when not given); the
+    accounts of warehouse ``db`` (default: the usual one, if there is one) tell an account column."""
+    return draft_from(profile(path, sheet), table, accounts=KnownAccounts.of(db))
 
 
 def draft_from(read: Profile, table: str | None = None, chosen: dict[str, str | None] | None = None,
-               survey_type: str | None = None, told: dict | None = None) -> Draft:
+               survey_type: str | None = None, told: dict | None = None,
+               accounts: KnownAccounts | None = None) -> Draft:
     """The draft for a profiled file. ``chosen`` (the Data page's select boxes) names a canonical
     column's source column (None: blank) where a person decided; the rest are the assistant's.
     ``told`` is what a person said the values cannot: {"day_first": bool, "number_format": "1.234,50",
-    "values": {column: {vendor value: canonical value}}}."""
+    "values": {column: {vendor value: canonical value}}}. ``accounts``: the warehouse's, whose ids
+    or names a column holding them is recognised by."""
     told = told or {}
     header, profiles, chosen = read.header, read.columns, chosen or {}
     reason = "given with --table"
@@ -398,6 +442,10 @@ def draft_from(read: Profile, table: str | None = None, chosen: dict[str, str | 
     used: set[str] = set()
     for column, (patterns, kind) in ROLES[table].items():
         entry = _choose(column, patterns, kind, profiles, used, table, constants, told)
+        if entry.rule is None and column == warehouse.NATURAL_KEYS[table]:
+            entry = _key_by_id_name(table, profiles, used) or entry
+        if entry.rule is None and column == "account_id" and accounts:
+            entry = _account_by_values(accounts, profiles, used) or entry
         picked = entry.rule["from"] if entry.rule else None
         if picked:
             used.add(picked)
@@ -464,6 +512,37 @@ def _choose(column: str, patterns: list[str], kind: str, profiles: dict[str, Col
         return Entry(None, f"unsure: {', '.join(map(repr, dict.fromkeys(named_only)))} named like it, but the values "
                            f"are not {kind}")
     return Entry(None, "no column found")
+
+
+def _key_by_id_name(table: str, profiles: dict[str, ColumnProfile], used: set[str]) -> Entry | None:
+    """The key no header pattern found: the column of distinct ids named "... id" whose name says
+    the table's rows ("review_id" for survey answers), or the only such column of the file."""
+    ids = [p for name, p in profiles.items()
+           if name not in used and re.search(ID_NAME, name, re.I) and "id" in p.kinds() and p.filled > 1]
+    if not ids:
+        return None
+    own = [p for p in ids if re.search(KEY_WORDS[table], re.match(ID_NAME, p.name, re.I).group("word"), re.I)]
+    if len(own) == 1:
+        return Entry({"from": own[0].name}, f"no column is named like the key; this one is named for what the rows are "
+                                            f"and its {own[0].filled:,} values are all distinct ids")
+    if len(ids) == 1 and not own:
+        return Entry({"from": ids[0].name}, f"no column is named like the key; this is the only one named like an id "
+                                            f"whose {ids[0].filled:,} values are all distinct")
+    fitting = own or ids
+    return Entry(None, f"unsure: {' and '.join(repr(p.name) for p in fitting)} all hold distinct ids; name the key")
+
+
+def _account_by_values(accounts: KnownAccounts, profiles: dict[str, ColumnProfile], used: set[str]) -> Entry | None:
+    """The account column no header pattern found, by its values: most of them the warehouse's
+    account ids (SurveyMonkey's "Custom Data 1") or account names."""
+    found = [(p, hit) for name, p in profiles.items() if name not in used and (hit := accounts.matched(p))]
+    if len(found) > 1:
+        return Entry(None, f"unsure: {' and '.join(repr(p.name) for p, _ in found)} all hold the warehouse's accounts")
+    if not found:
+        return None
+    [(p, (kind, share))] = found
+    reason = f"{share:.0%} of its most common values are the warehouse's account {kind}s"
+    return Entry({"from": p.name, "lookup": "account_name"} if kind == "name" else {"from": p.name}, reason)
 
 
 def _fits(p: ColumnProfile, kind: str, column: str) -> bool:

@@ -192,7 +192,8 @@ def test_a_project_completed_after_the_last_deal_moves_the_data_date(loaded, rea
     (P-NW-05, starting 1 Oct, is planned, not done), so the last 12 months hold all four completions."""
     _, db = loaded("kantata_projects.csv", after="salesforce_opportunities.csv")
     con = reader(db)
-    assert con.execute("SELECT max(close_date) FROM fct_opportunity WHERE is_closed").fetchone() == (dt.date(2025, 9, 19),)
+    last_deal = con.execute("SELECT max(close_date) FROM fct_opportunity WHERE is_closed").fetchone()
+    assert last_deal == (dt.date(2025, 9, 19),)
     assert metrics.data_date(con) == dt.date(2025, 9, 26)
     last_year = metrics.period_of("Last 12 months", metrics.data_date(con))
     assert metrics.kpis(con, last_year)["delivered_margin"] == pytest.approx(111_500 / 410_000)
@@ -366,14 +367,51 @@ def test_real_olist_reviews_get_a_draft_that_guesses_nothing_and_refusals_that_s
     # 1-5 could be CSAT or a 0-10 scale's lower half; two dates and two texts fit: all left to a person
     assert "  score:  # unsure: 'review_score' holds whole numbers 1-5" in text
     assert "  responded_at:  # unsure:" in text and "  comment:  # unsure:" in text
-    with pytest.raises(IngestError, match="identified by 'response_id'; map it under 'columns'"):
-        ingest([source], db=fresh_db, mappings=[draft], data_docs=False)
-    fill_in(draft, {"response_id": "review_id", "score": "{from: review_score, type: integer}",
+    # review_id and order_id both hold distinct ids; review_id is named for what the rows are
+    assert '  response_id: {from: "review_id"}  # no column is named like the key; this one is named for what' in text
+    fill_in(draft, {"score": "{from: review_score, type: integer}",
                     "responded_at": '{from: review_answer_timestamp, type: timestamp, format: "%Y-%m-%d %H:%M:%S"}',
                     "comment": "review_comment_message"}, {"survey_type": "csat"})
     # a marketplace's reviews name no client: refused, naming the columns that would find one
     with pytest.raises(IngestError, match="a survey answer needs its account: map account_id"):
         ingest([source], db=fresh_db, mappings=[draft], data_docs=False)
+
+
+def test_the_draft_proposes_the_account_column_whose_values_are_the_warehouses_accounts(accounts_db, tmp_path):
+    """SurveyMonkey's "Custom Data 1" is named like nothing, but holds the CRM's account ids."""
+    draft = tmp_path / "csat.yaml"
+    main(["map", str(TRIAL / "surveymonkey_csat.csv"), "--db", str(accounts_db), "--out", str(draft)])
+    assert ('  account_id: {from: "Custom Data 1"}  # 100% of its most common values are the warehouse\'s account ids'
+            in draft.read_text())
+    main(["map", str(TRIAL / "surveymonkey_csat.csv"), "--db", str(tmp_path / "none.duckdb"), "--out", str(draft)])
+    assert "  account_id:  # no column found" in draft.read_text()  # no warehouse: not guessed
+
+
+def test_account_names_in_a_column_are_proposed_with_the_name_lookup(accounts_db, tmp_path):
+    (tmp_path / "answers.csv").write_text("Response,Kunde,Wann,Empfehlung\n"
+                                          "a1,Helios Energie AG,2025-06-01,9\na2,Kestrel Logistics Inc,2025-06-02,7\n"
+                                          "a3,Helios Energie AG,2025-06-03,10\na4,Acme,2025-06-04,3\n")
+    made = mapping.draft(tmp_path / "answers.csv", "fct_survey_response", db=accounts_db)
+    assert made.entries["account_id"].rule is None  # Acme is no account: 2 of 3 values is not most
+    (tmp_path / "answers.csv").write_text("Response,Kunde,Wann,Empfehlung\n"
+                                          "a1,Helios Energie AG,2025-06-01,9\na2,Kestrel Logistics Inc,2025-06-02,7\n"
+                                          "a3,helios energie ag,2025-06-03,10\n")
+    made = mapping.draft(tmp_path / "answers.csv", "fct_survey_response", db=accounts_db)
+    assert made.entries["account_id"].rule == {"from": "Kunde", "lookup": "account_name"}
+
+
+def test_a_survey_of_one_account_names_it_as_a_constant(accounts_db, tmp_path, reader):
+    (tmp_path / "helios.csv").write_text("Respondent,When,Score\nr1,2025-06-01,9\nr2,2025-06-02,4\n")
+    (tmp_path / "helios.yaml").write_text(
+        "table: fct_survey_response\ncolumns:\n  response_id: Respondent\n"
+        "  responded_at: {from: When, type: timestamp, format: \"%Y-%m-%d\"}\n  score: {from: Score, type: integer}\n"
+        f"constants: {{survey_type: nps, account_id: {HELIOS}}}\n")
+    db = tmp_path / "w.duckdb"
+    shutil.copyfile(accounts_db, db)
+    [result] = ingest([tmp_path / "helios.csv"], db=db, mappings=[tmp_path / "helios.yaml"], data_docs=False)
+    assert (result.inserted, result.quarantined) == (2, 0)
+    assert reader(db).execute("SELECT account_id, score FROM fct_survey_response ORDER BY 1, 2").fetchall() == [
+        (HELIOS, 4), (HELIOS, 9)]
 
 
 def test_real_olist_orders_draft_leaves_every_date_to_a_person(tmp_path):
