@@ -160,6 +160,12 @@ def test_account_health_leaves_out_and_names_the_components_without_data(monkeyp
     assert "escalations" in note and "engagement" in note and "reweighted" in note
 
 
+def test_an_accounts_open_escalations_are_missing_not_zero_without_an_escalation_export(monkeypatch, partial_db):
+    at = open_page(monkeypatch, partial_db, "pages/accounts.py", {"period": "All time", "account": "Beta Ltd"})
+    tile = next(m for m in at.metric if m.label == "Open escalations")
+    assert (tile.value, tile.help) == (MISSING, metrics.missing_note("escalations"))
+
+
 def test_the_overview_opens_with_the_chain_in_words_on_the_demo(monkeypatch, demo_db):
     at = run_app(monkeypatch, demo_db)
     assert not at.exception
