@@ -515,21 +515,18 @@ def _choose(column: str, patterns: list[str], kind: str, profiles: dict[str, Col
 
 
 def _key_by_id_name(table: str, profiles: dict[str, ColumnProfile], used: set[str]) -> Entry | None:
-    """The key no header pattern found: the column of distinct ids named "... id" whose name says
-    the table's rows ("review_id" for survey answers), or the only such column of the file."""
+    """The key no header pattern found: the one column of distinct ids named "<word> id" whose word
+    says what the table's rows are ("review_id" for survey answers). An id named for something
+    else ("order_id", "customer_id") is another table's key as often as this one's: not proposed."""
     ids = [p for name, p in profiles.items()
-           if name not in used and re.search(ID_NAME, name, re.I) and "id" in p.kinds() and p.filled > 1]
+           if name not in used and "id" in p.kinds() and p.filled > 1 and (named := re.match(ID_NAME, name, re.I))
+           and re.search(KEY_WORDS[table], named.group("word"), re.I)]
+    if len(ids) > 1:
+        return Entry(None, f"unsure: {' and '.join(repr(p.name) for p in ids)} all hold distinct ids; name the key")
     if not ids:
         return None
-    own = [p for p in ids if re.search(KEY_WORDS[table], re.match(ID_NAME, p.name, re.I).group("word"), re.I)]
-    if len(own) == 1:
-        return Entry({"from": own[0].name}, f"no column is named like the key; this one is named for what the rows are "
-                                            f"and its {own[0].filled:,} values are all distinct ids")
-    if len(ids) == 1 and not own:
-        return Entry({"from": ids[0].name}, f"no column is named like the key; this is the only one named like an id "
-                                            f"whose {ids[0].filled:,} values are all distinct")
-    fitting = own or ids
-    return Entry(None, f"unsure: {' and '.join(repr(p.name) for p in fitting)} all hold distinct ids; name the key")
+    return Entry({"from": ids[0].name}, f"no column is named like the key; this one is named for what the rows are "
+                                        f"and its {ids[0].filled:,} values are all distinct ids")
 
 
 def _account_by_values(accounts: KnownAccounts, profiles: dict[str, ColumnProfile], used: set[str]) -> Entry | None:

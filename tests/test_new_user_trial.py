@@ -377,6 +377,19 @@ def test_real_olist_reviews_get_a_draft_that_guesses_nothing_and_refusals_that_s
         ingest([source], db=fresh_db, mappings=[draft], data_docs=False)
 
 
+@pytest.mark.parametrize("header,table,reason", [
+    ("review_id,feedback_id,When,Score", "fct_survey_response",
+     "unsure: 'review_id' and 'feedback_id' all hold distinct ids; name the key"),
+    ("Account ID,Closes,Value", "fct_opportunity", "no column found"),  # an account's id is not a deal's
+])
+def test_a_key_found_by_its_values_is_proposed_only_when_one_id_is_named_for_the_rows(tmp_path, header, table, reason):
+    rows = "\n".join(",".join(f"v{i}{j}" for j in range(len(header.split(",")))) for i in range(3))
+    (tmp_path / "export.csv").write_text(f"{header}\n{rows}\n")
+    made = mapping.draft(tmp_path / "export.csv", table, db=tmp_path / "none.duckdb")
+    key = made.entries[next(iter(mapping.ROLES[table]))]
+    assert (key.rule, key.reason) == (None, reason)
+
+
 def test_the_draft_proposes_the_account_column_whose_values_are_the_warehouses_accounts(accounts_db, tmp_path):
     """SurveyMonkey's "Custom Data 1" is named like nothing, but holds the CRM's account ids."""
     draft = tmp_path / "csat.yaml"
