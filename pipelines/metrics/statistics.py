@@ -13,8 +13,7 @@ MIN_ANSWERS = 10
 # t-interval on few values runs far past it (CSAT scores 2 and 5: 3.5 +- 19.1 on a 1-5 scale), and
 # "-15.6 to 22.6" says nothing a reader can use, while "1 to 5" says "anything on the scale".
 SCORE_SCALES = {"nps": (0.0, 10.0), "csat": (1.0, 5.0)}  # a survey answer's score, by survey type
-NPS_SCALE = (-100.0, 100.0)
-SHARE_SCALE = (0.0, 1.0)
+NPS_SCALE = (-100.0, 100.0)  # shares need none: Wilson's and Newcombe's intervals stay within 0-1 and -1..1
 MARGIN_SCALE = (-np.inf, 1.0)  # (revenue - cost) / revenue: a cost is never below 0
 AMOUNT_SCALE = (0.0, np.inf)  # money won: never below nothing
 BUDGET_VARIANCE_SCALE = (-1.0, np.inf)  # actual / budget cost - 1: a cost is never below 0
