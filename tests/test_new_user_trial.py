@@ -5,7 +5,6 @@ in its Salesforce accounts report; every warehouse here starts from that report,
 loads the CRM first. Each case loads one tool's export the way the README says (a plain
 ``ingest``, or the mapping assistant's draft filled in by a person) and checks, by hand against
 the file: the rows loaded and quarantined, the right column in each canonical field, a KPI.
-Cases marked xfail are defects found by the trial that belong to code others own.
 """
 
 from __future__ import annotations
