@@ -829,3 +829,12 @@ def test_the_account_timeline_stops_at_the_data_date(world_db, reader, tmp_path)
     timeline = metrics.account_timeline(con, "0015g00000BETA01AAA")
     assert len(timeline) == 11 and "OPP-LATER" not in set(timeline["ref"])
     assert timeline["day"].max().date() <= date(2026, 6, 30)
+
+
+def test_a_chain_link_with_nothing_on_either_side_in_the_period_says_no_data(con):
+    # January 2024 precedes every deal, project and answer of the fixture world: sources loaded, n = 0.
+    links = metrics.chain_sentences(con, Period(date(2024, 1, 1), date(2024, 1, 31)), measure="nps")
+    assert [link["verdict"] for link in links] == ["no data"] * 3
+    assert links[1]["sentence"] == ("Satisfaction -> re-business: no data in this period "
+                                    "(no NPS answers whose 12 months have passed by the data date).")
+    assert all(link["n_a"] is None for link in links)

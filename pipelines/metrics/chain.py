@@ -95,10 +95,18 @@ def chain_sentences(con, filters: Filters | Period = Filters(), measure: str | N
     needs = [("delivery -> satisfaction", ("projects", measure), lambda: delivery_sentence(con, filters, measure)),
              ("satisfaction -> re-business", (measure, "deals"), lambda: rebusiness_sentence(con, filters, measure)),
              ("re-business -> margin", ("deals", "projects"), lambda: margin_sentence(con, filters))]
+    label = MEASURES[measure]["label"]
+    # What a link counts, for the sentence of a period in which there is none of it on either side.
+    counted = {LINKS[0]: f"{label} answers about projects completed by then",
+               LINKS[1]: f"{label} answers whose {LINK_MONTHS} months have passed by the data date",
+               LINKS[2]: "projects completed with a margin"}
     for link, sources, sentence in needs:
         absent = [source for source in sources if not loaded[source]]
         if absent:
             rows.append(_row(link, f"{link[0].upper()}{link[1:]}: {missing_note(absent[0])}.", None, "no data"))
-        else:
-            rows.append(sentence())
+            continue
+        row = sentence()
+        if not row["n_a"] and not row["n_b"]:  # loaded, but nothing of it in this period: not "too few"
+            row = _row(link, f"{link[0].upper()}{link[1:]}: no data in this period (no {counted[link]}).", None, "no data")
+        rows.append(row)
     return rows
