@@ -248,3 +248,16 @@ def test_a_person_tells_the_step_what_the_values_cannot_day_first_dates(monkeypa
     assert preview["Lead source"].tolist() == ["—", "marketing"]
     at = at.selectbox(key=step_key(deals, "lead_source-value-Referral")).set_value("customer_referral").run()
     assert frame_with(at, "Verdict")["Lead source"].tolist() == ["customer_referral", "marketing"]
+
+
+def test_the_mapping_step_proposes_the_column_holding_the_warehouses_account_ids(monkeypatch, own_db, tmp_path):
+    # A survey tool's export whose account column is named like nothing ("Custom Data 1", as
+    # SurveyMonkey names custom variables) but holds the CRM's account ids the warehouse has.
+    survey = tmp_path / "pulse_survey.csv"
+    survey.write_text("Entry Id,Submitted At,How satisfied were you with our service? (1-5),Custom Data 1\n"
+                      "E-1,2025-05-02,4,0015g00000ACME01AAA\nE-2,2025-05-03,2,0015g00000BETA01AAA\n"
+                      "E-3,2025-05-04,5,0015g00000GAMM01AAA\nE-4,2025-05-05,3,0015g00000ACME01AAA\n")
+    at = upload(open_data_page(monkeypatch, own_db), survey)
+    assert not at.exception
+    at = at.selectbox(key=step_key(survey, "table")).set_value("fct_survey_response").run()
+    assert at.selectbox(key=step_key(survey, "fct_survey_response-account_id")).value == "Custom Data 1"

@@ -86,6 +86,13 @@ def _recognised(name: str, content: bytes, layouts_key: tuple) -> tuple[str | No
     return (layout.title if layout else None), None
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _known_accounts(path: str, build: tuple[int, int] | None) -> mapping.KnownAccounts | None:
+    """The warehouse's account ids and names (per build), by which the assistant recognises a column
+    holding them (a survey's "Custom Data 1" of Salesforce ids)."""
+    return mapping.KnownAccounts.of(Path(path)) if build else None
+
+
 @st.cache_data(max_entries=16, show_spinner="Reading the file's columns…")
 def _profile(name: str, content: bytes) -> mapping.Profile:
     with _as_file(Upload(name, content)) as path:
@@ -175,7 +182,8 @@ def mapping_step(upload: Upload) -> None:
         st.markdown(f"**Map {plain(upload.name)}**")
         for note in read.place.notes:
             st.caption(plain(note[:1].upper() + note[1:]) + ".")
-        guess = mapping.draft_from(read)
+        accounts = _known_accounts(str(data.db_path()), data.build_key())
+        guess = mapping.draft_from(read, accounts=accounts)
         choices = list(mapping.ROLES)
         table = st.selectbox(
             "What the file holds", choices, index=choices.index(guess.table) if guess.table else None,
@@ -185,7 +193,7 @@ def mapping_step(upload: Upload) -> None:
         if table is None:
             st.info("Win-Win could not tell from the column names what each row is: choose it above.")
             return
-        assistant = mapping.draft_from(read, table)
+        assistant = mapping.draft_from(read, table, accounts=accounts)
         options = [BLANK, *dict.fromkeys(name for name in read.header if name in read.columns)]
         needed = {warehouse.NATURAL_KEYS[table], *REQUIRED.get(table, [])}
         chosen: dict[str, str | None] = {}
@@ -204,8 +212,8 @@ def mapping_step(upload: Upload) -> None:
             survey_type = st.selectbox(
                 "Survey type", list(SURVEY_TYPES), index=list(SURVEY_TYPES).index(found) if found else None,
                 format_func=SURVEY_TYPES.get, key=f"map-{key}-survey-type", placeholder="NPS or CSAT?")
-        untold = mapping.draft_from(read, table, chosen, survey_type)
-        final = mapping.draft_from(read, table, chosen, survey_type, _told(untold, key))
+        untold = mapping.draft_from(read, table, chosen, survey_type, accounts=accounts)
+        final = mapping.draft_from(read, table, chosen, survey_type, _told(untold, key), accounts=accounts)
         _say_what_is_left(final)
         layout_ok = _show_preview(upload, final.yaml(), table)
         stem = re.sub(r"[\W_]*\d[\d\W_]*$", "", Path(upload.name).stem)  # "copper_deals_2025-05": next month's too
