@@ -17,7 +17,7 @@ MARTS_DIR = Path(__file__).parent / "models" / "marts"
 # Each mart may read the canonical tables and the marts listed before it.
 MART_ORDER = ["mart_latest_event", "mart_data_date", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome",
               # Precomputed for the pages' first views (issue 16): small tables read instead of joins per view.
-              "mart_account_facts", "mart_escalation_aftermath", "mart_project_answer"]
+              "mart_account_facts", "mart_escalation_aftermath", "mart_project_answer", "mart_delivery_answer"]
 
 # The canonical tables whose changes ``refresh`` can apply by account: a survey answer only moves
 # the marts' rows of its own account (every join in the marts below is on account_id) while the
@@ -31,7 +31,16 @@ ROWS_OF_TOUCHED = {
     "mart_escalation_aftermath": ("escalation_id IN (SELECT escalation_id FROM mart_escalation "
                                   "WHERE account_id IN (SELECT account_id FROM touched_account))"),
     "mart_project_answer": "account_id IN (SELECT account_id FROM touched_account)",
+    # Its pairs join a project and an answer of one account; an answer naming another account's
+    # project (CROSS_ACCOUNT_REFERENCES) rebuilds instead.
+    "mart_delivery_answer": ("account_id IN (SELECT account_id FROM touched_account) "
+                             "OR answer_account_id IN (SELECT account_id FROM touched_account)"),
 }
+# An answer naming a project of another account, now or when the marts were built: the refresh
+# sees only the touched accounts' projects, so it could not pair them.
+CROSS_ACCOUNT_REFERENCES = """SELECT (SELECT count(*) FROM fct_survey_response AS r JOIN fct_project AS p USING (project_id)
+                                      WHERE r.account_id IS DISTINCT FROM p.account_id)
+                                   + (SELECT count(*) FROM mart_delivery_answer WHERE account_id IS DISTINCT FROM answer_account_id)"""
 # The marts no survey answer reaches (they read no answers, directly or through another mart):
 # a refresh leaves them as they are. A mart in MART_ORDER that is in none of these sets (a new one)
 # makes every build a full rebuild until it is placed (a test asks for that).
@@ -111,7 +120,9 @@ def refreshable_accounts(con: duckdb.DuckDBPyConnection) -> int | None:
         return None
     if set(MART_ORDER) - set(ROWS_OF_TOUCHED) - WITHOUT_ANSWERS - set(REBUILT_WHOLE):
         return None
-    return None if outdated(con) else accounts
+    if outdated(con) or con.execute(CROSS_ACCOUNT_REFERENCES).fetchone()[0]:
+        return None
+    return accounts
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:

@@ -101,6 +101,7 @@ PRECOMPUTED_KEYS = {
     "mart_account_facts": ["as_of", "account_id"],
     "mart_escalation_aftermath": ["escalation_id"],
     "mart_project_answer": ["project_id", "response_id"],
+    "mart_delivery_answer": ["project_id", "response_id"],
 }
 
 
@@ -136,16 +137,31 @@ def test_project_answers_are_the_answers_within_the_followed_months(con):
     assert scalar(con, "SELECT count(*) FROM mart_project_answer") == live
 
 
+@pytest.mark.parametrize("measure", ["nps", "csat"])
+def test_delivery_answers_are_the_pairs_the_delivery_link_joins(con, measure):
+    """mart_delivery_answer holds exactly the (project, answer) pairs metrics.delivery joins live."""
+    from pipelines import metrics
+
+    live = metrics.project_answers(con, metrics.Period(), measure)
+    held = con.execute("""SELECT delivery_outcome AS "group", project_id, response_id, linked_by FROM mart_delivery_answer
+                          WHERE survey_type = ? ORDER BY 1, 2, 3""", [measure]).df()
+    assert len(held) > 0
+    assert held.values.tolist() == live.sort_values(["group", "project_id", "response_id"])[
+        ["group", "project_id", "response_id", "linked_by"]].values.tolist()
+
+
 @pytest.mark.parametrize("mart,window", [("mart_escalation_aftermath", "INTERVAL 12 MONTH"),
                                          ("mart_project_answer", "INTERVAL 6 MONTH"),
+                                         ("mart_delivery_answer", "INTERVAL 6 MONTH"),
                                          ("mart_account_facts", "INTERVAL 90 DAY")])
 def test_precomputed_windows_are_the_metrics_windows(mart, window):
     from pipelines import marts
     from pipelines.metrics.accounts import RECENT_ESCALATION_DAYS
     from pipelines.metrics.escalations import AFTERMATH_MONTHS
+    from pipelines.metrics.delivery import AFTER_PROJECT_MONTHS
     from pipelines.metrics.rebusiness import FOLLOWED_MONTHS
 
-    assert (AFTERMATH_MONTHS, FOLLOWED_MONTHS, RECENT_ESCALATION_DAYS) == (12, 6, 90)
+    assert (AFTERMATH_MONTHS, FOLLOWED_MONTHS, RECENT_ESCALATION_DAYS, AFTER_PROJECT_MONTHS) == (12, 6, 90, 6)
     assert window in marts.sql_of(mart)
 
 
@@ -236,6 +252,27 @@ def test_a_change_the_refresh_cannot_apply_rebuilds_every_mart(demo_db, tmp_path
     marts.record_change(con, "fct_survey_response", "SELECT account_id FROM fct_survey_response WHERE response_id = 'LATER-1'")
     assert marts.build(con) == "rebuilt"
     assert scalar(con, "SELECT data_date FROM mart_data_date") == later
+    assert _marts_differing_from_a_full_rebuild(con) == {}
+
+
+def test_an_answer_naming_another_accounts_project_rebuilds_every_mart(demo_db, tmp_path):
+    """The refresh sees only the touched accounts' projects: an answer naming a project of another
+    account could not be paired with it there, so the marts are rebuilt whole."""
+    import shutil
+
+    import duckdb
+
+    from pipelines import marts
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    con = duckdb.connect(str(db))
+    answer, account = con.execute("""SELECT response_id, account_id FROM fct_survey_response
+                                     WHERE project_id IS NOT NULL ORDER BY response_id LIMIT 1""").fetchone()
+    other = scalar(con, f"SELECT min(account_id) FROM dim_account WHERE account_id <> '{account}'")
+    marts.record_change(con, "fct_survey_response", "SELECT ? AS account_id UNION ALL SELECT ?", [account, other])
+    con.execute("UPDATE fct_survey_response SET account_id = ? WHERE response_id = ?", [other, answer])
+    assert marts.build(con) == "rebuilt"
     assert _marts_differing_from_a_full_rebuild(con) == {}
 
 

@@ -36,10 +36,19 @@ define("delivery_to_satisfaction", (
 ))
 
 
-def _pairs(filters: Filters | Period, by: str, months_after: int) -> tuple[str, list]:
-    """SQL of each (completed project, answer about it) pair, and its parameters (the measure last)."""
+def _pairs(filters: Filters | Period, by: str, months_after: int, precomputed: bool = True) -> tuple[str, list]:
+    """SQL of each (completed project, answer about it) pair, and its parameters (the measure last).
+    At the default months after, ``precomputed`` reads the pairs mart_delivery_answer holds (the
+    same SQL, run once per build; without the answers' comments); otherwise they are joined here."""
     months_after = int(months_after)  # constant SQL below: an int, never text
     where, params = Filters.of(filters).within("project", "actual_end_date")
+    if precomputed and months_after == AFTER_PROJECT_MONTHS:
+        return f"""WITH pairs AS (
+                     SELECT {SPLITS[by][0]} AS "group", project_id, {PER['delivery_team']} AS delivery_team,
+                            {PER['delivery_manager']} AS delivery_manager, answer_account_id AS account_id, response_id,
+                            answer_date, score, nps_points, csat_points, is_low_score, linked_by,
+                            previous_end_date, first_of_project, first_of_project_link
+                     FROM mart_delivery_answer WHERE {where} AND survey_type = ?)""", params
     return f"""WITH projects AS (
                  SELECT project_id, account_id, start_date, actual_end_date, {SPLITS[by][0]} AS grp,
                         {PER['delivery_team']} AS delivery_team, {PER['delivery_manager']} AS delivery_manager
@@ -66,7 +75,7 @@ def project_answers(con, filters: Filters | Period = Filters(), measure: str = "
     """Each (project, answer) pair of the link: the completed project's group, team and manager,
     and the answer's score, points, low-score flag, comment and how it was linked."""
     check_measure(measure)
-    pairs, params = _pairs(filters, by, months_after)
+    pairs, params = _pairs(filters, by, months_after, precomputed=False)
     return con.execute(f"{pairs} SELECT * FROM pairs ORDER BY 1, 7, 6, 2", params + [measure]).df()
 
 
@@ -77,21 +86,42 @@ def _histogram(con, filters, measure: str, by: str, per: str | None, months_afte
                linked_by: str | None, with_projects: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The answers of each group (an answer once per group) as counts per score, and (``with_projects``)
     the projects of each group: small whatever the warehouse's size, so pages stay fast at scale.
-    Both come from one statement, so DuckDB pairs projects with answers once (it materialises a
-    CTE read twice); ``part`` tells their rows apart."""
+    From the precomputed pairs, a project is counted on its first row, and (split by delivery, no
+    breakdown, no dimension filter) an answer on its first pair of the group in the period, the
+    one whose previous_end_date is before the period; else an answer is counted once by DISTINCT."""
     check_measure(measure)
+    filters = Filters.of(filters)
     pairs, params = _pairs(filters, by, months_after)
     keys = (f"{per}, " if per else "") + '"group"'
-    scores = f"""SELECT 'scores' AS part, {keys}, score, nps_points, csat_points, is_low_score, count(*) AS answers,
-                        count(CASE WHEN linked_by = 'project reference' THEN 1 END) AS by_reference,
-                        CAST(NULL AS BIGINT) AS projects
-                 FROM (SELECT DISTINCT {keys}, response_id, score, nps_points, csat_points, is_low_score, linked_by
-                       FROM pairs WHERE {_CHOSEN_LINKS}) AS distinct_answers
-                 GROUP BY {keys}, score, nps_points, csat_points, is_low_score"""
-    projects = f"""SELECT 'projects', {keys}, NULL, NULL, NULL, NULL, NULL, NULL, count(DISTINCT project_id)
-                   FROM pairs WHERE {_CHOSEN_LINKS} GROUP BY {keys}"""
+    precomputed = months_after == AFTER_PROJECT_MONTHS
+    if precomputed and by == "delivery" and not per and filters.scope("project")[0] == "TRUE":
+        first_in_period = "(previous_end_date IS NULL OR previous_end_date < ?)"
+        scores = f"""SELECT 'scores' AS part, {keys}, score, nps_points, csat_points, is_low_score,
+                            count(CASE WHEN {first_in_period} THEN 1 END) AS answers,
+                            count(CASE WHEN {first_in_period} AND linked_by = 'project reference' THEN 1 END) AS by_reference,
+                            CAST(NULL AS BIGINT) AS projects
+                     FROM pairs WHERE {_CHOSEN_LINKS}
+                     GROUP BY {keys}, score, nps_points, csat_points, is_low_score
+                     HAVING count(CASE WHEN {first_in_period} THEN 1 END) > 0"""
+        start = filters.period.params[0]
+        scores_params = [start, start, linked_by, linked_by, start]
+    else:
+        scores = f"""SELECT 'scores' AS part, {keys}, score, nps_points, csat_points, is_low_score, count(*) AS answers,
+                            count(CASE WHEN linked_by = 'project reference' THEN 1 END) AS by_reference,
+                            CAST(NULL AS BIGINT) AS projects
+                     FROM (SELECT DISTINCT {keys}, response_id, score, nps_points, csat_points, is_low_score, linked_by
+                           FROM pairs WHERE {_CHOSEN_LINKS}) AS distinct_answers
+                     GROUP BY {keys}, score, nps_points, csat_points, is_low_score"""
+        scores_params = [linked_by, linked_by]
+    if precomputed:
+        first = "first_of_project" if linked_by is None else "first_of_project_link"
+        projects = f"""SELECT 'projects', {keys}, NULL, NULL, NULL, NULL, NULL, NULL, count(CASE WHEN {first} THEN 1 END)
+                       FROM pairs WHERE {_CHOSEN_LINKS} GROUP BY {keys}"""
+    else:
+        projects = f"""SELECT 'projects', {keys}, NULL, NULL, NULL, NULL, NULL, NULL, count(DISTINCT project_id)
+                       FROM pairs WHERE {_CHOSEN_LINKS} GROUP BY {keys}"""
     frame = con.execute(f"{pairs} {scores}" + (f" UNION ALL {projects}" if with_projects else ""),
-                        params + [measure] + [linked_by, linked_by] * (2 if with_projects else 1)).df()
+                        params + [measure] + scores_params + ([linked_by, linked_by] if with_projects else [])).df()
     columns = ([per] if per else []) + ["group"]
     counts = frame.loc[frame["part"] == "scores", columns + ["score", "nps_points", "csat_points", "is_low_score",
                                                              "answers", "by_reference"]]
