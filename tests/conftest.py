@@ -48,6 +48,18 @@ def empty_db(tmp_path_factory) -> Path:
     return db
 
 
+@pytest.fixture(autouse=True)
+def no_currencies_from_an_earlier_test():
+    """Each test starts as a fresh process does: no warehouse's currencies said yet. (A page or
+    report says them per thread, and pytest runs every test in one: an earlier test's USD
+    otherwise labels the next test's money.)"""
+    import importlib
+
+    importlib.import_module("pipelines.reporting.formats").use_currencies(())
+    yield
+    importlib.import_module("pipelines.reporting.formats").use_currencies(())  # a test may reload it
+
+
 @pytest.fixture
 def reader():
     """Open a read-only connection to a warehouse, closed after the test."""
