@@ -5,7 +5,8 @@
 -- view count without DISTINCT over millions of pairs: previous_end_date, the latest earlier end
 -- among the projects of the same outcome this answer is paired with (an answer counts once per
 -- outcome: once in a period where no earlier pair of it is), and first_of_project /
--- first_of_project_link, one row per project and measure (and link) to count projects by.
+-- first_of_project_link, one row per project and measure (and link) to count projects by. Sorted
+-- by measure and end so a view of one measure and period reads few row groups.
 WITH pairs AS (
   SELECT p.project_id, p.account_id, p.start_date, p.actual_end_date, p.sold_by, p.delivery_team, p.delivery_manager,
          p.delivery_outcome, p.escalations, a.account_id AS answer_account_id, a.response_id, a.survey_type,
@@ -29,4 +30,4 @@ SELECT
   row_number() OVER (PARTITION BY project_id, survey_type ORDER BY response_id) = 1 AS first_of_project,
   row_number() OVER (PARTITION BY project_id, survey_type, linked_by ORDER BY response_id) = 1 AS first_of_project_link
 FROM pairs
-ORDER BY actual_end_date
+ORDER BY survey_type, actual_end_date
