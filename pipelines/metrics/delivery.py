@@ -46,8 +46,7 @@ def _pairs(filters: Filters | Period, by: str, months_after: int, precomputed: b
         return f"""WITH pairs AS (
                      SELECT {SPLITS[by][0]} AS "group", project_id, {PER['delivery_team']} AS delivery_team,
                             {PER['delivery_manager']} AS delivery_manager, answer_account_id AS account_id, response_id,
-                            answer_date, score, nps_points, csat_points, is_low_score, linked_by,
-                            previous_end_date, first_of_project, first_of_project_link
+                            answer_date, score, nps_points, csat_points, is_low_score, linked_by, previous_end_date
                      FROM mart_delivery_answer WHERE {where} AND survey_type = ?)""", params
     return f"""WITH projects AS (
                  SELECT project_id, account_id, start_date, actual_end_date, {SPLITS[by][0]} AS grp,
@@ -86,9 +85,9 @@ def _histogram(con, filters, measure: str, by: str, per: str | None, months_afte
                linked_by: str | None, with_projects: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The answers of each group (an answer once per group) as counts per score, and (``with_projects``)
     the projects of each group: small whatever the warehouse's size, so pages stay fast at scale.
-    From the precomputed pairs, a project is counted on its first row, and (split by delivery, no
-    breakdown, no dimension filter) an answer on its first pair of the group in the period, the
-    one whose previous_end_date is before the period; else an answer is counted once by DISTINCT."""
+    From the precomputed pairs, split by delivery with no breakdown and no dimension filter (the
+    Overview's first view), an answer is counted on its first pair of the group in the period, the
+    one whose previous_end_date is before the period; else once by DISTINCT."""
     check_measure(measure)
     filters = Filters.of(filters)
     pairs, params = _pairs(filters, by, months_after)
@@ -113,13 +112,8 @@ def _histogram(con, filters, measure: str, by: str, per: str | None, months_afte
                            FROM pairs WHERE {_CHOSEN_LINKS}) AS distinct_answers
                      GROUP BY {keys}, score, nps_points, csat_points, is_low_score"""
         scores_params = [linked_by, linked_by]
-    if precomputed:
-        first = "first_of_project" if linked_by is None else "first_of_project_link"
-        projects = f"""SELECT 'projects', {keys}, NULL, NULL, NULL, NULL, NULL, NULL, count(CASE WHEN {first} THEN 1 END)
-                       FROM pairs WHERE {_CHOSEN_LINKS} GROUP BY {keys}"""
-    else:
-        projects = f"""SELECT 'projects', {keys}, NULL, NULL, NULL, NULL, NULL, NULL, count(DISTINCT project_id)
-                       FROM pairs WHERE {_CHOSEN_LINKS} GROUP BY {keys}"""
+    projects = f"""SELECT 'projects', {keys}, NULL, NULL, NULL, NULL, NULL, NULL, count(DISTINCT project_id)
+                   FROM pairs WHERE {_CHOSEN_LINKS} GROUP BY {keys}"""
     frame = con.execute(f"{pairs} {scores}" + (f" UNION ALL {projects}" if with_projects else ""),
                         params + [measure] + scores_params + ([linked_by, linked_by] if with_projects else [])).df()
     columns = ([per] if per else []) + ["group"]

@@ -1,12 +1,11 @@
 -- Each completed, judged project paired with each answer about it (metrics.delivery's link):
 -- answers naming the project, and its account's answers naming none from the project's start to
 -- 6 months after its end (metrics.delivery.AFTER_PROJECT_MONTHS; a test holds them equal). The
--- range join is done once per build instead of on every view of the Overview. Two columns let a
--- view count without DISTINCT over millions of pairs: previous_end_date, the latest earlier end
--- among the projects of the same outcome this answer is paired with (an answer counts once per
--- outcome: once in a period where no earlier pair of it is), and first_of_project /
--- first_of_project_link, one row per project and measure (and link) to count projects by. Sorted
--- by measure and end so a view of one measure and period reads few row groups.
+-- range join is done once per build instead of on every view of the Overview. previous_end_date
+-- lets a view count answers without DISTINCT over millions of pairs: the latest earlier end among
+-- the projects of the same outcome this answer is paired with (an answer counts once per outcome:
+-- once in a period on the pair that has no earlier one in it). Sorted by measure and end so a view
+-- of one measure and period reads few row groups.
 WITH pairs AS (
   SELECT p.project_id, p.account_id, p.start_date, p.actual_end_date, p.sold_by, p.delivery_team, p.delivery_manager,
          p.delivery_outcome, p.escalations, a.account_id AS answer_account_id, a.response_id, a.survey_type,
@@ -26,8 +25,6 @@ WITH pairs AS (
 )
 SELECT
   *,
-  lag(actual_end_date) OVER (PARTITION BY response_id, delivery_outcome ORDER BY actual_end_date, project_id) AS previous_end_date,
-  row_number() OVER (PARTITION BY project_id, survey_type ORDER BY response_id) = 1 AS first_of_project,
-  row_number() OVER (PARTITION BY project_id, survey_type, linked_by ORDER BY response_id) = 1 AS first_of_project_link
+  lag(actual_end_date) OVER (PARTITION BY response_id, delivery_outcome ORDER BY actual_end_date, project_id) AS previous_end_date
 FROM pairs
 ORDER BY survey_type, actual_end_date
