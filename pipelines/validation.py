@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -40,6 +41,22 @@ import numpy as np
 import pandas as pd
 
 from pipelines.warehouse import CANONICAL_VALUES, NATURAL_KEYS
+
+
+def _great_expectations():
+    """GX, imported without its optional Spark support. pyspark is installed for the Spark marts
+    (issue 19), and GX imports it when it can: 0.23 s more of every ingest's start, and pyspark's
+    "does not yet fully support pandas >= 3" warnings printed in the middle of the ingest's output.
+    A process that already uses Spark keeps it."""
+    if "great_expectations" not in sys.modules and "pyspark" not in sys.modules:
+        sys.modules["pyspark"] = None  # GX's `import pyspark` raises ImportError: "not installed"
+        try:
+            import great_expectations
+        finally:
+            del sys.modules["pyspark"]
+    import great_expectations
+
+    return great_expectations
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # offline users: no usage pings
 
@@ -118,7 +135,7 @@ def checks_for(table: str, columns: list[str], looked_up: frozenset[str] = froze
     ``looked_up`` names the columns the mapping resolves by name (an account named in the file):
     an empty one there means the name matched no account, which is what the reason says.
     """
-    import great_expectations as gx
+    gx = _great_expectations()
     from great_expectations.expectations.row_conditions import Column
 
     E = gx.expectations
@@ -240,7 +257,7 @@ def validate_build(con) -> ValidationOutcome:
     row). One frame holds every reference side by side (a positional join pads the shorter
     columns with NULL), so the whole check is one GX run.
     """
-    import great_expectations as gx
+    gx = _great_expectations()
     from great_expectations.expectations.metadata_types import FailureSeverity
 
     sides, checks = [], []
@@ -258,7 +275,7 @@ def validate_build(con) -> ValidationOutcome:
 
 
 def _run(checks: list[Check], frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:
-    import great_expectations as gx
+    gx = _great_expectations()
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.execution_engine import pandas_execution_engine
 
@@ -354,7 +371,7 @@ def write_data_docs(reports: list[tuple[str, object]], folder: Path, build_id: s
     are written beside and then moved over the previous build's, so a reader of the folder sees
     one build's docs; they are a view of ``validation_result``, which is what the app reads.
     """
-    import great_expectations as gx
+    gx = _great_expectations()
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,

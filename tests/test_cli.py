@@ -102,3 +102,11 @@ def test_formats_lists_every_layout_with_required_columns():
     for name in ("salesforce_opportunities", "qualtrics_nps", "surveymonkey_csat", "jira_escalations", "kantata_projects"):
         assert name in out
     assert "required: ResponseId, RecordedDate" in out  # and the NPS question, found by its text
+
+
+def test_an_ingest_prints_no_warning_of_the_spark_library_it_does_not_use(tmp_path):
+    # GX imports pyspark when it is installed (it is, for the Spark marts): pyspark then printed
+    # "PySpark does not yet fully support pandas >= 3.0.0" twice in the middle of every ingest's output.
+    done = cli("ingest", WORLD, "--db", tmp_path / "w.duckdb")
+    assert done.returncode == 0, done.stderr
+    assert "pyspark" not in (done.stdout + done.stderr).lower()
