@@ -220,3 +220,10 @@ def test_a_wide_table_is_fitted_to_the_page_its_key_whole_and_cut_headers_whole_
     assert interval.header.startswith("95% int") and interval.full_header == "Budget variance: 95% interval"
     cut = fits["NPS answers after projects"]
     assert cut.header.endswith("…") and cut.full_header.startswith(cut.header[:-1])  # whole on hover (help)
+
+
+def test_the_csat_that_followed_a_reps_projects_reads_as_a_share_not_as_0_or_1():
+    # Re-business's rep table on CSAT: the chart beside it said 86%, the table "1" and "1–1".
+    shown = tables.readable(pd.DataFrame({"sales_rep": ["Ivo Quist"], "csat_after": [0.857],
+                                          "csat_after_ci_low": [0.75], "csat_after_ci_high": [0.93]}))
+    assert shown.frame.iloc[0].tolist() == ["Ivo Quist", "85.7%", "75.0%–93.0%"]

@@ -59,7 +59,7 @@ LABELS = {
 MONEY = {"won_amount", "net_sales", "revenue", "amount", "prior_amount", "retained_amount", "referred_new",
          "amount_within_12m"}
 RATES = {"win_rate", "rate", "rebusiness_rate", "margin", "delivered_margin", "mean_project_margin", "margin_12m",
-         "sales_share", "revenue_share", "nrr", "earned_growth_rate", "csat_pct"}
+         "sales_share", "revenue_share", "nrr", "earned_growth_rate", "csat_pct", "csat_after"}
 SIGNED_RATES = {"budget_variance"}
 # Figures read to one decimal (hours, mean days, per-project rates); the rest of the decimals are noise.
 ONE_DECIMAL = {"median_hours_to_resolve", "hours_to_resolve", "slip_days"}
