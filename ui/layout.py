@@ -10,7 +10,6 @@ narrower than NARROW_PX (as Streamlit does on phones; the chevron opens it again
 from __future__ import annotations
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 # Below this width the sidebar starts collapsed (Streamlit's own rule stops at 768 px).
 NARROW_PX = 900
@@ -22,13 +21,12 @@ _STYLE = """<style>
 }
 </style>"""
 
-# Runs in a same-origin component frame when a page opens (a rerun of the same page keeps the frame,
-# so a sidebar the user opened stays open while they use it): collapse it on a narrow window.
+# Runs in the page when it opens (a rerun of the same page keeps the element, so a sidebar the user
+# opened stays open while they use it): collapse it on a narrow window. Constant text, no data in it.
 _COLLAPSE = f"""<script>
-const app = window.parent;
-if (app.innerWidth < {NARROW_PX}) {{
-  const sidebar = app.document.querySelector('[data-testid="stSidebar"]');
-  const close = app.document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+if (window.innerWidth < {NARROW_PX}) {{
+  const sidebar = document.querySelector('[data-testid="stSidebar"]');
+  const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
   if (sidebar && sidebar.getAttribute("data-collapsed") === "false" && close) close.click();
 }}
 </script>"""
@@ -37,4 +35,4 @@ if (app.innerWidth < {NARROW_PX}) {{
 def fit_narrow_screens() -> None:
     """Whole KPI labels and, on a narrow window, a collapsed sidebar (see the module docstring)."""
     st.html(_STYLE)
-    components.html(_COLLAPSE, height=0)
+    st.html(_COLLAPSE, unsafe_allow_javascript=True)
