@@ -17,7 +17,8 @@ MARTS_DIR = Path(__file__).parent / "models" / "marts"
 # Each mart may read the canonical tables and the marts listed before it.
 MART_ORDER = ["mart_latest_event", "mart_data_date", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome",
               # Precomputed for the pages' first views (issue 16): small tables read instead of joins per view.
-              "mart_account_facts", "mart_escalation_aftermath", "mart_project_answer", "mart_delivery_answer"]
+              "mart_account_facts", "mart_escalation_aftermath", "mart_project_answer", "mart_delivery_answer",
+              "mart_daily_totals"]
 
 # The canonical tables whose changes ``refresh`` can apply by account: a survey answer only moves
 # the marts' rows of its own account (every join in the marts below is on account_id) while the
@@ -46,6 +47,9 @@ CROSS_ACCOUNT_REFERENCES = """SELECT (SELECT count(*) FROM fct_survey_response A
 # makes every build a full rebuild until it is placed (a test asks for that).
 WITHOUT_ANSWERS = {"mart_opportunity", "mart_project", "mart_escalation"}
 REBUILT_WHOLE = ("mart_latest_event", "mart_data_date")
+# Totals over every account, one row a day: no account's rows to pick, so ``build`` rebuilds them
+# whole once a refresh is done (three marts grouped by day, no join: 0.08 s at scale 400).
+SUMMED_AFTER_REFRESH = ("mart_daily_totals",)
 # The tables and marts those marts read, each seen through a view of the touched accounts' rows
 # while they are refreshed (mart_data_date is global and read as it is).
 BY_ACCOUNT_INPUTS = ["dim_account", "fct_activity", "fct_survey_response", "fct_opportunity", "fct_project",
@@ -93,6 +97,8 @@ def build(con: duckdb.DuckDBPyConnection) -> str:
             _create(con, name)
         if con.execute("SELECT data_date FROM mart_data_date").fetchall() == data_date:
             refresh(con)
+            for name in SUMMED_AFTER_REFRESH:
+                _create(con, name)
             return "refreshed"
     for name in MART_ORDER:
         _create(con, name)
@@ -118,7 +124,7 @@ def refreshable_accounts(con: duckdb.DuckDBPyConnection) -> int | None:
     ).fetchone()
     if unnamed or not set(tables or ()) <= REFRESHABLE_TABLES:
         return None
-    if set(MART_ORDER) - set(ROWS_OF_TOUCHED) - WITHOUT_ANSWERS - set(REBUILT_WHOLE):
+    if set(MART_ORDER) - set(ROWS_OF_TOUCHED) - WITHOUT_ANSWERS - set(REBUILT_WHOLE) - set(SUMMED_AFTER_REFRESH):
         return None
     if outdated(con) or con.execute(CROSS_ACCOUNT_REFERENCES).fetchone()[0]:
         return None

@@ -5,10 +5,12 @@ margin ``sum(profit) / sum(revenue)``, from the marts that hold those columns.""
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 
 import pandas as pd
 
+from pipelines import marts
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, data_date
 from pipelines.metrics.sources import loaded_sources
@@ -36,42 +38,44 @@ define("escalations", (
     "resolved of those resolved."
 ))
 
-SURVEY_KPIS = """
-SELECT
-  count(*) AS responses,
-  100.0 * avg(nps_points) AS nps,
-  avg(csat_points) AS csat_pct
-FROM mart_response_outcome
-WHERE {where}
-"""
+# The marts mart_daily_totals adds up per day, each with the Filters grain and the date that place
+# its rows in a period (Filters.within).
+DAILY_INPUTS = {"mart_response_outcome": ("account", "answer_date"), "mart_opportunity": ("deal", "close_date"),
+                "mart_project": ("project", "actual_end_date")}
 
-DEAL_KPIS = """
-SELECT
-  sum(CASE WHEN is_won THEN amount ELSE 0 END) AS won_amount,
-  CAST(sum(CASE WHEN is_won AND is_rebusiness THEN amount ELSE 0 END) AS DOUBLE)
-    / NULLIF(CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE), 0) AS rebusiness_rate
-FROM mart_opportunity
-WHERE {where}
-"""
 
-MARGIN_KPIS = """
+def daily_totals(filters: Filters) -> tuple[str, list]:
+    """SQL of mart_daily_totals' rows (one a day) for ``filters``, and its parameters. Without a
+    dimension filter: the mart's rows in the period, a few thousand at most. With one: the mart's
+    own SQL run on the rows of its inputs the filters keep, so both add up the same columns."""
+    if filters.scope("account")[0] == "TRUE":  # no dimension filtered: none of the grains is
+        return "SELECT * FROM mart_daily_totals WHERE day BETWEEN ? AND ?", filters.period.params
+    kept, params, sql = [], [], marts.sql_of("mart_daily_totals")
+    for mart, (grain, day) in DAILY_INPUTS.items():
+        where, where_params = filters.within(grain, day)
+        kept.append(f"kept_{mart} AS (SELECT * FROM {mart} WHERE {where})")
+        params += where_params
+        sql = re.sub(rf"\b{mart}\b", f"kept_{mart}", sql)
+    return f"WITH {', '.join(kept)} SELECT * FROM ({sql}) AS totals", params
+
+
+# Each figure as mart_daily_totals' counts and sums make it: NPS = 100 * avg(nps_points) and
+# CSAT = avg(csat_points) over the answers, margins sum(profit) / sum(revenue).
+TOTAL_KPIS = """
 SELECT
+  COALESCE(sum(responses), 0) AS responses,
+  100.0 * (CAST(sum(promoters) - sum(detractors) AS DOUBLE) / NULLIF(sum(nps_answers), 0)) AS nps,
+  CAST(sum(satisfied) AS DOUBLE) / NULLIF(sum(csat_answers), 0) AS csat_pct,
+  sum(won_amount) AS won_amount,
+  CAST(sum(rebusiness_won_amount) AS DOUBLE) / NULLIF(CAST(sum(won_amount) AS DOUBLE), 0) AS rebusiness_rate,
   sum(profit) / NULLIF(sum(revenue), 0) AS delivered_margin,
-  sum(CASE WHEN is_rebusiness THEN profit END) / NULLIF(sum(CASE WHEN is_rebusiness THEN revenue END), 0) AS rebusiness_margin,
-  sum(CASE WHEN is_delivery_lead THEN profit END) / NULLIF(sum(CASE WHEN is_delivery_lead THEN revenue END), 0) AS delivery_margin
-FROM mart_project
-WHERE is_delivered AND {where}
-"""
-
-DELIVERY_LEAD_KPIS = """
-SELECT
-  count(*) AS count,
-  COALESCE(sum(CASE WHEN is_won THEN 1 ELSE 0 END), 0) AS won,
-  1.0 * sum(CASE WHEN is_won THEN 1 ELSE 0 END)
-      / NULLIF(sum(CASE WHEN is_closed THEN 1 ELSE 0 END), 0) AS win_rate,
-  COALESCE(sum(CASE WHEN is_won THEN amount END), 0) AS net_sales
-FROM mart_opportunity
-WHERE is_delivery_lead AND {where}
+  sum(rebusiness_profit) / NULLIF(sum(rebusiness_revenue), 0) AS rebusiness_margin,
+  COALESCE(sum(lead_deals), 0) AS count,
+  COALESCE(sum(lead_won), 0) AS won,
+  1.0 * sum(lead_won) / NULLIF(sum(lead_closed), 0) AS win_rate,
+  COALESCE(sum(lead_won_amount), 0) AS net_sales,
+  sum(lead_profit) / NULLIF(sum(lead_revenue), 0) AS margin
+FROM ({totals}) AS daily
 """
 
 ESCALATION_KPIS = """
@@ -84,10 +88,10 @@ WHERE {where}
 """
 
 
-def one_row(con, sql: str, where: tuple[str, list]) -> dict:
-    """The one row of ``sql`` with ``{where}`` filled from a ``Filters.within`` (SQL, params) pair."""
+def one_row(con, sql: str, where: tuple[str, list], name: str = "where") -> dict:
+    """The one row of ``sql`` with ``{name}`` filled from an (SQL, params) pair (``Filters.within``, ``daily_totals``)."""
     condition, params = where
-    cursor = con.execute(sql.format(where=condition), params)
+    cursor = con.execute(sql.format(**{name: condition}), params)
     names = [d[0] for d in cursor.description]
     row = cursor.fetchone()
     return {n: plain(v) for n, v in zip(names, row)}
@@ -109,25 +113,21 @@ def kpis(con, filters: Filters | Period = Filters()) -> dict:
     not loaded is None (not 0): no deal export -> no won amount, no escalation export -> no counts."""
     filters = Filters.of(filters)
     loaded = loaded_sources(con)
-    survey = one_row(con, SURVEY_KPIS, filters.within("account", "answer_date"))
-    deals = one_row(con, DEAL_KPIS, filters.within("deal", "close_date"))
-    margins = one_row(con, MARGIN_KPIS, filters.within("project", "actual_end_date"))
-    leads = one_row(con, DELIVERY_LEAD_KPIS, filters.within("deal", "close_date"))
-    leads["margin"] = margins.pop("delivery_margin")
+    totals = one_row(con, TOTAL_KPIS, daily_totals(filters), "totals")
     escalations = one_row(con, ESCALATION_KPIS, filters.within("escalation", "CAST(opened_at AS DATE)"))
     if not loaded["escalations"]:
         escalations = {key: None for key in escalations}
-    lead_figures = {k: leads[k] for k in ("count", "won", "win_rate", "net_sales", "margin")}
+    lead_figures = {k: totals[k] for k in ("count", "won", "win_rate", "net_sales", "margin")}
     if not loaded["lead_sources"]:
         lead_figures = {key: None for key in lead_figures}
     return {
-        "nps": survey["nps"],
-        "csat_pct": survey["csat_pct"],
-        "responses": survey["responses"] if loaded["nps"] or loaded["csat"] else None,
-        "rebusiness_rate": deals["rebusiness_rate"],
-        "rebusiness_margin": margins["rebusiness_margin"],
-        "delivered_margin": margins["delivered_margin"],
-        "won_amount": (deals["won_amount"] or 0.0) if loaded["deals"] else None,
+        "nps": totals["nps"],
+        "csat_pct": totals["csat_pct"],
+        "responses": totals["responses"] if loaded["nps"] or loaded["csat"] else None,
+        "rebusiness_rate": totals["rebusiness_rate"],
+        "rebusiness_margin": totals["rebusiness_margin"],
+        "delivered_margin": totals["delivered_margin"],
+        "won_amount": (totals["won_amount"] or 0.0) if loaded["deals"] else None,
         "delivery_leads": lead_figures,
         "escalations": escalations,
     }
@@ -137,44 +137,36 @@ def monthly_trend(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     """Per month: NPS and answers, CSAT (share of 4-5) and answers, won amount and re-business rate, delivered margin; ``partial``
     marks the month of the data date when the data stops inside it."""
     filters = Filters.of(filters)
-    where, params = filters.within("account", "answer_date")
+    totals, params = daily_totals(filters)
+    by_month = f"FROM ({totals}) AS daily GROUP BY date_trunc('month', day)"
     survey = con.execute(
-        f"""SELECT date_trunc('month', answer_date) AS month,
-                  count(CASE WHEN nps_points = 1 THEN 1 END) AS promoters,
-                  count(CASE WHEN nps_points = -1 THEN 1 END) AS detractors,
-                  count(*) AS nps_answers
-           FROM mart_response_outcome
-           WHERE survey_type = 'nps' AND {where} GROUP BY 1""",
+        f"""SELECT date_trunc('month', day) AS month, CAST(sum(promoters) AS BIGINT) AS promoters,
+                  CAST(sum(detractors) AS BIGINT) AS detractors, CAST(sum(nps_answers) AS BIGINT) AS nps_answers
+           {by_month} HAVING sum(nps_answers) > 0""",
         params,
     ).df()
     survey["nps"], survey["nps_ci_low"], survey["nps_ci_high"] = nps_interval(
         survey["promoters"], survey["detractors"], survey["nps_answers"]
     )
     csat = con.execute(
-        f"""SELECT date_trunc('month', answer_date) AS month,
-                  count(CASE WHEN csat_points = 1 THEN 1 END) AS satisfied, count(*) AS csat_answers
-           FROM mart_response_outcome
-           WHERE survey_type = 'csat' AND {where} GROUP BY 1""",
+        f"""SELECT date_trunc('month', day) AS month, CAST(sum(satisfied) AS BIGINT) AS satisfied,
+                  CAST(sum(csat_answers) AS BIGINT) AS csat_answers
+           {by_month} HAVING sum(csat_answers) > 0""",
         params,
     ).df()
     csat["csat"] = csat["satisfied"] / csat["csat_answers"]
     csat["csat_ci_low"], csat["csat_ci_high"] = wilson_interval(csat["satisfied"].to_numpy(),
                                                                 csat["csat_answers"].to_numpy())
     survey = survey.merge(csat.drop(columns="satisfied"), on="month", how="outer")
-    where, params = filters.within("deal", "close_date")
     deals = con.execute(
-        f"""SELECT date_trunc('month', close_date) AS month,
-                  CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE) AS won_amount,
-                  CAST(sum(CASE WHEN is_won AND is_rebusiness THEN amount ELSE 0 END) AS DOUBLE)
-                    / NULLIF(CAST(sum(CASE WHEN is_won THEN amount ELSE 0 END) AS DOUBLE), 0) AS rebusiness_rate
-           FROM mart_opportunity WHERE is_closed AND {where} GROUP BY 1""",
+        f"""SELECT date_trunc('month', day) AS month, CAST(sum(won_amount) AS DOUBLE) AS won_amount,
+                  CAST(sum(rebusiness_won_amount) AS DOUBLE) / NULLIF(CAST(sum(won_amount) AS DOUBLE), 0) AS rebusiness_rate
+           {by_month} HAVING sum(closed_deals) > 0""",
         params,
     ).df()
-    where, params = filters.within("project", "actual_end_date")
     margins = con.execute(
-        f"""SELECT date_trunc('month', actual_end_date) AS month,
-                  sum(profit) / NULLIF(sum(revenue), 0) AS delivered_margin
-           FROM mart_project WHERE is_delivered AND {where} GROUP BY 1""",
+        f"""SELECT date_trunc('month', day) AS month, sum(profit) / NULLIF(sum(revenue), 0) AS delivered_margin
+           {by_month} HAVING sum(delivered_projects) > 0""",
         params,
     ).df()
     trend = survey.merge(deals, on="month", how="outer").merge(margins, on="month", how="outer")
@@ -196,22 +188,14 @@ def _partial_month(months: pd.Series, latest: date | None) -> pd.Series:
 
 
 CHANGE_COUNTS = """
-SELECT
-  (SELECT count(nps_points) FROM mart_response_outcome WHERE {answers}) AS nps_answers,
-  (SELECT count(CASE WHEN nps_points = 1 THEN 1 END) FROM mart_response_outcome WHERE {answers}) AS promoters,
-  (SELECT count(CASE WHEN nps_points = -1 THEN 1 END) FROM mart_response_outcome WHERE {answers}) AS detractors,
-  (SELECT count(csat_points) FROM mart_response_outcome WHERE {answers}) AS csat_answers,
-  (SELECT count(CASE WHEN csat_points = 1 THEN 1 END) FROM mart_response_outcome WHERE {answers}) AS satisfied,
-  (SELECT count(CASE WHEN is_closed THEN 1 END) FROM mart_opportunity WHERE is_delivery_lead AND {deals}) AS closed,
-  (SELECT count(CASE WHEN is_won THEN 1 END) FROM mart_opportunity WHERE is_delivery_lead AND {deals}) AS won
+SELECT sum(nps_answers) AS nps_answers, sum(promoters) AS promoters, sum(detractors) AS detractors,
+       sum(csat_answers) AS csat_answers, sum(satisfied) AS satisfied, sum(lead_closed) AS closed, sum(lead_won) AS won
+FROM ({totals}) AS daily
 """
 
 
 def _change_counts(con, filters: Filters) -> dict:
-    answers, answer_params = filters.within("account", "answer_date")
-    deals, deal_params = filters.within("deal", "close_date")
-    cursor = con.execute(CHANGE_COUNTS.format(answers=answers, deals=deals), answer_params * 5 + deal_params * 2)
-    return dict(zip([d[0] for d in cursor.description], cursor.fetchone()))
+    return {name: int(count or 0) for name, count in one_row(con, CHANGE_COUNTS, daily_totals(filters), "totals").items()}
 
 
 def kpi_changes(con, filters: Filters | Period = Filters()) -> dict:
