@@ -838,3 +838,20 @@ def test_a_chain_link_with_nothing_on_either_side_in_the_period_says_no_data(con
     assert links[1]["sentence"] == ("Satisfaction -> re-business: no data in this period "
                                     "(no NPS answers whose 12 months have passed by the data date).")
     assert all(link["n_a"] is None for link in links)
+
+
+@pytest.mark.parametrize("choice", ["Last 3 months", "Last 12 months", "All time"])
+@pytest.mark.parametrize("measure", ["nps", "csat"])
+def test_answers_after_a_reps_projects_count_once_per_rep_as_distinct_pairs_do(demo_db, reader, choice, measure):
+    # sold_vs_delivered_by_rep counts each rep's answers on the pair without an earlier pair in the
+    # period (mart_project_answer.previous_end_date); the definition is the distinct answers of the pairs.
+    con = reader(demo_db)
+    period = metrics.period_of(choice, metrics.data_date(con))
+    shared = con.execute("""SELECT count(*) FROM mart_project_answer WHERE previous_end_date IS NOT NULL
+                            AND actual_end_date BETWEEN ? AND ?""", period.params).fetchone()[0]
+    assert shared, "answers that followed several projects of one rep in the period: the case counted once"
+    expected = con.execute("""SELECT COALESCE(sold_by, 'unknown') AS sales_rep, count(DISTINCT response_id) AS answers
+                              FROM mart_project_answer WHERE survey_type = ? AND actual_end_date BETWEEN ? AND ?
+                              GROUP BY 1""", [measure] + period.params).df().set_index("sales_rep")["answers"]
+    counted = metrics.sold_vs_delivered_by_rep(con, period, measure).set_index("sales_rep")["answers_after"]
+    assert counted[counted > 0].sort_index().to_dict() == expected.sort_index().to_dict()

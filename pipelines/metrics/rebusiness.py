@@ -11,7 +11,7 @@ import pandas as pd
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, named
 from pipelines.metrics.satisfaction import check_measure, satisfaction_of
-from pipelines.metrics.statistics import BUDGET_VARIANCE_SCALE, MARGIN_SCALE, mean_interval, mean_intervals
+from pipelines.metrics.statistics import BUDGET_VARIANCE_SCALE, MARGIN_SCALE, mean_interval, t_interval
 
 define("rebusiness_vs_first_time", (
     "Re-business (the account had won before) against first-time business: deals won in the period, "
@@ -60,6 +60,34 @@ define("sold_vs_delivered", (
 FOLLOWED_MONTHS = 6
 
 
+def _followed(con, filters: Filters, measure: str) -> pd.DataFrame:
+    """The answers that followed each rep's projects, each counted once per rep.
+
+    mart_project_answer pairs every delivered project with the answers of FOLLOWED_MONTHS after
+    its end. An answer counts in the period on its pair whose previous pair (same seller and
+    answer) ended before the period: no DISTINCT over the pairs. That is exact while the filters
+    keep or drop all of a seller's pairs of an answer together (a period, an account's dimensions,
+    which its answers share); a team or rep filter can split them, so then pairs are counted by DISTINCT.
+    """
+    where, params = filters.within("project", "actual_end_date")
+    points = """count(*) AS answers_after,
+                   count(CASE WHEN nps_points = 1 THEN 1 END) AS promoters_after,
+                   count(CASE WHEN nps_points = -1 THEN 1 END) AS detractors_after,
+                   count(CASE WHEN csat_points = 1 THEN 1 END) AS satisfied_after"""
+    if filters.teams or filters.reps:
+        sql = f"""SELECT seller AS sold_by, {points}
+            FROM (SELECT DISTINCT COALESCE(sold_by, 'unknown') AS seller, response_id, nps_points, csat_points
+                  FROM mart_project_answer WHERE survey_type = ? AND {where})
+            GROUP BY seller"""
+    else:
+        sql = f"""SELECT COALESCE(sold_by, 'unknown') AS sold_by, {points}
+            FROM mart_project_answer
+            WHERE survey_type = ? AND {where} AND COALESCE(previous_end_date < ?, TRUE)
+            GROUP BY 1"""
+        params = params + [filters.period.params[0]]
+    return con.execute(sql, [measure] + params).df().set_index("sold_by")
+
+
 def sold_vs_delivered_by_rep(con, filters: Filters | Period = Filters(), measure: str = "nps") -> pd.DataFrame:
     """Per sales rep, the projects they sold that completed in the period: mean budget variance
     (n_budget projects with a budget; NaN when none has one, never 0) and schedule slip (t 95%),
@@ -68,32 +96,28 @@ def sold_vs_delivered_by_rep(con, filters: Filters | Period = Filters(), measure
     check_measure(measure)
     filters = Filters.of(filters)
     where, params = filters.within("project", "actual_end_date")
-    projects = con.execute(
-        f"""SELECT project_id, account_id, COALESCE(sold_by, 'unknown') AS sold_by, budget_variance, schedule_slip_days,
-                   CAST(revenue AS DOUBLE) AS revenue, CAST(profit AS DOUBLE) AS profit
-            FROM mart_project WHERE is_delivered AND {where}""",
+    # Per rep in SQL: the means, spreads and counts the t-intervals need, ordered by rep as a
+    # pandas groupby would give them (the ties of the final sort by n keep that order).
+    reps = con.execute(
+        f"""SELECT COALESCE(sold_by, 'unknown') AS sold_by, count(*) AS n, count(budget_variance) AS n_budget,
+                   avg(budget_variance) AS variance_mean, stddev_samp(budget_variance) AS variance_std,
+                   avg(schedule_slip_days) AS slip_mean, stddev_samp(schedule_slip_days) AS slip_std,
+                   count(schedule_slip_days) AS n_slip,
+                   sum(CAST(revenue AS DOUBLE)) AS revenue, sum(CAST(profit AS DOUBLE)) AS profit
+            FROM mart_project WHERE is_delivered AND {where}
+            GROUP BY 1 ORDER BY 1""",
         params,
-    ).df()
-    # The answers that followed each rep's projects, each counted once per rep (mart_project_answer
-    # pairs every delivered project with the answers of FOLLOWED_MONTHS after its end).
-    followed = con.execute(
-        f"""SELECT seller AS sold_by, count(*) AS answers_after,
-                   count(CASE WHEN nps_points = 1 THEN 1 END) AS promoters_after,
-                   count(CASE WHEN nps_points = -1 THEN 1 END) AS detractors_after,
-                   count(CASE WHEN csat_points = 1 THEN 1 END) AS satisfied_after
-            FROM (SELECT DISTINCT COALESCE(sold_by, 'unknown') AS seller, response_id, nps_points, csat_points
-                  FROM mart_project_answer WHERE survey_type = ? AND {where})
-            GROUP BY seller""",
-        [measure] + params,
     ).df().set_index("sold_by")
-    reps = projects.groupby("sold_by")
-    variance, variance_low, variance_high = mean_intervals(reps["budget_variance"], scale=BUDGET_VARIANCE_SCALE)
-    slip, slip_low, slip_high = mean_intervals(reps["schedule_slip_days"])
-    money = reps[["revenue", "profit"]].sum()
-    frame = pd.DataFrame({"n": reps.size(), "n_budget": reps["budget_variance"].count(),
-                          "budget_variance": variance, "variance_ci_low": variance_low, "variance_ci_high": variance_high,
-                          "slip_days": slip, "slip_ci_low": slip_low, "slip_ci_high": slip_high,
-                          "margin": money["profit"] / money["revenue"].where(money["revenue"] != 0)})
+    followed = _followed(con, filters, measure)
+    variance_low, variance_high = t_interval(reps["variance_mean"], reps["variance_std"], reps["n_budget"],
+                                             scale=BUDGET_VARIANCE_SCALE)
+    slip_low, slip_high = t_interval(reps["slip_mean"], reps["slip_std"], reps["n_slip"])
+    revenue = reps["revenue"].fillna(0)
+    frame = pd.DataFrame({"n": reps["n"], "n_budget": reps["n_budget"],
+                          "budget_variance": reps["variance_mean"], "variance_ci_low": variance_low,
+                          "variance_ci_high": variance_high,
+                          "slip_days": reps["slip_mean"], "slip_ci_low": slip_low, "slip_ci_high": slip_high,
+                          "margin": reps["profit"].fillna(0) / revenue.where(revenue != 0)})
     frame = frame.join(followed).fillna({name: 0 for name in followed.columns}).astype({name: int for name in followed.columns})
     frame = frame.rename_axis("sales_rep").reset_index()
     counts = frame[["answers_after", "promoters_after", "detractors_after", "satisfied_after"]]

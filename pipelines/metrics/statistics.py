@@ -106,13 +106,6 @@ def mean_interval(values, confidence: float = CONFIDENCE, scale: Scale | None = 
     return (values.mean(), low, high)
 
 
-def mean_intervals(values, scale: Scale | None = None) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """``mean_interval`` of each group of a grouped Series at once: means, lows, highs."""
-    stats = values.agg(["mean", "std", "count"])
-    low, high = t_interval(stats["mean"], stats["std"], stats["count"], scale=scale)
-    return stats["mean"], low, high
-
-
 def difference_interval(a, b, confidence: float = CONFIDENCE, weights_a=None, weights_b=None,
                         scale: Scale | None = None) -> dict:
     """Mean of ``a`` minus mean of ``b`` with its Welch t-interval (statsmodels), both means and both
