@@ -261,7 +261,7 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     retention, referred new business and the earned growth rate. A quarter still running at the
     data date is measured to the data date (``partial``), so it compares 12 months with 12."""
     filters = Filters.of(filters)
-    scope, params = filters.scope("deal")
+    scope, params_of_scope = filters.scope("deal")
     latest = data_date(con)
     # Deals before the first quarter's prior window count in no quarter: left in the warehouse.
     since = EARLIEST
@@ -269,33 +269,50 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
         first_end = pd.Period(filters.period.start, freq="Q").end_time.date()
         first_end = min(first_end, latest) if latest else first_end
         since = add_months(add_months(first_end, -GROWTH_WINDOW_MONTHS), -GROWTH_WINDOW_MONTHS)
-    query = f"""SELECT account_id, close_date, CAST(amount AS DOUBLE) AS amount, is_rebusiness, lead_source
+    deals = f"""SELECT account_id, close_date, CAST(amount AS DOUBLE) AS amount, NOT is_rebusiness AND lead_source = 'customer_referral' AS referred
                 FROM mart_opportunity WHERE is_won AND close_date <= ? AND close_date > ? AND {scope}"""
-    deals = con.execute(query, [filters.period.params[1], since] + params).df()
-    if deals.empty and since != EARLIEST:  # only older deals: the quarters still run, from them
-        deals = con.execute(query, [filters.period.params[1], EARLIEST] + params).df()
+    span = f"SELECT count(*), min(close_date), max(close_date) FROM ({deals})"
+    found, earliest, newest = con.execute(span, [filters.period.params[1], since] + params_of_scope).fetchone()
+    if not found and since != EARLIEST:  # only older deals: the quarters still run, from them
+        found, earliest, newest = con.execute(span, [filters.period.params[1], EARLIEST] + params_of_scope).fetchone()
     columns = ["quarter", "prior_amount", "retained_amount", "referred_new", "nrr", "earned_growth_rate", "partial"]
-    if deals.empty:
+    if not found:
         return pd.DataFrame(columns=columns)
-    deals["close_date"] = pd.to_datetime(deals["close_date"])
-    # Accounts as integer codes: isin on Arrow strings turns every value into a Python object.
-    deals["account"] = deals["account_id"].factorize()[0]
-    first = pd.Timestamp(filters.period.start or deals["close_date"].min())
-    last = pd.Timestamp(min(filters.period.end or deals["close_date"].max().date(), latest or deals["close_date"].max().date()))
-    rows = []
+    first = pd.Timestamp(filters.period.start or earliest)
+    last = pd.Timestamp(min(filters.period.end or newest, latest or newest))
+    windows = []  # per quarter: its name, whether it is partial, and its window's end, start and prior start
     for quarter in pd.period_range(first, last, freq="Q"):
         end = quarter.end_time.date()
         partial = latest is not None and end > latest
         end = min(end, latest) if latest else end
         start = add_months(end, -GROWTH_WINDOW_MONTHS)
-        prior_start = add_months(start, -GROWTH_WINDOW_MONTHS)
-        end, start, prior_start = (pd.Timestamp(day) for day in (end, start, prior_start))
-        now = deals[(deals["close_date"] > start) & (deals["close_date"] <= end)]
-        before = deals[(deals["close_date"] > prior_start) & (deals["close_date"] <= start)]
-        prior = before["amount"].sum()
-        retained = now.loc[now["account"].isin(before["account"]), "amount"].sum()
-        referred = now.loc[~now["is_rebusiness"] & (now["lead_source"] == "customer_referral"), "amount"].sum()
-        rows.append({"quarter": str(quarter), "prior_amount": prior, "retained_amount": retained, "referred_new": referred,
+        windows.append((str(quarter), partial, end, start, add_months(start, -GROWTH_WINDOW_MONTHS)))
+    # One row of sums, quarter by quarter (SQL text by the number of quarters, dates as parameters):
+    # the year before's amount and the referred new business over all deals; the retained amount
+    # over each account's deals, kept where the account won in the year before.
+    totals, accounts, retained, total_params, account_params = [], [], [], [], []
+    for number, (_, _, end, start, prior_start) in enumerate(windows):
+        totals += [f"sum(CASE WHEN close_date > ? AND close_date <= ? THEN amount END) AS prior_{number}",
+                   f"sum(CASE WHEN close_date > ? AND close_date <= ? AND referred THEN amount END) AS referred_{number}"]
+        total_params += [prior_start, start, start, end]
+        accounts += [f"sum(CASE WHEN close_date > ? AND close_date <= ? THEN amount END) AS now_{number}",
+                     f"count(CASE WHEN close_date > ? AND close_date <= ? THEN 1 END) AS prior_deals_{number}"]
+        account_params += [start, end, prior_start, start]
+        retained.append(f"sum(CASE WHEN prior_deals_{number} > 0 THEN now_{number} END) AS retained_{number}")
+    deal_params = [filters.period.params[1], since] + params_of_scope
+    sums = con.execute(
+        f"""WITH deals AS ({deals}),
+                 totals AS (SELECT {", ".join(totals)} FROM deals),
+                 accounts AS (SELECT account_id, {", ".join(accounts)} FROM deals GROUP BY account_id),
+                 retained AS (SELECT {", ".join(retained)} FROM accounts)
+            SELECT * FROM totals CROSS JOIN retained""",
+        deal_params + total_params + account_params,
+    ).fetchone()
+    rows = []
+    for number, (quarter, partial, *_) in enumerate(windows):
+        prior, referred = (float(value or 0) for value in sums[2 * number:2 * number + 2])
+        retained = float(sums[2 * len(windows) + number] or 0)
+        rows.append({"quarter": quarter, "prior_amount": prior, "retained_amount": retained, "referred_new": referred,
                      "nrr": retained / prior if prior else math.nan,
                      "earned_growth_rate": (retained + referred) / prior if prior else math.nan, "partial": partial})
     return pd.DataFrame(rows, columns=columns)
