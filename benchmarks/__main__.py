@@ -6,7 +6,8 @@ For each demo scale, in a work folder: write the demo exports, then side by side
   own process: wall time and peak memory;
 - every page's queries without the app's cache (benchmarks/pages.py), median of --repeat runs;
 - incremental ingest of a new 10,000-row survey file into that scale's warehouse;
-- app cold start to the first Overview KPI in headless chromium, against a bare Streamlit page.
+- app cold start to the first Overview KPI in headless chromium, alternately with a bare Streamlit
+  page and the same page importing pandas and DuckDB (the stack's own start).
 - at --spark-scales (10 and 100), the mart build on Spark local against DuckDB (benchmarks/spark.py,
   written to SPARK.md beside RESULTS.md).
 Ratios are taken between figures of this one run, so a loaded machine moves both sides alike.
@@ -102,13 +103,14 @@ def bench_scale(scale: float, work: Path, args, browser) -> dict:
     inc_db.unlink(missing_ok=True)
     print(f"  incremental ingest of {incremental.NEW_SURVEY_ROWS:,} answers: {added.seconds:.1f} s", flush=True)
 
-    app = [cold_start.seconds_to_first_metric(browser, ROOT / "app.py", logs / f"app-{scale:g}.log", db)
-           for _ in range(args.cold_repeat)] if browser else []
-    if app:
-        print(f"  app cold start: {statistics.median(app):.1f} s", flush=True)
+    cold = {name: statistics.median(runs) for name, runs in
+            cold_start.side_by_side(browser, db, work, logs, args.cold_repeat).items()} if browser else {}
+    if cold:
+        print(f"  cold start: app {cold['app']:.1f} s, bare page {cold['bare']:.1f} s, stack page {cold['stack']:.1f} s",
+              flush=True)
     return {"scale": scale, "rows": sum(f["rows"] for f in files), "csv_mb": csv_mb, "write": write,
             "db_mb": db.stat().st_size / 1e6, "ours": ours, "floor": floor, "pandas": notebook, "files": files,
-            "pages": page_timings, "incremental": added, "app": statistics.median(app) if app else None}
+            "pages": page_timings, "incremental": added, "cold": cold}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,16 +134,14 @@ def main(argv: list[str] | None = None) -> int:
         (work / "logs").mkdir(parents=True, exist_ok=True)
         print(f"{platform.node()}: work folder {work}", flush=True)
         with cold_start.Browser() as browser:
-            hello = [cold_start.seconds_to_first_metric(browser, cold_start.hello_script(work), work / "logs" / "hello.log")
-                     for _ in range(args.cold_repeat)] if browser else []
             results = [bench_scale(scale, work, args, browser) for scale in scales]
         split = stage_split(work / f"scale{scales[-1]:g}")
         on_spark = [s for s in scales if f"{s:g}" in args.spark_scales.split(",")]
         if on_spark:
             spark.run(on_spark, work, args.out.parent / spark.DEFAULT_OUT.name, "python -m benchmarks")
         with (work / "results.pickle").open("wb") as raw:  # the figures, should rendering them fail
-            pickle.dump({"results": results, "hello": hello, "split": split, "started": started}, raw)
-    text = report.render(results, statistics.median(hello) if hello else None, split, started,
+            pickle.dump({"results": results, "split": split, "started": started}, raw)
+    text = report.render(results, split, started,
                          " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

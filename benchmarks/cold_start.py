@@ -1,9 +1,12 @@
 """App cold start: from `streamlit run` to the first metric drawn in a headless browser.
 
-The same clock for the app (app.py on a scale's warehouse, its Overview's first KPI) and for a
-bare Streamlit page that draws one metric: the difference is what Win-Win adds to starting
-Streamlit (its imports, the warehouse connection, the Overview's first uncached queries).
-The browser is started once, before any clock runs; each run is a new server process.
+The same clock for the app (app.py on a scale's warehouse, its Overview's first KPI), for a
+bare Streamlit page that draws one metric, and for the same page importing the stack every
+data app here pays before its first figure (pandas with numpy and pyarrow, DuckDB): app minus
+stack page is what Win-Win adds (its own modules, the warehouse connection, the sidebar and the
+Overview's first uncached queries, the widgets' frontend code). The three run alternately, so a
+change in the machine's load touches them alike. The browser is started once, before any clock
+runs; each run is a new server process.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ RENDER_MS = 120_000
 POLL_S = 0.05
 FIRST_METRIC = '[data-testid="stMetric"]'
 HELLO_PAGE = 'import streamlit as st\n\nst.title("Hello")\nst.metric("Hello", 1)\n'
+STACK_PAGE = "import duckdb  # noqa: F401\nimport pandas  # noqa: F401\n" + HELLO_PAGE
 
 
 def free_port() -> int:
@@ -54,10 +58,23 @@ def streamlit_command(script: Path | str, port: int) -> list[str]:
             "--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
 
 
-def hello_script(folder: Path) -> Path:
-    path = folder / "hello.py"
-    path.write_text(HELLO_PAGE, encoding="utf-8")
+def hello_script(folder: Path, text: str = HELLO_PAGE, name: str = "hello.py") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
     return path
+
+
+def side_by_side(browser, db: Path, folder: Path, logs: Path, repeat: int) -> dict[str, list[float]]:
+    """Seconds to the first metric of the app on ``db``, the bare page and the stack page,
+    ``repeat`` times each, alternately."""
+    scripts = {"app": ROOT / "app.py", "bare": hello_script(folder),
+               "stack": hello_script(folder, STACK_PAGE, "stack.py")}
+    runs: dict[str, list[float]] = {name: [] for name in scripts}
+    for _ in range(repeat):
+        for name, script in scripts.items():
+            runs[name].append(seconds_to_first_metric(browser, script, logs / f"{name}-{db.stem}.log",
+                                                      db if name == "app" else None))
+    return runs
 
 
 def seconds_to_first_metric(browser, script: Path, log: Path, db: Path | None = None) -> float:
