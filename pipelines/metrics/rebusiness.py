@@ -168,12 +168,15 @@ def sales_governance(con, filters: Filters | Period = Filters(), by: str = "rep"
         params,
     ).df()
     where, params = filters.within("escalation", "CAST(opened_at AS DATE)")
+    # An escalation counts once for each rep who sold to its account: the escalations per account,
+    # summed over each rep's accounts (no join of every escalation with every deal).
     escalations = con.execute(
-        f"""SELECT o.owner AS sales_rep, count(DISTINCT e.escalation_id) AS escalations_with_sales
-            FROM mart_escalation AS e JOIN fct_opportunity AS o ON o.account_id = e.account_id
-            WHERE e.sales_involved AND e.escalation_id IN (
-                    SELECT escalation_id FROM mart_escalation
-                    WHERE {where})
+        f"""WITH escalated AS (
+                   SELECT account_id, count(*) AS escalations FROM mart_escalation
+                   WHERE sales_involved AND {where} GROUP BY account_id),
+                 sold_to AS (SELECT DISTINCT account_id, owner FROM fct_opportunity)
+            SELECT s.owner AS sales_rep, CAST(sum(e.escalations) AS BIGINT) AS escalations_with_sales
+            FROM escalated AS e JOIN sold_to AS s ON s.account_id = e.account_id
             GROUP BY 1""",
         params,
     ).df()
