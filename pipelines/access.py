@@ -16,6 +16,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from pipelines import marts
+
 ACCESS_FILE = Path(__file__).resolve().parent.parent / "data" / "access.yaml"
 # What each role may do. "read": the analysis pages; "export": downloads and the board pack;
 # "load": the Data page's uploader; "data": the Data page (loaded files, quarantined rows as
@@ -143,6 +145,11 @@ def connect_scoped(db: Path, access: Access) -> duckdb.DuckDBPyConnection:
         name = _identifier(table)
         con.execute(f"CREATE VIEW warehouse.main.{name} AS SELECT * FROM full_warehouse.main.{name} WHERE {keep}")
     con.execute("USE warehouse")
+    # A mart of totals over every account (no account column) is summed again from the accounts
+    # this reader may see, by its own SQL over the views above: never the whole firm's totals.
+    for name in marts.SUMMED_AFTER_REFRESH:
+        if any(table == name for table, _ in tables):
+            con.execute(f"CREATE OR REPLACE VIEW {_identifier(name)} AS {marts.sql_of(name)}")
     return con
 
 

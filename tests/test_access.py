@@ -16,7 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 from streamlit import config
 
 from benchmarks.cold_start import CHROMIUM, CHROMIUM_ARGS, answers_health, free_port, stop, streamlit_command
-from pipelines import access, metrics, warehouse
+from pipelines import access, marts, metrics, warehouse
 from tests.conftest import ROOT, run_app
 
 ALEX = {"0015g00000ACME01AAA", "0015g00000BETA01AAA"}
@@ -76,6 +76,9 @@ def test_a_team_leads_connection_holds_only_their_accounts_rows_in_every_table(w
             if "account_id" in columns:
                 seen = {a for (a,) in con.execute(f'SELECT DISTINCT account_id FROM "{table}"').fetchall()}
                 assert seen <= ALEX, table
+            elif table in marts.SUMMED_AFTER_REFRESH:  # totals summed again over Alex's accounts only
+                answers = con.execute("SELECT count(*) FROM mart_response_outcome WHERE answer_date IS NOT NULL").fetchone()
+                assert con.execute(f'SELECT sum(responses) FROM "{table}"').fetchone() == answers, table
             elif table not in access.UNSCOPED_TABLES:
                 assert con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] == 0, table
     finally:
