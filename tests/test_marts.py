@@ -293,3 +293,26 @@ def test_every_mart_is_placed_for_the_refresh_and_those_left_alone_read_no_answe
 
     assert [name for name in marts.WITHOUT_ANSWERS if reaches_answers(name)] == []
     assert all(reaches_answers(name) for name in marts.ROWS_OF_TOUCHED)
+
+
+# The source of each kind of account event and the day it happened (mart_account_event).
+EVENT_SOURCES = {
+    "deal": ("fct_opportunity", "opportunity_id", "COALESCE(close_date, created_date)", "TRUE"),
+    "project start": ("fct_project", "project_id", "start_date", "TRUE"),
+    "project end": ("mart_project", "project_id", "actual_end_date", "is_delivered"),
+    "escalation": ("fct_escalation", "escalation_id", "CAST(opened_at AS DATE)", "TRUE"),
+    "activity": ("fct_activity", "activity_id", "activity_date", "TRUE"),
+    "nps answer": ("fct_survey_response", "response_id", "CAST(responded_at AS DATE)", "survey_type = 'nps'"),
+    "csat answer": ("fct_survey_response", "response_id", "CAST(responded_at AS DATE)", "survey_type = 'csat'"),
+}
+
+
+@pytest.mark.parametrize("kind", EVENT_SOURCES)
+def test_account_events_are_every_row_of_their_source_up_to_the_data_date_once(con, kind):
+    table, key, day, which = EVENT_SOURCES[kind]
+    expected = scalar(con, f"""SELECT count(*) FROM {table} WHERE {which} AND account_id IS NOT NULL
+                               AND {day} <= (SELECT data_date FROM mart_data_date)""")
+    assert scalar(con, f"SELECT count(*) FROM mart_account_event WHERE kind = '{kind}'") == expected
+    assert scalar(con, f"SELECT count(DISTINCT ref) FROM mart_account_event WHERE kind = '{kind}'") == expected
+    assert scalar(con, f"""SELECT count(*) FROM mart_account_event AS e JOIN {table} AS s ON s.{key} = e.ref
+                           WHERE e.kind = '{kind}' AND e.account_id = s.account_id AND e.day = {day}""") == expected

@@ -314,40 +314,11 @@ def account_health(con, filters: Filters | Period = Filters(), weights: tuple[tu
 
 def account_timeline(con, account_id: str, newest_first: bool = False) -> pd.DataFrame:
     """Everything that happened on one account up to the data date, oldest (or newest) first:
-    deals, projects, escalations, activities and survey answers, each with a one-line description.
-    A date after the data date (an open deal's expected close, a planned project end) has not
-    happened yet, so it is left out."""
+    deals, projects, escalations, activities and survey answers, each with a one-line description
+    (mart_account_event, which says what counts)."""
     order = "DESC" if newest_first else ""
-    return con.execute(
-        f"""SELECT * FROM (
-             SELECT COALESCE(close_date, created_date) AS day, 'deal' AS kind,
-                    stage || ' · ' || COALESCE(lead_source, 'unknown source') || ' · ' || CAST(amount AS VARCHAR) AS what,
-                    opportunity_id AS ref
-             FROM fct_opportunity WHERE account_id = ?
-             UNION ALL
-             SELECT start_date, 'project start', COALESCE(delivery_team, '') || ' · ' || COALESCE(delivery_manager, ''), project_id
-             FROM fct_project WHERE account_id = ?
-             UNION ALL
-             SELECT actual_end_date, 'project end',
-                    'margin ' || CAST(round(100 * margin, 1) AS VARCHAR) || '% · slip ' || CAST(schedule_slip_days AS VARCHAR) || ' d', project_id
-             FROM mart_project WHERE account_id = ? AND is_delivered
-             UNION ALL
-             SELECT CAST(opened_at AS DATE), 'escalation',
-                    COALESCE(severity, '') || ' · ' || COALESCE(category, '') || CASE WHEN sales_involved THEN ' · sales involved' ELSE '' END
-                      || CASE WHEN resolved_at IS NULL THEN ' · open' ELSE '' END, escalation_id
-             FROM fct_escalation WHERE account_id = ?
-             UNION ALL
-             SELECT activity_date, 'activity',
-                    activity_type || ' · ' || COALESCE(sales_participant, '') || COALESCE(' + ' || delivery_participant, ''), activity_id
-             FROM fct_activity WHERE account_id = ?
-             UNION ALL
-             SELECT CAST(responded_at AS DATE), survey_type || ' answer', 'score ' || CAST(score AS VARCHAR) || COALESCE(' · ' || comment, ''), response_id
-             FROM fct_survey_response WHERE account_id = ?
-           ) AS events
-           WHERE day IS NOT NULL AND day <= (SELECT data_date FROM mart_data_date)
-           ORDER BY day {order}, kind, ref""",
-        [account_id] * 6,
-    ).df()
+    return con.execute(f"SELECT day, kind, what, ref FROM mart_account_event WHERE account_id = ? ORDER BY day {order}, kind, ref",
+                       [account_id]).df()
 
 
 def _health_as_of(con, filters: Filters, day, measure: str, weights, with_evidence: bool = True) -> pd.DataFrame:
