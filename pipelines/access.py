@@ -36,6 +36,9 @@ SCOPED_ROLES = {"team_lead"}
 NO_ROLE = "none"
 # Tables without an account column that a scoped reader still needs: the data date only.
 UNSCOPED_TABLES = {"mart_data_date"}
+# Tables without an account column whose rows belong to a record of an account: the column that
+# names the record, and the table that holds it with its account.
+KEYED_BY_RECORD = {"escalation_id": "fct_escalation"}
 # The name of the person at the keyboard when the server answers this machine only.
 LOCAL_USER = "local user"
 
@@ -140,6 +143,9 @@ def connect_scoped(db: Path, access: Access) -> duckdb.DuckDBPyConnection:
     for table, columns in tables:
         if "account_id" in columns:
             keep = "account_id IN (SELECT account_id FROM warehouse.main.allowed_account)"
+        elif key := next((column for column in KEYED_BY_RECORD if column in columns), None):
+            keep = (f"{key} IN (SELECT {key} FROM full_warehouse.main.{KEYED_BY_RECORD[key]} "
+                    "WHERE account_id IN (SELECT account_id FROM warehouse.main.allowed_account))")
         else:
             keep = "TRUE" if table in UNSCOPED_TABLES else "FALSE"
         name = _identifier(table)

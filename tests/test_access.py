@@ -11,6 +11,7 @@ import os
 import subprocess
 from contextlib import contextmanager
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect, sync_playwright
 from streamlit import config
@@ -76,6 +77,10 @@ def test_a_team_leads_connection_holds_only_their_accounts_rows_in_every_table(w
             if "account_id" in columns:
                 seen = {a for (a,) in con.execute(f'SELECT DISTINCT account_id FROM "{table}"').fetchall()}
                 assert seen <= ALEX, table
+            elif "escalation_id" in columns:  # what followed an escalation: Alex's escalations only
+                kept = con.execute(f'SELECT count(*) FROM "{table}" WHERE escalation_id NOT IN '
+                                   "(SELECT escalation_id FROM fct_escalation)").fetchone()[0]
+                assert kept == 0 and con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] > 0, table
             elif table in marts.SUMMED_AFTER_REFRESH:  # totals summed again over Alex's accounts only
                 answers = con.execute("SELECT count(*) FROM mart_response_outcome WHERE answer_date IS NOT NULL").fetchone()
                 assert con.execute(f'SELECT sum(responses) FROM "{table}"').fetchone() == answers, table
@@ -97,6 +102,38 @@ def test_a_team_leads_kpis_equal_the_owner_filter_on_the_whole_warehouse(world_d
             assert metrics.kpis(scoped, period)["won_amount"] < metrics.kpis(full, period)["won_amount"]
     finally:
         scoped.close()
+
+
+# Marts without an account column that no page of a scoped reader reads: the loaded files' dates
+# (the Data page, which a team lead may not open).
+NOT_READ_BY_TEAM_LEADS = {"mart_latest_event"}
+
+
+def test_every_mart_says_how_a_team_lead_reads_it(world_db):
+    """A mart without an account column is empty on a scoped connection unless access knows how
+    to scope it: a page would show a team lead no data, or a 0 (the escalation aftermath did)."""
+    with warehouse.connect_readonly(world_db) as con:
+        columns = dict(con.execute("SELECT table_name, list(column_name) FROM information_schema.columns "
+                                   "WHERE table_name LIKE 'mart_%' GROUP BY table_name").fetchall())
+    assert set(columns) == set(marts.MART_ORDER)
+    unscoped = {name for name, cols in columns.items()
+                if "account_id" not in cols and not set(cols) & set(access.KEYED_BY_RECORD)}
+    assert unscoped <= access.UNSCOPED_TABLES | set(marts.SUMMED_AFTER_REFRESH) | NOT_READ_BY_TEAM_LEADS
+
+
+def test_a_team_leads_escalation_aftermath_equals_the_owner_filter(world_db):
+    """What followed an escalation is kept per escalation (no account column): a team lead's
+    re-business after escalations is their own, never 0 for want of rows."""
+    period = metrics.Period(None, None)
+    with warehouse.connect_readonly(world_db) as full:
+        expected = metrics.escalation_aftermath(full, metrics.Filters(period=period, owners=("Alex Owner",)))
+    scoped = access.connect_scoped(world_db, access.Access("alex", "team_lead", owners=("Alex Owner",)))
+    try:
+        found = metrics.escalation_aftermath(scoped, period)
+    finally:
+        scoped.close()
+    assert expected["rebought"].sum() > 0
+    pd.testing.assert_frame_equal(found, expected)
 
 
 def test_an_owner_name_written_as_sql_is_a_value_not_code(world_db):

@@ -855,3 +855,15 @@ def test_answers_after_a_reps_projects_count_once_per_rep_as_distinct_pairs_do(d
                               GROUP BY 1""", [measure] + period.params).df().set_index("sales_rep")["answers"]
     counted = metrics.sold_vs_delivered_by_rep(con, period, measure).set_index("sales_rep")["answers_after"]
     assert counted[counted > 0].sort_index().to_dict() == expected.sort_index().to_dict()
+
+
+def test_escalation_sellers_are_each_sales_involved_escalation_with_every_rep_who_sold_to_its_account(demo_db, reader):
+    # sales_governance counts a rep's escalations from mart_escalation_seller: the rows must be the
+    # join it replaces, every sales-involved escalation with each distinct owner of its account's deals.
+    con = reader(demo_db)
+    rows = "SELECT escalation_id, sales_rep FROM mart_escalation_seller"
+    live = """SELECT DISTINCT e.escalation_id, o.owner FROM mart_escalation AS e
+              JOIN fct_opportunity AS o ON o.account_id = e.account_id WHERE e.sales_involved"""
+    assert con.execute(f"SELECT count(*) FROM ({rows})").fetchone()[0] > 0
+    assert con.execute(f"SELECT count(*) FROM (({rows}) EXCEPT ALL ({live}))").fetchone()[0] == 0
+    assert con.execute(f"SELECT count(*) FROM (({live}) EXCEPT ALL ({rows}))").fetchone()[0] == 0

@@ -167,16 +167,11 @@ def sales_governance(con, filters: Filters | Period = Filters(), by: str = "rep"
             GROUP BY 1""",
         params,
     ).df()
-    where, params = filters.within("escalation", "CAST(opened_at AS DATE)")
-    # An escalation counts once for each rep who sold to its account: the escalations per account,
-    # summed over each rep's accounts (no join of every escalation with every deal).
+    # mart_escalation_seller holds each escalation with sales involved once per rep who sold to its account.
+    where, params = filters.within("escalation", "opened_date")
     escalations = con.execute(
-        f"""WITH escalated AS (
-                   SELECT account_id, count(*) AS escalations FROM mart_escalation
-                   WHERE sales_involved AND {where} GROUP BY account_id),
-                 sold_to AS (SELECT DISTINCT account_id, owner FROM fct_opportunity)
-            SELECT s.owner AS sales_rep, CAST(sum(e.escalations) AS BIGINT) AS escalations_with_sales
-            FROM escalated AS e JOIN sold_to AS s ON s.account_id = e.account_id
+        f"""SELECT sales_rep, count(*) AS escalations_with_sales
+            FROM mart_escalation_seller WHERE {where}
             GROUP BY 1""",
         params,
     ).df()
