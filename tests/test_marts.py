@@ -316,3 +316,42 @@ def test_account_events_are_every_row_of_their_source_up_to_the_data_date_once(c
     assert scalar(con, f"SELECT count(DISTINCT ref) FROM mart_account_event WHERE kind = '{kind}'") == expected
     assert scalar(con, f"""SELECT count(*) FROM mart_account_event AS e JOIN {table} AS s ON s.{key} = e.ref
                            WHERE e.kind = '{kind}' AND e.account_id = s.account_id AND e.day = {day}""") == expected
+
+
+def test_daily_totals_reconcile_with_the_marts_they_sum(con):
+    """mart_daily_totals holds every dated answer, deal and delivered project once: its sums over all
+    days equal the same sums over the rows."""
+    totals = con.execute("""SELECT sum(responses), sum(nps_answers), sum(promoters) - sum(detractors), sum(satisfied),
+                                   sum(closed_deals), sum(won_amount), sum(lead_won), sum(profit), sum(revenue)
+                            FROM mart_daily_totals""").fetchone()
+    rows = con.execute("""SELECT
+        (SELECT count(*) FROM mart_response_outcome WHERE answer_date IS NOT NULL),
+        (SELECT count(nps_points) FROM mart_response_outcome WHERE answer_date IS NOT NULL),
+        (SELECT sum(nps_points) FROM mart_response_outcome WHERE answer_date IS NOT NULL),
+        (SELECT sum(csat_points) FROM mart_response_outcome WHERE answer_date IS NOT NULL),
+        (SELECT count(*) FROM mart_opportunity WHERE is_closed AND close_date IS NOT NULL),
+        (SELECT sum(CASE WHEN is_won THEN amount ELSE 0 END) FROM mart_opportunity WHERE close_date IS NOT NULL),
+        (SELECT count(*) FROM mart_opportunity WHERE is_delivery_lead AND is_won AND close_date IS NOT NULL),
+        (SELECT sum(profit) FROM mart_project WHERE is_delivered AND actual_end_date IS NOT NULL),
+        (SELECT sum(revenue) FROM mart_project WHERE is_delivered AND actual_end_date IS NOT NULL)""").fetchone()
+    assert totals == rows
+
+
+@pytest.mark.parametrize("measure", ["nps", "csat"])
+@pytest.mark.parametrize("choice", ["Last 12 months", "Last 3 months", "Year to date", "All time"])
+def test_delivery_counts_read_from_the_histogram_equal_counting_the_pairs(con, monkeypatch, measure, choice):
+    import pandas as pd
+
+    from pipelines import metrics
+    from pipelines.metrics import delivery
+
+    period = metrics.period_of(choice, metrics.data_date(con))
+    assert delivery._histogram_start(con, period) is not None  # every sidebar period is read from the mart
+    precomputed = delivery.delivery_to_satisfaction(con, period, measure)
+    effect = delivery.delivery_effect(con, period, measure)
+    monkeypatch.setattr(delivery, "_histogram_start", lambda _con, _period: None)  # counted over the pairs
+    pd.testing.assert_frame_equal(precomputed, delivery.delivery_to_satisfaction(con, period, measure), rtol=1e-12)
+    live = delivery.delivery_effect(con, period, measure)
+    assert effect.keys() == live.keys()
+    for key, value in effect.items():
+        assert value == (pytest.approx(live[key], rel=1e-12, nan_ok=True) if isinstance(value, float) else live[key])

@@ -9,11 +9,13 @@ by mart_project.delivery_outcome; only completed projects are judged.
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 
 from pipelines.metrics.definitions import define
-from pipelines.metrics.filters import Filters, Period, named
+from pipelines.metrics.filters import Filters, Period, data_date, named
 from pipelines.metrics.satisfaction import MEASURES, check_measure, satisfaction_of
 from pipelines.metrics.statistics import SCORE_SCALES, difference_interval, t_interval, verdict, wilson_interval
 
@@ -87,13 +89,23 @@ def _histogram(con, filters, measure: str, by: str, per: str | None, months_afte
     the projects of each group: small whatever the warehouse's size, so pages stay fast at scale.
     From the precomputed pairs, split by delivery with no breakdown and no dimension filter (the
     Overview's first view), an answer is counted on its first pair of the group in the period, the
-    one whose previous_end_date is before the period; else once by DISTINCT."""
+    one whose previous_end_date is before the period, and read from mart_delivery_histogram when
+    the period is one the sidebar offers (from a month's first day to the data date); else once by
+    DISTINCT."""
     check_measure(measure)
     filters = Filters.of(filters)
     pairs, params = _pairs(filters, by, months_after)
     keys = (f"{per}, " if per else "") + '"group"'
     precomputed = months_after == AFTER_PROJECT_MONTHS
-    if precomputed and by == "delivery" and not per and filters.scope("project")[0] == "TRUE":
+    shortcut = precomputed and by == "delivery" and not per and filters.scope("project")[0] == "TRUE"
+    if shortcut and linked_by is None and (start := _histogram_start(con, filters.period)) is not None:
+        scores = """SELECT 'scores' AS part, "group", score, nps_points, csat_points, is_low_score, answers, by_reference,
+                           CAST(NULL AS BIGINT) AS projects
+                    FROM mart_delivery_histogram
+                    WHERE survey_type = ? AND period_start = (SELECT min(period_start) FROM mart_delivery_histogram
+                                                              WHERE period_start >= ?)"""
+        scores_params = [measure, start]
+    elif shortcut:
         first_in_period = "(previous_end_date IS NULL OR previous_end_date < ?)"
         scores = f"""SELECT 'scores' AS part, {keys}, score, nps_points, csat_points, is_low_score,
                             count(CASE WHEN {first_in_period} THEN 1 END) AS answers,
@@ -124,6 +136,18 @@ def _histogram(con, filters, measure: str, by: str, per: str | None, months_afte
         return counts, None
     made = frame.loc[frame["part"] == "projects", columns + ["projects"]].astype({"projects": "int64"}).reset_index(drop=True)
     return counts, made
+
+
+def _histogram_start(con, period: Period) -> date | None:
+    """The month's first day mart_delivery_histogram holds ``period``'s counts under (all time: the
+    earliest), or None when it holds none: the period ends before the data date or does not start
+    on a month's first day."""
+    latest = data_date(con)
+    if period.end is not None and (latest is None or period.end < latest):
+        return None
+    if period.start is not None and period.start.day != 1:
+        return None
+    return period.params[0]
 
 
 def _group_figures(scores: pd.DataFrame, measure: str) -> dict:
