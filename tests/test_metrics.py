@@ -867,3 +867,13 @@ def test_escalation_sellers_are_each_sales_involved_escalation_with_every_rep_wh
     assert con.execute(f"SELECT count(*) FROM ({rows})").fetchone()[0] > 0
     assert con.execute(f"SELECT count(*) FROM (({rows}) EXCEPT ALL ({live}))").fetchone()[0] == 0
     assert con.execute(f"SELECT count(*) FROM (({live}) EXCEPT ALL ({rows}))").fetchone()[0] == 0
+
+
+def test_won_deals_are_every_won_deal_once_with_one_number_per_account(demo_db, reader):
+    # earned_growth groups mart_won_deal's rows by account_number: it must number accounts one to
+    # one and hold every won deal's amount.
+    con = reader(demo_db)
+    deals, amount, numbers, accounts = con.execute("""SELECT count(*), sum(amount), count(DISTINCT account_number),
+                                                             count(DISTINCT account_id) FROM mart_won_deal""").fetchone()
+    assert (deals, amount) == con.execute("SELECT count(*), sum(amount) FROM fct_opportunity WHERE is_won").fetchone()
+    assert numbers == accounts == con.execute("SELECT count(DISTINCT (account_number, account_id)) FROM mart_won_deal").fetchone()[0]

@@ -269,8 +269,9 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
         first_end = pd.Period(filters.period.start, freq="Q").end_time.date()
         first_end = min(first_end, latest) if latest else first_end
         since = add_months(add_months(first_end, -GROWTH_WINDOW_MONTHS), -GROWTH_WINDOW_MONTHS)
-    deals = f"""SELECT account_id, close_date, CAST(amount AS DOUBLE) AS amount, NOT is_rebusiness AND lead_source = 'customer_referral' AS referred
-                FROM mart_opportunity WHERE is_won AND close_date <= ? AND close_date > ? AND {scope}"""
+    deals = f"""SELECT account_number, close_date, CAST(amount AS DOUBLE) AS amount,
+                       NOT is_rebusiness AND lead_source = 'customer_referral' AS referred
+                FROM mart_won_deal WHERE close_date <= ? AND close_date > ? AND {scope}"""
     span = f"SELECT count(*), min(close_date), max(close_date) FROM ({deals})"
     found, earliest, newest = con.execute(span, [filters.period.params[1], since] + params_of_scope).fetchone()
     if not found and since != EARLIEST:  # only older deals: the quarters still run, from them
@@ -303,7 +304,7 @@ def earned_growth(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     sums = con.execute(
         f"""WITH deals AS ({deals}),
                  totals AS (SELECT {", ".join(totals)} FROM deals),
-                 accounts AS (SELECT account_id, {", ".join(accounts)} FROM deals GROUP BY account_id),
+                 accounts AS (SELECT account_number, {", ".join(accounts)} FROM deals GROUP BY account_number),
                  retained AS (SELECT {", ".join(retained)} FROM accounts)
             SELECT * FROM totals CROSS JOIN retained""",
         deal_params + total_params + account_params,
