@@ -448,9 +448,9 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, source: SourceFile, loade
         """SELECT (SELECT count(*) FROM incoming), (SELECT count(*) FROM incoming WHERE held),
                   (SELECT count(*) FROM changed)"""
     ).fetchone()
-    # The accounts of the rows replaced (as held and as new) and inserted: the marts refresh theirs.
-    marts.record_change(con, table, f"""SELECT account_id FROM {table} WHERE {key} IN (SELECT {key} FROM changed)
-                                        UNION ALL SELECT account_id FROM incoming
+    # The rows replaced (with their account as held and as new) and inserted: the marts refresh theirs.
+    marts.record_change(con, table, f"""SELECT {key}, account_id FROM {table} WHERE {key} IN (SELECT {key} FROM changed)
+                                        UNION ALL SELECT {key}, account_id FROM incoming
                                         WHERE NOT held OR {key} IN (SELECT {key} FROM changed)""")
     if updated:
         con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM changed)")

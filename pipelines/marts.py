@@ -20,29 +20,26 @@ MART_ORDER = ["mart_latest_event", "mart_data_date", "mart_opportunity", "mart_p
               "mart_account_facts", "mart_escalation_aftermath", "mart_project_answer", "mart_delivery_answer",
               "mart_daily_totals", "mart_escalation_seller", "mart_won_deal", "mart_account_event", "mart_delivery_histogram"]
 
-# The canonical tables whose changes ``refresh`` can apply by account: a survey answer only moves
-# the marts' rows of its own account (every join in the marts below is on account_id) while the
-# data date stays. Any other table's change rebuilds every mart.
+# The canonical tables whose changes ``refresh`` can apply in place: a survey answer only moves
+# the marts' rows of its own account (every join in the marts below is on account_id or on the
+# answer's project) while the data date stays. Any other table's change rebuilds every mart.
 REFRESHABLE_TABLES = {"fct_survey_response"}
-# What a survey answer changes, in MART_ORDER, each with the SQL picking its rows of the touched
-# accounts. mart_latest_event and mart_data_date are rebuilt whole (a scan of dates, no joins).
+# What a survey answer changes, in MART_ORDER, each with the SQL picking the rows a refresh replaces.
+# The marts of one row per answer (or per pair of an answer and a project) hold nothing of other
+# answers: their rows of the changed answers are replaced, computed from those answers and every
+# deal and project (a survey load changes neither), so the cost follows the new rows. The others
+# aggregate an account's answers: their rows of the touched accounts are replaced.
+# mart_latest_event and mart_data_date are rebuilt whole (a scan of dates, no joins).
 ROWS_OF_TOUCHED = {
-    "mart_response_outcome": "account_id IN (SELECT account_id FROM touched_account)",
+    "mart_response_outcome": "response_id IN (SELECT response_id FROM changed_answer)",
     "mart_account_facts": "account_id IN (SELECT account_id FROM touched_account)",
     "mart_account_event": "account_id IN (SELECT account_id FROM touched_account)",
     "mart_escalation_aftermath": ("escalation_id IN (SELECT escalation_id FROM mart_escalation "
                                   "WHERE account_id IN (SELECT account_id FROM touched_account))"),
-    "mart_project_answer": "account_id IN (SELECT account_id FROM touched_account)",
-    # Its pairs join a project and an answer of one account; an answer naming another account's
-    # project (CROSS_ACCOUNT_REFERENCES) rebuilds instead.
-    "mart_delivery_answer": ("account_id IN (SELECT account_id FROM touched_account) "
-                             "OR answer_account_id IN (SELECT account_id FROM touched_account)"),
+    "mart_project_answer": "response_id IN (SELECT response_id FROM changed_answer)",
+    "mart_delivery_answer": "response_id IN (SELECT response_id FROM changed_answer)",
 }
-# An answer naming a project of another account, now or when the marts were built: the refresh
-# sees only the touched accounts' projects, so it could not pair them.
-CROSS_ACCOUNT_REFERENCES = """SELECT (SELECT count(*) FROM fct_survey_response AS r JOIN fct_project AS p USING (project_id)
-                                      WHERE r.account_id IS DISTINCT FROM p.account_id)
-                                   + (SELECT count(*) FROM mart_delivery_answer WHERE account_id IS DISTINCT FROM answer_account_id)"""
+BY_ANSWER = {"mart_response_outcome", "mart_project_answer", "mart_delivery_answer"}
 # The marts no survey answer reaches (they read no answers, directly or through another mart):
 # a refresh leaves them as they are. A mart in MART_ORDER that is in none of these sets (a new one)
 # makes every build a full rebuild until it is placed (a test asks for that).
@@ -52,12 +49,14 @@ REBUILT_WHOLE = ("mart_latest_event", "mart_data_date")
 # refresh is done. At scale 400: mart_daily_totals 0.08 s (three marts grouped by day, no join),
 # mart_delivery_histogram 0.4 s of CPU (7.4 million pairs grouped by month).
 SUMMED_AFTER_REFRESH = ("mart_daily_totals", "mart_delivery_histogram")
-# The tables and marts those marts read, each seen through a view of the touched accounts' rows
-# while they are refreshed (mart_data_date is global and read as it is).
+# The inputs a BY_ANSWER mart reads as the changed answers only, and those the other marts read as
+# the touched accounts' rows, each through a temporary view of that name while they are refreshed
+# (mart_data_date is global and read as it is).
+ANSWER_INPUTS = ["fct_survey_response", "mart_response_outcome"]
 BY_ACCOUNT_INPUTS = ["dim_account", "fct_activity", "fct_survey_response", "fct_opportunity", "fct_project",
                      "fct_escalation", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome"]
-# The temporary table a load fills with (table, account_id) of every row it inserted, replaced or
-# removed; ``build`` reads it.
+# The temporary table a load fills with (table, key, account_id) of every row it inserted,
+# replaced or removed; ``build`` reads it.
 CHANGES = "load_change"
 
 
@@ -83,11 +82,11 @@ def outdated(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [name for name in MART_ORDER if name not in views and built.get(name) != definition(name)]
 
 
-def record_change(con: duckdb.DuckDBPyConnection, table: str, accounts_sql: str, params: list | None = None) -> None:
-    """Note the accounts (``accounts_sql`` selects one account_id column) whose rows of ``table``
-    a load is about to change, for ``build``."""
-    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {CHANGES} (table_name VARCHAR, account_id VARCHAR)")
-    con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT ?, account_id FROM ({accounts_sql})", [table] + (params or []))
+def record_change(con: duckdb.DuckDBPyConnection, table: str, rows_sql: str, params: list | None = None) -> None:
+    """Note the rows of ``table`` a load is about to insert, replace or remove, for ``build``:
+    ``rows_sql`` selects their natural key, then their account_id (old and new of a moved row)."""
+    con.execute(f"CREATE TEMP TABLE IF NOT EXISTS {CHANGES} (table_name VARCHAR, row_key VARCHAR, account_id VARCHAR)")
+    con.execute(f"INSERT INTO {CHANGES} SELECT DISTINCT ?, * FROM ({rows_sql})", [table] + (params or []))
 
 
 def build(con: duckdb.DuckDBPyConnection) -> str:
@@ -128,25 +127,39 @@ def refreshable_accounts(con: duckdb.DuckDBPyConnection) -> int | None:
         return None
     if set(MART_ORDER) - set(ROWS_OF_TOUCHED) - WITHOUT_ANSWERS - set(REBUILT_WHOLE) - set(SUMMED_AFTER_REFRESH):
         return None
-    if outdated(con) or con.execute(CROSS_ACCOUNT_REFERENCES).fetchone()[0]:
+    if outdated(con):
         return None
     return accounts
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Replace the ROWS_OF_TOUCHED marts' rows of the accounts in CHANGES by the same SQL run on
-    those accounts' rows only (temporary views shadow the inputs it reads by name)."""
+    """Replace the ROWS_OF_TOUCHED marts' rows of the answers and accounts in CHANGES by the same SQL
+    run on those answers' or accounts' rows only (temporary views shadow the inputs it reads by name)."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE changed_answer AS
+                    SELECT DISTINCT row_key AS response_id FROM {CHANGES} WHERE table_name = 'fct_survey_response'""")
     con.execute(f"CREATE OR REPLACE TEMP TABLE touched_account AS SELECT DISTINCT account_id FROM {CHANGES}")
     home = con.execute("SELECT current_database()").fetchone()[0].replace('"', '""')
     try:
-        for name in BY_ACCOUNT_INPUTS:
-            con.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{home}".main.{name}
-                            WHERE account_id IN (SELECT account_id FROM touched_account)""")
         for name, rows in ROWS_OF_TOUCHED.items():
+            _shadow(con, home, name in BY_ANSWER)
             target = f'"{home}".main.{name}'
             con.execute(f"DELETE FROM {target} WHERE {rows}")
             con.execute(f"INSERT INTO {target} SELECT * FROM ({sql_of(name)})")
     finally:
-        for name in BY_ACCOUNT_INPUTS:
-            con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
-        con.execute(f"DROP TABLE temp.main.touched_account; DROP TABLE temp.main.{CHANGES}")
+        _unshadow(con)
+        con.execute(f"DROP TABLE temp.main.changed_answer; DROP TABLE temp.main.touched_account; DROP TABLE temp.main.{CHANGES}")
+
+
+def _shadow(con: duckdb.DuckDBPyConnection, home: str, by_answer: bool) -> None:
+    """Temporary views named as the inputs: the changed answers only (ANSWER_INPUTS), or every
+    BY_ACCOUNT_INPUTS table's rows of the touched accounts."""
+    _unshadow(con)
+    rows = ("response_id IN (SELECT response_id FROM changed_answer)" if by_answer
+            else "account_id IN (SELECT account_id FROM touched_account)")
+    for name in ANSWER_INPUTS if by_answer else BY_ACCOUNT_INPUTS:
+        con.execute(f'CREATE TEMP VIEW {name} AS SELECT * FROM "{home}".main.{name} WHERE {rows}')
+
+
+def _unshadow(con: duckdb.DuckDBPyConnection) -> None:
+    for name in BY_ACCOUNT_INPUTS:
+        con.execute(f"DROP VIEW IF EXISTS temp.main.{name}")

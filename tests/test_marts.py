@@ -221,8 +221,8 @@ def test_new_and_changed_answers_refresh_the_marts_to_what_a_full_rebuild_gives(
                    ORDER BY response_id LIMIT 200""")
     moved, old_account = con.execute("SELECT response_id, account_id FROM fct_survey_response ORDER BY response_id DESC LIMIT 1").fetchone()
     new_account = scalar(con, f"SELECT max(account_id) FROM dim_account WHERE account_id <> '{old_account}'")
-    marts.record_change(con, "fct_survey_response", "SELECT account_id FROM new_answers")
-    marts.record_change(con, "fct_survey_response", "SELECT ? AS account_id UNION ALL SELECT ?", [old_account, new_account])
+    marts.record_change(con, "fct_survey_response", "SELECT response_id, account_id FROM new_answers")
+    marts.record_change(con, "fct_survey_response", "SELECT ?, ? UNION ALL SELECT ?, ?", [moved, old_account, moved, new_account])
     con.execute("INSERT INTO fct_survey_response SELECT * FROM new_answers")
     con.execute("UPDATE fct_survey_response SET account_id = ? WHERE response_id = ?", [new_account, moved])
     before = scalar(con, "SELECT count(*) FROM mart_response_outcome")
@@ -244,20 +244,20 @@ def test_a_change_the_refresh_cannot_apply_rebuilds_every_mart(demo_db, tmp_path
     db = tmp_path / "warehouse.duckdb"
     shutil.copyfile(demo_db, db)
     con = duckdb.connect(str(db))
-    marts.record_change(con, "fct_opportunity", "SELECT min(account_id) AS account_id FROM fct_opportunity")
+    marts.record_change(con, "fct_opportunity", "SELECT opportunity_id, account_id FROM fct_opportunity LIMIT 1")
     assert marts.build(con) == "rebuilt"
     later = scalar(con, "SELECT data_date FROM mart_data_date") + timedelta(days=3)
     con.execute("""INSERT INTO fct_survey_response SELECT * REPLACE ('LATER-1' AS response_id, CAST(? AS TIMESTAMP) AS responded_at)
                    FROM fct_survey_response LIMIT 1""", [later])
-    marts.record_change(con, "fct_survey_response", "SELECT account_id FROM fct_survey_response WHERE response_id = 'LATER-1'")
+    marts.record_change(con, "fct_survey_response", "SELECT response_id, account_id FROM fct_survey_response WHERE response_id = 'LATER-1'")
     assert marts.build(con) == "rebuilt"
     assert scalar(con, "SELECT data_date FROM mart_data_date") == later
     assert _marts_differing_from_a_full_rebuild(con) == {}
 
 
-def test_an_answer_naming_another_accounts_project_rebuilds_every_mart(demo_db, tmp_path):
-    """The refresh sees only the touched accounts' projects: an answer naming a project of another
-    account could not be paired with it there, so the marts are rebuilt whole."""
+def test_an_answer_naming_another_accounts_project_is_refreshed_as_a_rebuild_pairs_it(demo_db, tmp_path):
+    """The marts of one row per answer are refreshed from every project, not only the touched
+    accounts': an answer moved away from its project's account keeps its pairs with that project."""
     import shutil
 
     import duckdb
@@ -270,9 +270,9 @@ def test_an_answer_naming_another_accounts_project_rebuilds_every_mart(demo_db, 
     answer, account = con.execute("""SELECT response_id, account_id FROM fct_survey_response
                                      WHERE project_id IS NOT NULL ORDER BY response_id LIMIT 1""").fetchone()
     other = scalar(con, f"SELECT min(account_id) FROM dim_account WHERE account_id <> '{account}'")
-    marts.record_change(con, "fct_survey_response", "SELECT ? AS account_id UNION ALL SELECT ?", [account, other])
+    marts.record_change(con, "fct_survey_response", "SELECT ?, ? UNION ALL SELECT ?, ?", [answer, account, answer, other])
     con.execute("UPDATE fct_survey_response SET account_id = ? WHERE response_id = ?", [other, answer])
-    assert marts.build(con) == "rebuilt"
+    assert marts.build(con) == "refreshed"
     assert _marts_differing_from_a_full_rebuild(con) == {}
 
 
