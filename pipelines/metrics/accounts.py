@@ -4,6 +4,7 @@ its timeline."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from datetime import timedelta
 
@@ -55,6 +56,9 @@ AT_RISK_BELOW = 40.0
 # Width of each measure's scale in points (NPS -100..100; CSAT 0..100 % satisfied), so a trend
 # moves the health score by the same share of its scale.
 SCALE_POINTS = {"nps": 200.0, "csat": 100.0}
+# _frame reads results as Arrow through ``execute`` (the one method every connection the metrics are
+# given has); DuckDB warns on each read that this copies the rows once, a cost measured in _frame.
+warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
 
 
 def account_facts(con, filters: Filters | Period = Filters(), measure: str = "nps") -> pd.DataFrame:
@@ -161,8 +165,8 @@ def _component_sql(measure: str) -> dict[str, str]:
     return {
         "satisfaction": f"100 * ({measure}_12m - {100 - scale}) / {scale}",
         "trend": _clipped(f"{FLAT_TREND} + 100 * ({measure}_recent - {measure}_before) / {scale}"),
-        "escalations": _clipped(f"100 - {OPEN_ESCALATION_PENALTY} * open_escalations - "
-                                f"{RECENT_ESCALATION_PENALTY} * recent_escalations", high=None),
+        "escalations": _clipped(f"CAST(100 - {OPEN_ESCALATION_PENALTY} * open_escalations - "
+                                f"{RECENT_ESCALATION_PENALTY} * recent_escalations AS DOUBLE)", high=None),
         "margin": _clipped(f"100 * (1 - ({shortfall}) / {MARGIN_SHORTFALL_AT_ZERO})", high=None),
         "engagement": f"COALESCE({_clipped(f'100 * ({DISENGAGED_DAYS} - days_since_activity) / {DISENGAGED_DAYS - ENGAGED_DAYS}')}, 0)",
     }
@@ -366,8 +370,26 @@ def _health_as_of(con, filters: Filters, day, measure: str, weights, with_eviden
     """account_health as of ``day`` (None: the period's end); without the evidence texts when not
     asked for (see _explained)."""
     sql, params = scored_sql(con, filters if day is None else filters.with_period(Period(None, day)), measure, weights)
-    scored = con.execute(f"{sql} ORDER BY health, account_name", params).df()
-    return _explained(scored, measure, with_evidence)
+    return _explained(_frame(con, f"{sql} ORDER BY health, account_name", params), measure, with_evidence)
+
+
+def _frame(con, sql: str, params: list) -> pd.DataFrame:
+    """The rows of ``sql`` as DuckDB's ``.df()`` gives them (text: str, or object when no value is
+    given; whole numbers with a gap: nullable Int), read through Arrow: ``.df()`` makes a Python
+    string of every text cell before pandas turns them into Arrow again (80,000 accounts' health at
+    scale 400: 222 -> 155 ms CPU). Numbers and text only: any other column type is left to ``.df()``."""
+    table = con.execute(sql, params).to_arrow_table()
+    if not all(pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_floating(t) for t in table.schema.types):
+        return con.execute(sql, params).df()
+    frame = table.to_pandas()
+    for name, column in zip(table.column_names, table.columns):
+        if pa.types.is_string(column.type) and column.null_count == len(column):
+            frame[name] = pd.Series([None] * len(column), dtype=object)
+        elif pa.types.is_integer(column.type) and column.null_count:
+            nullable = pd.api.types.pandas_dtype(f"{'U' if pa.types.is_unsigned_integer(column.type) else ''}"
+                                                 f"Int{column.type.bit_width}")
+            frame[name] = column.to_pandas(types_mapper={column.type: nullable}.get)
+    return frame
 
 
 def health_over_time(con, filters: Filters | Period = Filters(), months: int = 12, measure: str = "nps",
