@@ -2,8 +2,9 @@
 
 Marts are derived, so a rebuild can never drift from the canonical tables (and at 10 million
 rows it takes seconds in DuckDB). A load of new survey answers into a built warehouse refreshes
-instead only the rows of the accounts it touched (``refresh``): the cost follows the new rows, not
-the warehouse, and ``tests/test_marts.py`` holds the result equal to a full rebuild.
+instead only the rows of the answers it changed and of the accounts it touched (``refresh``): the
+cost follows the new rows and their accounts, not the warehouse, and ``tests/test_marts.py`` holds
+the result equal to a full rebuild.
 """
 
 from __future__ import annotations
