@@ -138,37 +138,34 @@ def monthly_trend(con, filters: Filters | Period = Filters()) -> pd.DataFrame:
     marks the month of the data date when the data stops inside it."""
     filters = Filters.of(filters)
     totals, params = daily_totals(filters)
-    by_month = f"FROM ({totals}) AS daily GROUP BY date_trunc('month', day)"
-    survey = con.execute(
-        f"""SELECT date_trunc('month', day) AS month, CAST(sum(promoters) AS BIGINT) AS promoters,
-                  CAST(sum(detractors) AS BIGINT) AS detractors, CAST(sum(nps_answers) AS BIGINT) AS nps_answers
-           {by_month} HAVING sum(nps_answers) > 0""",
+    # One statement (with a dimension filter the daily totals are computed once, not per part); a
+    # part keeps the months that have its facts, as a GROUP BY over its own rows would.
+    months = con.execute(
+        f"""SELECT date_trunc('month', day) AS month,
+                  CAST(COALESCE(sum(promoters), 0) AS BIGINT) AS promoters,
+                  CAST(COALESCE(sum(detractors), 0) AS BIGINT) AS detractors,
+                  CAST(COALESCE(sum(nps_answers), 0) AS BIGINT) AS nps_answers,
+                  CAST(COALESCE(sum(satisfied), 0) AS BIGINT) AS satisfied,
+                  CAST(COALESCE(sum(csat_answers), 0) AS BIGINT) AS csat_answers,
+                  CAST(sum(won_amount) AS DOUBLE) AS won_amount,
+                  CAST(sum(rebusiness_won_amount) AS DOUBLE) / NULLIF(CAST(sum(won_amount) AS DOUBLE), 0) AS rebusiness_rate,
+                  COALESCE(sum(closed_deals), 0) AS closed_deals,
+                  sum(profit) / NULLIF(sum(revenue), 0) AS delivered_margin,
+                  COALESCE(sum(delivered_projects), 0) AS delivered_projects
+           FROM ({totals}) AS daily GROUP BY date_trunc('month', day)""",
         params,
     ).df()
+    survey = months.loc[months["nps_answers"] > 0, ["month", "promoters", "detractors", "nps_answers"]].reset_index(drop=True)
     survey["nps"], survey["nps_ci_low"], survey["nps_ci_high"] = nps_interval(
         survey["promoters"], survey["detractors"], survey["nps_answers"]
     )
-    csat = con.execute(
-        f"""SELECT date_trunc('month', day) AS month, CAST(sum(satisfied) AS BIGINT) AS satisfied,
-                  CAST(sum(csat_answers) AS BIGINT) AS csat_answers
-           {by_month} HAVING sum(csat_answers) > 0""",
-        params,
-    ).df()
+    csat = months.loc[months["csat_answers"] > 0, ["month", "satisfied", "csat_answers"]].reset_index(drop=True)
     csat["csat"] = csat["satisfied"] / csat["csat_answers"]
     csat["csat_ci_low"], csat["csat_ci_high"] = wilson_interval(csat["satisfied"].to_numpy(),
                                                                 csat["csat_answers"].to_numpy())
     survey = survey.merge(csat.drop(columns="satisfied"), on="month", how="outer")
-    deals = con.execute(
-        f"""SELECT date_trunc('month', day) AS month, CAST(sum(won_amount) AS DOUBLE) AS won_amount,
-                  CAST(sum(rebusiness_won_amount) AS DOUBLE) / NULLIF(CAST(sum(won_amount) AS DOUBLE), 0) AS rebusiness_rate
-           {by_month} HAVING sum(closed_deals) > 0""",
-        params,
-    ).df()
-    margins = con.execute(
-        f"""SELECT date_trunc('month', day) AS month, sum(profit) / NULLIF(sum(revenue), 0) AS delivered_margin
-           {by_month} HAVING sum(delivered_projects) > 0""",
-        params,
-    ).df()
+    deals = months.loc[months["closed_deals"] > 0, ["month", "won_amount", "rebusiness_rate"]]
+    margins = months.loc[months["delivered_projects"] > 0, ["month", "delivered_margin"]]
     trend = survey.merge(deals, on="month", how="outer").merge(margins, on="month", how="outer")
     for column in ("nps", "nps_ci_low", "nps_ci_high", "csat", "csat_ci_low", "csat_ci_high", "delivered_margin",
                    "rebusiness_rate"):
