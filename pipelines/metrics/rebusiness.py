@@ -11,7 +11,7 @@ import pandas as pd
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, named
 from pipelines.metrics.satisfaction import check_measure, satisfaction_of
-from pipelines.metrics.statistics import BUDGET_VARIANCE_SCALE, MARGIN_SCALE, mean_interval, t_interval
+from pipelines.metrics.statistics import BUDGET_VARIANCE_SCALE, MARGIN_SCALE, t_interval
 
 define("rebusiness_vs_first_time", (
     "Re-business (the account had won before) against first-time business: deals won in the period, "
@@ -33,20 +33,22 @@ def rebusiness_vs_first_time(con, filters: Filters | Period = Filters()) -> pd.D
         params,
     ).df()
     where, params = filters.within("project", "actual_end_date")
+    # Per group in SQL: what the t-interval of the mean project margin and the pooled margin need.
     projects = con.execute(
-        f"""SELECT COALESCE(is_rebusiness, FALSE) AS is_rebusiness, margin, CAST(revenue AS DOUBLE) AS revenue,
-                   CAST(profit AS DOUBLE) AS profit
-            FROM mart_project WHERE is_delivered AND {where}""",
+        f"""SELECT COALESCE(is_rebusiness, FALSE) AS is_rebusiness, count(*) AS projects, count(margin) AS margins,
+                   avg(margin) AS margin_mean, stddev_samp(margin) AS margin_std,
+                   sum(CAST(revenue AS DOUBLE)) AS revenue, sum(CAST(profit AS DOUBLE)) AS profit
+            FROM mart_project WHERE is_delivered AND {where}
+            GROUP BY 1""",
         params,
-    ).df()
+    ).df().set_index("is_rebusiness").reindex([True, False]).fillna({"projects": 0, "margins": 0, "revenue": 0, "profit": 0})
     rows = []
     for flag, label in ((True, "re-business"), (False, "first-time business")):
-        deal = deals[deals["is_rebusiness"] == flag]
-        mine = projects[projects["is_rebusiness"] == flag]
-        mean, low, high = mean_interval(mine["margin"], scale=MARGIN_SCALE)
+        deal, mine = deals[deals["is_rebusiness"] == flag], projects.loc[flag]
+        low, high = t_interval(mine["margin_mean"], mine["margin_std"], mine["margins"], scale=MARGIN_SCALE)
         rows.append({"business": label, "won_deals": int(deal["won_deals"].sum()), "won_amount": float(deal["won_amount"].sum()),
-                     "projects": len(mine), "margin": mine["profit"].sum() / mine["revenue"].sum() if mine["revenue"].sum() else math.nan,
-                     "mean_project_margin": mean, "ci_low": low, "ci_high": high})
+                     "projects": int(mine["projects"]), "margin": mine["profit"] / mine["revenue"] if mine["revenue"] else math.nan,
+                     "mean_project_margin": mine["margin_mean"], "ci_low": low, "ci_high": high})
     return pd.DataFrame(rows)
 
 
