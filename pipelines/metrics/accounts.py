@@ -82,7 +82,7 @@ def _facts_sql(con, filters: Filters, measure: str) -> tuple[str, list]:
     as_of = filters.period.end or latest or LATEST
     scope, params = filters.scope("account")
     if latest is not None and _precomputed(con, as_of):
-        # The days pages open on (the data date, the month ends before it) are precomputed.
+        # The day every sidebar period ends on, the data date, is precomputed.
         return (f"""SELECT account_id, account_name, owner, segment, region, {_MEASURE_FACTS.format(m=measure)},
                        open_escalations, open_critical, oldest_open_days, recent_escalations,
                        projects_12m, margin_12m, days_since_activity

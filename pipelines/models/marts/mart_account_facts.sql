@@ -1,43 +1,15 @@
--- Per account and day, the raw facts of its health as of that day, for the
--- days the pages open on: the data date (every default period ends there: the last N months, year
--- to date, all time) and the last 12 month ends before it (the Accounts page's health history and
--- who turned at risk since last month). metrics.account_facts reads these rows instead of scanning
--- every answer, escalation, project and activity per view; any other day is computed live by the
--- same SQL. Both measures side by side in one row (nps_*, csat_*), each in points of its index
--- (NPS -100..100, CSAT 0..100 % satisfied): an answer carries nps_points or csat_points, never both. The windows (12 and 6 months,
--- 90 days for a recent escalation) are metrics.accounts' (RECENT_ESCALATION_DAYS); a test holds them equal.
+-- Per account, the raw facts of its health as of the data date, the day every sidebar period ends
+-- on (the last N months, year to date, all time). metrics.account_facts reads these rows instead
+-- of scanning every answer, escalation, project and activity per view; any other day is computed
+-- live by the same SQL. Both measures side by side in one row (nps_*, csat_*), each in points of
+-- its index (NPS -100..100, CSAT 0..100 % satisfied): an answer carries nps_points or csat_points,
+-- never both. The windows (12 and 6 months, 90 days for a recent escalation) are metrics.accounts'
+-- (RECENT_ESCALATION_DAYS); a test holds them equal.
 WITH latest AS (
   SELECT data_date AS day FROM mart_data_date
 ),
-first_of_month AS (
-  SELECT CAST(date_trunc('month', day) AS DATE) AS day FROM latest
-),
 as_of AS (
   SELECT day FROM latest
-  UNION
-  SELECT CAST(day - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 2 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 3 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 4 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 5 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 6 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 7 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 8 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 9 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 10 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
-  UNION
-  SELECT CAST(day - INTERVAL 11 MONTH - INTERVAL 1 DAY AS DATE) FROM first_of_month
 ),
 answers AS (
   SELECT
@@ -83,17 +55,10 @@ delivered AS (
   WHERE p.is_delivered AND p.actual_end_date <= as_of.day AND p.actual_end_date > as_of.day - INTERVAL 12 MONTH
   GROUP BY as_of.day, p.account_id
 ),
-activity_months AS (
-  -- An account's latest activity of each month: every as_of day is a month end or the data date
-  -- (no activity is later), so a month counts whole or not at all.
-  SELECT account_id, max(activity_date) AS last_activity
-  FROM fct_activity
-  GROUP BY account_id, date_trunc('month', activity_date)
-),
 engaged AS (
-  SELECT as_of.day, a.account_id, max(a.last_activity) AS last_activity
-  FROM activity_months AS a CROSS JOIN as_of
-  WHERE a.last_activity <= as_of.day
+  SELECT as_of.day, a.account_id, max(a.activity_date) AS last_activity
+  FROM fct_activity AS a CROSS JOIN as_of
+  WHERE a.activity_date <= as_of.day
   GROUP BY as_of.day, a.account_id
 )
 SELECT
