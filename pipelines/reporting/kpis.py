@@ -62,6 +62,12 @@ def _won_before(before: dict) -> bool:
     return bool(before.get("won_amount"))
 
 
+def _escalations_before(before: dict) -> bool:
+    """Likewise a previous period without an escalation: often one before the escalation export
+    begins, where "+600" would read as a surge."""
+    return bool((before.get("escalations") or {}).get("count"))
+
+
 def _leads_detail(figures: dict) -> str:
     leads = figures.get("delivery_leads") or {}
     return f"{number(leads.get('count'))} delivery-sourced deals, win rate {pct(leads.get('win_rate'))}."
@@ -83,7 +89,8 @@ KPIS = [
     Kpi("Delivery-lead net sales", "delivery_leads", _at("delivery_leads", "net_sales"), money, money_delta,
         detail=_leads_detail, comparable=_won_before),
     Kpi("Escalations", "escalations", _at("escalations", "count"), number,
-        lambda now, before: delta(now, before, digits=0), lower_is_better=True, detail=_escalations_detail),
+        lambda now, before: delta(now, before, digits=0), lower_is_better=True, detail=_escalations_detail,
+        comparable=_escalations_before),
 ]
 # The same KPIs by their definition key, for pages that show a few of them ("rebusiness_rate").
 BY_KEY = {kpi.definition: kpi for kpi in KPIS}
