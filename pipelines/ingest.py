@@ -424,43 +424,40 @@ def match_accounts_by_email(con: duckdb.DuckDBPyConnection) -> None:
 def upsert(con: duckdb.DuckDBPyConnection, table: str, source: SourceFile, loaded_at) -> tuple[int, int, int]:
     """Insert new keys, replace changed rows, leave identical rows alone; return the three counts.
 
-    Only rows whose key the table already holds are compared with it, and only with those keys'
-    rows: a first load is a plain insert, a small export into a large table reads little of it.
+    Only rows whose key the table already holds are copied aside (``held``) and compared, and only
+    with those keys' rows; the others go from ``staged`` into the table once. A first load is a
+    plain insert, a small export into a large table reads little of it.
     """
     columns = list(warehouse.CANONICAL_COLUMNS[table])
     key = warehouse.NATURAL_KEYS[table]
     staged_columns = {row[0] for row in con.execute("DESCRIBE staged").fetchall()}
     select = ", ".join(c if c in staged_columns else f"NULL AS {c}" for c in columns)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE incoming AS
-        SELECT {select}, ? AS source_file, ? AS file_sha256, source_row, ? AS loaded_at,
-               EXISTS (SELECT 1 FROM {table} AS t WHERE t.{key} = staged.{key}) AS held
-        FROM staged WHERE source_row NOT IN (SELECT source_row FROM quarantine WHERE file_sha256 = ?)""",
-        [source.path.name, source.sha256, loaded_at, source.sha256],
-    )
+    loading = "FROM staged WHERE source_row NOT IN (SELECT source_row FROM quarantine WHERE file_sha256 = ?)"
+    rows = f"SELECT {select}, ? AS source_file, ? AS file_sha256, source_row, ? AS loaded_at {loading}"
+    params = [source.path.name, source.sha256, loaded_at, source.sha256]
+    con.execute(f"CREATE OR REPLACE TEMP TABLE held AS {rows} AND {key} IN (SELECT {key} FROM {table})", params)
     col_list = ", ".join(columns)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE changed AS
-        SELECT {col_list} FROM incoming WHERE held
-        EXCEPT SELECT {col_list} FROM {table} WHERE {key} IN (SELECT {key} FROM incoming WHERE held)"""
+        SELECT {col_list} FROM held
+        EXCEPT SELECT {col_list} FROM {table} WHERE {key} IN (SELECT {key} FROM held)"""
     )
     total, held, updated = con.execute(
-        """SELECT (SELECT count(*) FROM incoming), (SELECT count(*) FROM incoming WHERE held),
-                  (SELECT count(*) FROM changed)"""
+        f"""SELECT (SELECT count(*) {loading}), (SELECT count(*) FROM held), (SELECT count(*) FROM changed)""",
+        [source.sha256],
     ).fetchone()
+    new = f"SELECT * FROM ({rows}) WHERE {key} NOT IN (SELECT {key} FROM held)"
     # The rows replaced (with their account as held and as new) and inserted: the marts refresh theirs.
     marts.record_change(con, table, f"""SELECT {key}, account_id FROM {table} WHERE {key} IN (SELECT {key} FROM changed)
-                                        UNION ALL SELECT {key}, account_id FROM incoming
-                                        WHERE NOT held OR {key} IN (SELECT {key} FROM changed)""")
+                                        UNION ALL SELECT {key}, account_id FROM held WHERE {key} IN (SELECT {key} FROM changed)
+                                        UNION ALL SELECT {key}, account_id FROM ({new})""", params)
     if updated:
         con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM changed)")
     # By name: a column an upgrade added sits at the end of an older file's table (create_schema).
     every = ", ".join([*columns, *warehouse.LINEAGE_COLUMNS])
-    con.execute(
-        f"""INSERT INTO {table} ({every}) SELECT {every} FROM incoming
-        WHERE NOT held OR {key} IN (SELECT {key} FROM changed)"""
-    )
-    con.execute("DROP TABLE incoming; DROP TABLE changed")
+    con.execute(f"INSERT INTO {table} ({every}) SELECT {every} FROM held WHERE {key} IN (SELECT {key} FROM changed)")
+    con.execute(f"INSERT INTO {table} ({every}) SELECT {every} FROM ({new})", params)
+    con.execute("DROP TABLE held; DROP TABLE changed")
     return total - held, updated, held - updated
 
 
