@@ -210,6 +210,9 @@ def build(
                 shutil.copyfile(db, work)
             # DuckDB keeps half the ceiling in memory and spills the rest to disk beside the copy.
             con = duckdb.connect(str(work), config={"memory_limit": f"{limits.MEMORY_LIMIT_MB // 2}MB"})
+            # Its own progress bar stays off: the ingest reports each step itself, and the bar's
+            # redrawn lines filled the terminal and the app server's log during a long build.
+            con.execute("SET enable_progress_bar = false")
             create_schema(con)
             yield con
             built_at = datetime.now(timezone.utc).replace(tzinfo=None)
