@@ -87,8 +87,8 @@ def render(results: list[dict], split: dict, started, command: str) -> str:
         *_table(["file", "rows", "s"], [[f["file"], f"{f['rows']:,}", f"{f['seconds']:.1f}"] for f in last["files"]]
                 + [["rest", "", f"{last['ours'].seconds - sum(f['seconds'] for f in last['files']):.1f}"]]),
         f"One file's load split into stages at {at}, in-process ({split['file']}, {split['rows']:,} rows): "
-        f"DuckDB read {split['read']:.2f} s, staging SQL {split['stage']:.2f} s, GX validation (with its copy "
-        f"to pandas) {split['validate']:.2f} s.", "",
+        f"DuckDB read {split['read']:.2f} s, staging SQL {split['stage']:.2f} s, GX validation (DuckDB picks the rows "
+        f"that may fail, GX judges them) {split['validate']:.2f} s.", "",
     ]
     names = [t.page for t in first["pages"]]
     growth = {}
@@ -118,8 +118,8 @@ def render(results: list[dict], split: dict, started, command: str) -> str:
         "## Incremental ingest", "",
         f"`python -m pipelines ingest new_survey.csv` of {NEW_SURVEY_ROWS:,} new Qualtrics answers into a copy of each "
         "scale's warehouse (copy-and-swap build: the warehouse file is copied; a load that changes only survey answers "
-        "refreshes the marts' rows of the accounts it touched, `pipelines/marts.py` `refresh`, and the ingest's log "
-        "line says which it did).", "",
+        "refreshes the marts' rows of the answers it changed and of the accounts it touched, `pipelines/marts.py` "
+        "`refresh`, and the ingest's log line says which it did).", "",
         *_table(["scale", "warehouse MB", "wall s", "CPU s", "peak MB", f"wall vs scale {first['scale']:g}",
                  f"CPU vs scale {first['scale']:g}"],
                 [[f"{r['scale']:g}", f"{r['db_mb']:,.1f}", _run(r["incremental"]), f"{r['incremental'].cpu_seconds:.1f}",
