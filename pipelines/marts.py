@@ -10,11 +10,11 @@ the result equal to a full rebuild.
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import duckdb
 
-MARTS_DIR = Path(__file__).parent / "models" / "marts"
+from pipelines.models import sql_of
+
 # Each mart may read the canonical tables and the marts listed before it.
 MART_ORDER = ["mart_latest_event", "mart_data_date", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome",
               # Precomputed for the pages' first views (issue 16): small tables read instead of joins per view.
@@ -59,10 +59,6 @@ BY_ACCOUNT_INPUTS = ["dim_account", "fct_activity", "fct_survey_response", "fct_
 # The temporary table a load fills with (table, key, account_id) of every row it inserted,
 # replaced or removed; ``build`` reads it.
 CHANGES = "load_change"
-
-
-def sql_of(name: str) -> str:
-    return (MARTS_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def definition(name: str) -> str:

@@ -10,11 +10,11 @@ from datetime import date
 
 import pandas as pd
 
-from pipelines import marts
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, data_date
 from pipelines.metrics.sources import loaded_sources
 from pipelines.metrics.statistics import nps_difference, nps_interval, proportion_difference, wilson_interval
+from pipelines.models import sql_of
 
 define("nps", "NPS = % promoters (9-10) - % detractors (0-6) of NPS answers in the period; -100..100.")
 define("csat_pct", "CSAT = share of CSAT answers (1-5 scale) scoring 4 or 5.")
@@ -50,7 +50,7 @@ def daily_totals(filters: Filters) -> tuple[str, list]:
     own SQL run on the rows of its inputs the filters keep, so both add up the same columns."""
     if filters.scope("account")[0] == "TRUE":  # no dimension filtered: none of the grains is
         return "SELECT * FROM mart_daily_totals WHERE day BETWEEN ? AND ?", filters.period.params
-    kept, params, sql = [], [], marts.sql_of("mart_daily_totals")
+    kept, params, sql = [], [], sql_of("mart_daily_totals")
     for mart, (grain, day) in DAILY_INPUTS.items():
         where, where_params = filters.within(grain, day)
         kept.append(f"kept_{mart} AS (SELECT * FROM {mart} WHERE {where})")
