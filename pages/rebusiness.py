@@ -120,10 +120,13 @@ exports.show_table(
           *(() if reps["answers_after"].sum() else (f"{measure}_after", f"{measure}_after_ci_low",
                                                      f"{measure}_after_ci_high"))),
 )
+charted_n = [f"{label} answers after them ({label})"]
+if budgets_loaded:
+    charted_n.insert(0, "projects with a budget (variance)")
 st.caption(
-    f"n = projects with a budget completed in the period (variance) and {label} answers after them ({label}); "
-    "whiskers are 95% "
-    f"intervals; reps under {charts.SMALL_N} are greyed. Click a budget-variance bar to list that rep's projects."
+    f"n = the rep's projects completed in the period; a chart's n = {' and '.join(charted_n)}; whiskers are 95% "
+    f"intervals; reps under {charts.SMALL_N} are greyed."
+    + (" Click a budget-variance bar to list that rep's projects." if budgets_loaded else "")
     + (
         f" The charts show the {len(charted)} reps with the most projects of {len(reps):,}; the table lists all."
         if len(charted) < len(reps)

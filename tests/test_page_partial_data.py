@@ -226,6 +226,9 @@ def test_rebusiness_leaves_out_what_has_no_data_behind_it(monkeypatch, partial_d
     assert "No CSAT answers within 6 months after these projects." in [i.value for i in at.info]
     table = next(frame.value for frame in at.dataframe if "Sales rep" in frame.value.columns)
     assert not [column for column in table.columns if "budget" in column.lower()]  # no columns of "—" only
+    # the caption under the rep table speaks of no budget chart that is not drawn
+    said = next(c.value for c in at.caption if c.value.startswith("n = the rep's projects completed"))
+    assert "budget" not in said and "a chart's n = CSAT answers after them (CSAT)" in said
 
 
 def test_no_quarter_after_the_data_date_is_drawn(monkeypatch, partial_db):
