@@ -62,3 +62,15 @@ def test_the_stored_results_equal_gx_run_over_every_row(outcome):
 
     for ours, theirs in zip(by_check(outcome.reports[0]), by_check(whole.reports[0]), strict=True):
         assert {k: ours.result.get(k) for k in counted} == pytest.approx({k: theirs.result.get(k) for k in counted})
+
+
+def test_a_check_on_a_share_of_the_rows_or_a_strict_bound_hands_gx_every_row():
+    """DuckDB's pre-selection holds only for checks every failing row fails on its own: a check
+    that passes when `mostly` of the rows do, or fails a value equal to its bound, gets them all."""
+    import great_expectations.expectations as E
+
+    plain = E.ExpectColumnValuesToBeBetween(column="score", min_value=0)
+    assert validation._may_fail(plain, "staged") == ("(score < ?)", [0])
+    for kwargs in ({"mostly": 0.9}, {"strict_min": True}, {"strict_max": True, "max_value": 10}):
+        check = E.ExpectColumnValuesToBeBetween(column="score", min_value=0, **kwargs)
+        assert validation._may_fail(check, "staged") == ("TRUE", [])
