@@ -25,22 +25,28 @@ MART_ORDER = ["mart_latest_event", "mart_data_date", "mart_opportunity", "mart_p
 # the marts' rows of its own account (every join in the marts below is on account_id or on the
 # answer's project) while the data date stays. Any other table's change rebuilds every mart.
 REFRESHABLE_TABLES = {"fct_survey_response"}
+CHANGED_ANSWERS = "response_id IN (SELECT response_id FROM changed_answer)"
+TOUCHED_ACCOUNTS = "account_id IN (SELECT account_id FROM touched_account)"
 # What a survey answer changes, in MART_ORDER, each with the SQL picking the rows a refresh replaces.
 # The marts of one row per answer (or per pair of an answer and a project) hold nothing of other
 # answers: their rows of the changed answers are replaced, computed from those answers and every
-# deal and project (a survey load changes neither), so the cost follows the new rows. The others
-# aggregate an account's answers: their rows of the touched accounts are replaced.
+# deal and project (a survey load changes neither), so the cost follows the new rows. Of
+# mart_account_event, one row per source row, only the answers' own rows change: they are computed
+# from the changed answers with every other source read as empty (recomputing the touched
+# accounts' every event cost 4 s of CPU at scale 400). The others aggregate an account's answers:
+# their rows of the touched accounts are replaced.
 # mart_latest_event and mart_data_date are rebuilt whole (a scan of dates, no joins).
 ROWS_OF_TOUCHED = {
-    "mart_response_outcome": "response_id IN (SELECT response_id FROM changed_answer)",
-    "mart_account_facts": "account_id IN (SELECT account_id FROM touched_account)",
-    "mart_account_event": "account_id IN (SELECT account_id FROM touched_account)",
-    "mart_escalation_aftermath": ("escalation_id IN (SELECT escalation_id FROM mart_escalation "
-                                  "WHERE account_id IN (SELECT account_id FROM touched_account))"),
-    "mart_project_answer": "response_id IN (SELECT response_id FROM changed_answer)",
-    "mart_delivery_answer": "response_id IN (SELECT response_id FROM changed_answer)",
+    "mart_response_outcome": CHANGED_ANSWERS,
+    "mart_account_facts": TOUCHED_ACCOUNTS,
+    # survey_type || ' answer' in its SQL; a deal's or an activity's id may equal an answer's
+    "mart_account_event": "kind LIKE '% answer' AND ref IN (SELECT response_id FROM changed_answer)",
+    "mart_escalation_aftermath": f"escalation_id IN (SELECT escalation_id FROM mart_escalation WHERE {TOUCHED_ACCOUNTS})",
+    "mart_project_answer": CHANGED_ANSWERS,
+    "mart_delivery_answer": CHANGED_ANSWERS,
 }
 BY_ANSWER = {"mart_response_outcome", "mart_project_answer", "mart_delivery_answer"}
+ANSWERS_ALONE = {"mart_account_event"}
 # The marts no survey answer reaches (they read no answers, directly or through another mart):
 # a refresh leaves them as they are. A mart in MART_ORDER that is in none of these sets (a new one)
 # makes every build a full rebuild until it is placed (a test asks for that).
@@ -51,8 +57,9 @@ REBUILT_WHOLE = ("mart_latest_event", "mart_data_date")
 # mart_delivery_histogram 0.4 s of CPU (7.4 million pairs grouped by month).
 SUMMED_AFTER_REFRESH = ("mart_daily_totals", "mart_delivery_histogram")
 # The inputs a BY_ANSWER mart reads as the changed answers only, and those the other marts read as
-# the touched accounts' rows, each through a temporary view of that name while they are refreshed
-# (mart_data_date is global and read as it is).
+# the touched accounts' rows (an ANSWERS_ALONE mart: as empty, fct_survey_response as the changed
+# answers), each through a temporary view of that name while they are refreshed (mart_data_date is
+# global and read as it is).
 ANSWER_INPUTS = ["fct_survey_response", "mart_response_outcome"]
 BY_ACCOUNT_INPUTS = ["dim_account", "fct_activity", "fct_survey_response", "fct_opportunity", "fct_project",
                      "fct_escalation", "mart_opportunity", "mart_project", "mart_escalation", "mart_response_outcome"]
@@ -108,14 +115,19 @@ def _create(con: duckdb.DuckDBPyConnection, name: str) -> None:
     con.execute(f"COMMENT ON TABLE {name} IS '{definition(name)}'")  # a hex digest: constant SQL
 
 
+def recorded(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether this connection recorded the rows a load wrote (``record_change``); a build without
+    (an upgrade) changed none."""
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                            [CHANGES]).fetchone()[0])
+
+
 def refreshable_accounts(con: duckdb.DuckDBPyConnection) -> int | None:
     """How many accounts ``refresh`` would recompute, or None when the marts must be rebuilt: the
     load changed a table not in REFRESHABLE_TABLES, or a row that names no account, or a mart in
     the warehouse was built by other SQL than this version's. (``build`` also rebuilds when the
     data date moves.)"""
-    recorded = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-                           [CHANGES]).fetchone()[0]
-    if not recorded:
+    if not recorded(con):
         return None
     tables, unnamed, accounts = con.execute(
         f"SELECT list(DISTINCT table_name), count(*) - count(account_id), count(DISTINCT account_id) FROM {CHANGES}"
@@ -138,7 +150,7 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
     home = con.execute("SELECT current_database()").fetchone()[0].replace('"', '""')
     try:
         for name, rows in ROWS_OF_TOUCHED.items():
-            _shadow(con, home, name in BY_ANSWER)
+            _shadow(con, home, name)
             target = f'"{home}".main.{name}'
             con.execute(f"DELETE FROM {target} WHERE {rows}")
             con.execute(f"INSERT INTO {target} SELECT * FROM ({sql_of(name)})")
@@ -147,13 +159,18 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"DROP TABLE temp.main.changed_answer; DROP TABLE temp.main.touched_account; DROP TABLE temp.main.{CHANGES}")
 
 
-def _shadow(con: duckdb.DuckDBPyConnection, home: str, by_answer: bool) -> None:
-    """Temporary views named as the inputs: the changed answers only (ANSWER_INPUTS), or every
-    BY_ACCOUNT_INPUTS table's rows of the touched accounts."""
+def _shadow(con: duckdb.DuckDBPyConnection, home: str, mart: str) -> None:
+    """Temporary views named as the inputs ``mart`` reads while it is refreshed: the changed answers
+    only (ANSWER_INPUTS of a BY_ANSWER mart), those answers and no other row (ANSWERS_ALONE), or
+    every BY_ACCOUNT_INPUTS table's rows of the touched accounts."""
     _unshadow(con)
-    rows = ("response_id IN (SELECT response_id FROM changed_answer)" if by_answer
-            else "account_id IN (SELECT account_id FROM touched_account)")
-    for name in ANSWER_INPUTS if by_answer else BY_ACCOUNT_INPUTS:
+    if mart in BY_ANSWER:
+        inputs = dict.fromkeys(ANSWER_INPUTS, CHANGED_ANSWERS)
+    elif mart in ANSWERS_ALONE:
+        inputs = dict.fromkeys(BY_ACCOUNT_INPUTS, "FALSE") | {"fct_survey_response": CHANGED_ANSWERS}
+    else:
+        inputs = dict.fromkeys(BY_ACCOUNT_INPUTS, TOUCHED_ACCOUNTS)
+    for name, rows in inputs.items():
         con.execute(f'CREATE TEMP VIEW {name} AS SELECT * FROM "{home}".main.{name} WHERE {rows}')
 
 
