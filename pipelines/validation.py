@@ -328,7 +328,7 @@ def _nanosecond_times(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def validate_build(con) -> ValidationOutcome:
+def validate_build(con, written: str | None = None) -> ValidationOutcome:
     """The references between tables, over the whole warehouse that is about to be swapped in.
 
     For each reference, GX checks a column of the ids that name no record; these are warnings
@@ -337,22 +337,47 @@ def validate_build(con) -> ValidationOutcome:
     the check no longer grows with the warehouse (the Data Docs count the ids found, not every
     row). One frame holds every reference side by side (a positional join pads the shorter
     columns with NULL), so the whole check is one GX run.
+
+    ``written`` names the table of the rows this build inserted or replaced (table_name, row_key:
+    marts.CHANGES). A reference the live build found no unknown id in, whose target this build
+    left alone, can only be broken by those rows: every other row named a record then and still
+    does. Only they are checked (a survey load at scale 400: 0.74 -> 0.05 s of CPU, the anti-joins
+    of every row of every table); the count is the whole warehouse's all the same.
     """
     gx = _great_expectations()
     from great_expectations.expectations.metadata_types import FailureSeverity
 
+    changed, clean = _since_live_build(con, written)
     sides, checks = [], []
     for (table, column), target in REFERENCES.items():
         key = NATURAL_KEYS[target]
         name = f"{table}__{column}__unknown"
+        rows = ""
+        if (table, column) in clean and target not in changed:
+            rows = (f"t.{NATURAL_KEYS[table]} IN (SELECT row_key FROM {written} WHERE table_name = '{table}') AND "
+                    if table in changed else "FALSE AND ")
         sides.append(
             f"(SELECT t.{column} AS {name} FROM {table} AS t "
-            f"WHERE t.{column} NOT IN (SELECT {key} FROM {target} WHERE {key} IS NOT NULL))"
+            f"WHERE {rows}t.{column} NOT IN (SELECT {key} FROM {target} WHERE {key} IS NOT NULL))"
         )
         checks.append(Check(gx.expectations.ExpectColumnValuesToBeNull(column=name, severity=FailureSeverity.WARNING),
                             column, f"{column} names no record of {target}", reads=(name,), table=table))
     frame = con.execute(f"SELECT row_number() OVER () AS source_row, * FROM {' POSITIONAL JOIN '.join(sides)}").df()
     return _run(checks, frame, "warehouse_references")
+
+
+def _since_live_build(con, written: str | None) -> tuple[set[str], set[tuple[str, str]]]:
+    """The tables this build wrote rows of, and the references (table, column) the live build's own
+    check found no unknown id in (none when ``written`` is not given, or the live build was not
+    checked: an upgrade)."""
+    if written is None:
+        return set(), set()
+    changed = {table for (table,) in con.execute(f"SELECT DISTINCT table_name FROM {written}").fetchall()}
+    clean = set(con.execute(
+        """SELECT table_name, column_name FROM validation_result
+           WHERE build_id IN (SELECT build_id FROM build_info) AND source_file IS NULL
+             AND expectation = 'expect_column_values_to_be_null' AND success""").fetchall())
+    return changed, clean
 
 
 def _run(checks: list[Check], frame: pd.DataFrame, suite_name: str) -> ValidationOutcome:

@@ -297,6 +297,38 @@ def test_every_build_stores_its_validation_and_writes_data_docs(db, reader):
     assert index.exists() and "warehouse_references" in index.read_text(encoding="utf-8")
 
 
+def references_stored(con) -> dict:
+    """The build's reference check as validation_result holds it: (table, column) -> (count, sample)."""
+    return {(table, column): (count, sample) for table, column, count, sample in con.execute(
+        """SELECT table_name, column_name, unexpected_count, sample FROM validation_result
+           WHERE build_id = (SELECT build_id FROM build_info) AND source_file IS NULL""").fetchall()}
+
+
+def test_a_load_checks_the_references_of_its_own_rows_and_still_counts_the_whole_warehouse(db, tmp_path, reader):
+    """Where the build before found every reference whole, a load checks only the rows it wrote
+    (validation.validate_build): a new answer naming no account is found, an escalation an earlier
+    load left naming no project is still counted, and the counts equal checking every row."""
+    from pipelines import validation
+
+    tickets = tmp_path / "jira_escalations.csv"
+    lines = (WORLD / "jira_escalations.csv").read_text(encoding="utf-8").splitlines()
+    tickets.write_text("\n".join([lines[0], lines[1].replace("ESC-1,10001", "ESC-9,10009").replace("P-000003", "P-NOSUCH")]) + "\n",
+                       encoding="utf-8")
+    ingest([tickets], db=db, data_docs=False)
+    answers = tmp_path / "qualtrics_nps.csv"
+    lines = (WORLD / "qualtrics_nps.csv").read_text(encoding="utf-8").splitlines()
+    answers.write_text("\n".join(lines[:3] + [lines[3].replace("R_fixture000000001", "R_new1"),
+                                              lines[4].replace("R_fixture000000002", "R_new2").replace("ACME01", "NOSUCH")]) + "\n",
+                       encoding="utf-8")
+    ingest([answers], db=db, data_docs=False)
+    con = reader(db)
+    stored = references_stored(con)
+    assert stored[("fct_escalation", "project_id")] == (1, "P-NOSUCH")
+    assert stored[("fct_survey_response", "account_id")] == (1, "0015g00000NOSUCHAAA")
+    every_row = validation.validate_build(con).results
+    assert stored == {(r.table_name, r.column_name): (r.unexpected_count, r.sample) for r in every_row.itertuples()}
+
+
 # --- Upgrading a warehouse built by an earlier version ----------------------------------------
 
 
