@@ -13,6 +13,7 @@ import errno
 import fcntl
 import os
 import shutil
+import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -204,10 +205,11 @@ def build(
         for stale in db.parent.glob(f".{db.name}.building-*"):  # left by a killed ingest
             stale.unlink(missing_ok=True)
         work = db.with_name(f".{db.name}.building-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-        con = None
+        con, written_back = None, None
         try:
             if db.exists():
                 shutil.copyfile(db, work)
+                written_back = _write_back(work)
             # DuckDB keeps half the ceiling in memory and spills the rest to disk beside the copy.
             con = duckdb.connect(str(work), config={"memory_limit": f"{limits.MEMORY_LIMIT_MB // 2}MB"})
             # Its own progress bar stays off: the ingest reports each step itself, and the bar's
@@ -225,6 +227,8 @@ def build(
             snapshots.record(con)
             con.execute("CHECKPOINT")
             con.close()
+            if written_back:
+                written_back.join()
             _fsync(work)
             os.replace(work, db)
             _fsync(db.parent)
@@ -262,6 +266,20 @@ def upgrade(db: Path, lock_wait: float = LOCK_WAIT_SECONDS) -> list[str]:
         with build(db, lock_wait):
             pass
     return changes
+
+
+def _write_back(path: Path) -> threading.Thread:
+    """Start writing ``path``'s pages to disk while the load works on it. A fresh copy of the
+    warehouse is all dirty pages, and the first fsync after it (the checkpoint's) waited for every
+    one of them: 0.45 s for the 1.1 GB file at scale 400, after the load's own work. An error is
+    left to the fsync before the swap, which still makes the build durable."""
+    def write() -> None:
+        with contextlib.suppress(OSError):
+            _fsync(path)
+
+    thread = threading.Thread(target=write, name="write-back", daemon=True)
+    thread.start()
+    return thread
 
 
 def _fsync(path: Path) -> None:
