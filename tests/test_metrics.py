@@ -461,6 +461,58 @@ def test_mean_interval_equals_statsmodels(values):
     assert mean == pytest.approx(sum(values) / len(values), rel=1e-12)
 
 
+# The intervals are the textbook formulas on scipy.special's quantiles (statistics' docstring says
+# why); statsmodels, the library they come from, is the reference they are held to.
+SHARES = [(0, 1), (1, 1), (0, 20), (20, 20), (81, 263), (15, 148), (3, 7), (499, 1000)]
+
+
+@pytest.mark.parametrize("confidence", [0.95, 0.9])
+def test_wilson_interval_equals_statsmodels(confidence):
+    from statsmodels.stats.proportion import proportion_confint
+
+    successes, trials = zip(*SHARES)
+    low, high = metrics.wilson_interval(list(successes), list(trials), confidence)
+    expected_low, expected_high = proportion_confint(successes, trials, alpha=1 - confidence, method="wilson")
+    assert list(low) == pytest.approx(list(expected_low), rel=1e-12, abs=1e-15)
+    assert list(high) == pytest.approx(list(expected_high), rel=1e-12, abs=1e-15)
+    assert metrics.wilson_interval(3, 7, confidence) == pytest.approx(
+        proportion_confint(3, 7, alpha=1 - confidence, method="wilson"), rel=1e-12)
+
+
+@pytest.mark.parametrize("a", SHARES)
+@pytest.mark.parametrize("b", [(2, 9), (40, 50), (0, 12), (12, 12)])
+def test_proportion_difference_equals_statsmodels_newcombe(a, b):
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    difference = metrics.proportion_difference(*a, *b)
+    expected = confint_proportions_2indep(*a, *b, method="newcomb", compare="diff", alpha=0.05)
+    assert (difference["ci_low"], difference["ci_high"]) == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert difference["effect"] == a[0] / a[1] - b[0] / b[1]
+
+
+@pytest.mark.parametrize(("a", "weights_a", "b", "weights_b"), [
+    ([1.0, 2.0, 4.0], None, [3.0, 3.5, 9.0, 1.0], None),
+    ([0.0, 5.0, 10.0], [3, 1, 40], [1.0, 9.0, 10.0], [7, 2, 2]),  # histograms of scores, as the Overview's chain
+    ([-5.0, 17.5, 3.25, 8.0, 8.0, 1e-3], None, list(range(200)), None),
+    ([2.0, 2.0, 2.0], None, [1.0, 3.0], None),  # one side without spread
+])
+def test_difference_interval_equals_statsmodels_welch(a, weights_a, b, weights_b):
+    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+    difference = metrics.difference_interval(a, b, weights_a=weights_a, weights_b=weights_b)
+    compared = CompareMeans(DescrStatsW(a, weights=weights_a, ddof=1), DescrStatsW(b, weights=weights_b, ddof=1))
+    assert (difference["ci_low"], difference["ci_high"]) == pytest.approx(
+        compared.tconfint_diff(alpha=0.05, usevar="unequal"), rel=1e-12)
+    assert difference["effect"] == pytest.approx(compared.d1.mean - compared.d2.mean, rel=1e-12)
+    assert (difference["n_a"], difference["n_b"]) == (round(compared.d1.sum_weights), round(compared.d2.sum_weights))
+
+
+def test_difference_interval_of_two_samples_without_spread_is_the_difference_itself():
+    # statsmodels gives NaN bounds here (0 / 0 degrees of freedom); the difference is known exactly.
+    difference = metrics.difference_interval([4.0, 4.0], [1.0, 1.0, 1.0])
+    assert (difference["effect"], difference["ci_low"], difference["ci_high"]) == (3.0, 3.0, 3.0)
+
+
 def test_mean_interval_needs_two_different_values_for_a_spread():
     import math
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -184,3 +185,18 @@ def test_importing_the_app_pages_modules_leaves_the_statistics_libraries_out():
     shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                            timeout=300)
     assert shown.stdout.strip() == "[]"
+
+
+def test_the_overviews_first_view_imports_neither_statsmodels_nor_scipy_stats(demo_db, tmp_path):
+    # A cold start paid half a second importing them right after the KPI tiles, while the browser
+    # still fetched the tiles' frontend code from the same busy process (issue 16): the Overview's
+    # intervals are computed on scipy.special's quantiles (pipelines/metrics/statistics.py).
+    shutil.copy(demo_db, tmp_path / "demo.duckdb")
+    code = ("import sys\nfrom streamlit.testing.v1 import AppTest\n"
+            f"at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=120).run()\n"
+            "assert not at.exception and len(at.metric) >= 8 and at.markdown, at.exception\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('statsmodels', 'scipy.stats'))))")
+    shown = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "WINWIN_DB": str(tmp_path / "demo.duckdb"), "WINWIN_DEMO": "0"})
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    assert shown.stdout.strip().splitlines()[-1] == "[]"

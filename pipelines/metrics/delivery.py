@@ -17,7 +17,7 @@ import pandas as pd
 from pipelines.metrics.definitions import define
 from pipelines.metrics.filters import Filters, Period, data_date, named
 from pipelines.metrics.satisfaction import MEASURES, check_measure, satisfaction_of
-from pipelines.metrics.statistics import SCORE_SCALES, difference_interval, t_interval, verdict, wilson_interval
+from pipelines.metrics.statistics import SCORE_SCALES, difference_interval, t_interval, verdict, weighted_moments, wilson_interval
 
 # Months after a project's end in which its account's answers count as about it (a setting).
 AFTER_PROJECT_MONTHS = 6
@@ -153,16 +153,12 @@ def _histogram_start(con, period: Period) -> date | None:
 def _group_figures(scores: pd.DataFrame, measure: str) -> dict:
     """n, mean score with its t-interval, low-score share with its Wilson interval, and NPS/CSAT,
     from one group's score counts."""
-    from statsmodels.stats.weightstats import DescrStatsW
-
     n = int(scores["answers"].sum())
     nan = float("nan")
     mean, low, high = nan, nan, nan
     if n:
-        stats = DescrStatsW(scores["score"].to_numpy(dtype=float), weights=scores["answers"].to_numpy(dtype=float), ddof=1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            std = stats.std if n > 1 else nan
-        mean = float(stats.mean)
+        total, mean, squares = weighted_moments(scores["score"], scores["answers"])
+        std = np.sqrt(squares / (total - 1)) if n > 1 else nan
         low, high = t_interval(mean, std, n, scale=SCORE_SCALES[measure])
     lows = int(scores.loc[scores["is_low_score"].astype(bool), "answers"].sum())
     share_low, share_high = wilson_interval(lows, max(n, 1))

@@ -1,5 +1,10 @@
-"""Intervals and fits every metric reports its uncertainty with (statsmodels' and scipy's, not
-hand-written formulas), and the verdict an interval decides."""
+"""Intervals and fits every metric reports its uncertainty with, and the verdict an interval decides.
+
+The intervals the pages draw on their first view (Wilson, Newcombe, Welch, t and normal) are the
+textbook formulas on scipy.special's quantiles, each held equal to statsmodels' to 1e-12 in
+tests/test_metrics.py: statsmodels and scipy.stats take half a second to import, and the Overview
+paid it on every cold start while the browser waited for its KPI tiles (issue 16). The fit
+(``linear_fit``) stays statsmodels', imported where it is computed."""
 
 from __future__ import annotations
 
@@ -34,18 +39,39 @@ def difference_scale(scale: Scale | None) -> Scale | None:
 
 
 def _normal_quantile(confidence: float) -> float:
-    """The z of a two-sided ``confidence`` interval (1.96 for 95%), from scipy."""
-    from scipy.stats import norm
+    """The z of a two-sided ``confidence`` interval (1.96 for 95%): scipy's normal quantile."""
+    from scipy.special import ndtri
 
-    return float(norm.ppf(0.5 + confidence / 2))
+    return float(ndtri(0.5 + confidence / 2))
+
+
+def _t_quantile(confidence: float, degrees):
+    """The t of a two-sided ``confidence`` interval on ``degrees`` of freedom (NaN stays NaN)."""
+    from scipy.special import stdtrit
+
+    return stdtrit(degrees, 0.5 + confidence / 2)
 
 
 def wilson_interval(successes, trials, confidence: float = CONFIDENCE):
-    """Wilson score interval (statsmodels); better than the normal one near 0 and 1 and small n."""
-    from statsmodels.stats.proportion import proportion_confint
+    """Wilson score interval, within 0-1 (statsmodels' ``proportion_confint(method="wilson")``);
+    better than the normal one near 0 and 1 and small n. Floats for numbers, arrays for arrays."""
+    share_of, trials = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    z = _normal_quantile(confidence)
+    share = share_of / trials
+    denominator = 1 + z**2 / trials
+    centre = (share + z**2 / (2 * trials)) / denominator
+    half_width = z * np.sqrt(share * (1 - share) / trials + z**2 / (4 * trials**2)) / denominator
+    low, high = np.clip(centre - half_width, 0, 1), np.clip(centre + half_width, 0, 1)
+    return (float(low), float(high)) if low.ndim == 0 else (low, high)
 
-    return proportion_confint(np.asarray(successes, dtype=float), np.asarray(trials, dtype=float),
-                              alpha=1 - confidence, method="wilson")
+
+def weighted_moments(values, weights) -> tuple[float, float, float]:
+    """Sum of weights, mean and sum of squared deviations of ``values`` each counted ``weights``
+    times (statsmodels' ``DescrStatsW``): a histogram of scores stands in for the answers."""
+    values, weights = np.asarray(values, dtype=float), np.asarray(weights, dtype=float)
+    total = float(weights.sum())
+    mean = float(np.dot(values, weights) / total) if total else float("nan")
+    return total, mean, float(np.dot((values - mean) ** 2, weights))
 
 
 def nps_interval(promoters, detractors, answers, confidence: float = CONFIDENCE):
@@ -91,11 +117,9 @@ def t_interval(mean, std, n, confidence: float = CONFIDENCE, scale: Scale | None
     for one sample or per group (Series): NaN below two values, the mean itself when all are
     equal, within ``scale`` (the values' own). Unclipped, equal to statsmodels'
     ``DescrStatsW.tconfint_mean`` (a test holds them to 1e-12)."""
-    from scipy.stats import t
-
     n = np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        half_width = t.ppf(0.5 + confidence / 2, np.where(n >= 2, n - 1, np.nan)) * np.asarray(std, dtype=float) / np.sqrt(n)
+        half_width = _t_quantile(confidence, np.where(n >= 2, n - 1, np.nan)) * np.asarray(std, dtype=float) / np.sqrt(n)
     return clipped(mean - half_width, mean + half_width, scale)
 
 
@@ -108,39 +132,47 @@ def mean_interval(values, confidence: float = CONFIDENCE, scale: Scale | None = 
 
 def difference_interval(a, b, confidence: float = CONFIDENCE, weights_a=None, weights_b=None,
                         scale: Scale | None = None) -> dict:
-    """Mean of ``a`` minus mean of ``b`` with its Welch t-interval (statsmodels), both means and both
-    n. ``weights_*`` count each value's repeats (a histogram of scores stands in for the answers);
-    with the values' ``scale``, the interval stays within the differences it allows."""
-    from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+    """Mean of ``a`` minus mean of ``b`` with its Welch t-interval (statsmodels' ``CompareMeans
+    .tconfint_diff(usevar="unequal")``), both means and both n. ``weights_*`` count each value's
+    repeats (a histogram of scores stands in for the answers); with the values' ``scale``, the
+    interval stays within the differences it allows."""
 
     def sample(values, weights):
         values = pd.Series(values, dtype=float).reset_index(drop=True)
         weights = pd.Series(1.0, index=values.index) if weights is None else pd.Series(weights, dtype=float).reset_index(drop=True)
         kept = values.notna() & (weights > 0)
-        return DescrStatsW(values[kept].to_numpy(), weights=weights[kept].to_numpy(), ddof=1)
+        return weighted_moments(values[kept], weights[kept])
 
-    a, b = sample(a, weights_a), sample(b, weights_b)
-    n_a, n_b = int(round(a.sum_weights)), int(round(b.sum_weights))
+    (total_a, mean_a, squares_a), (total_b, mean_b, squares_b) = sample(a, weights_a), sample(b, weights_b)
+    n_a, n_b = int(round(total_a)), int(round(total_b))
     result = {"effect": None, "ci_low": None, "ci_high": None, "n_a": n_a, "n_b": n_b,
-              "mean_a": float(a.mean) if n_a else None, "mean_b": float(b.mean) if n_b else None}
+              "mean_a": mean_a if n_a else None, "mean_b": mean_b if n_b else None}
     if n_a < 2 or n_b < 2:
         return result
-    low, high = CompareMeans(a, b).tconfint_diff(alpha=1 - confidence, usevar="unequal")
-    effect = float(a.mean - b.mean)
+    # Each mean's squared standard error, and Welch-Satterthwaite's degrees of freedom.
+    error_a, error_b = squares_a / total_a / (total_a - 1), squares_b / total_b / (total_b - 1)
+    effect = mean_a - mean_b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        degrees = np.float64(error_a + error_b) ** 2 / (error_a**2 / (total_a - 1) + error_b**2 / (total_b - 1))
+        half_width = _t_quantile(confidence, degrees) * np.sqrt(error_a + error_b)
+    low, high = effect - half_width, effect + half_width
     low, high = clipped(low if low == low else effect, high if high == high else effect, difference_scale(scale))
     return result | {"effect": effect, "ci_low": float(low), "ci_high": float(high)}
 
 
 def proportion_difference(successes_a, n_a, successes_b, n_b, confidence: float = CONFIDENCE) -> dict:
-    """Share of ``a`` minus share of ``b`` with Newcombe's hybrid score interval (statsmodels), and both n."""
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
+    """Share of ``a`` minus share of ``b`` with Newcombe's hybrid score interval (statsmodels'
+    ``confint_proportions_2indep(method="newcomb")``: each share's Wilson interval), and both n."""
     result = {"effect": None, "ci_low": None, "ci_high": None, "n_a": int(n_a), "n_b": int(n_b)}
     if not n_a or not n_b:
         return result
-    low, high = confint_proportions_2indep(successes_a, n_a, successes_b, n_b, method="newcomb", compare="diff",
-                                           alpha=1 - confidence)
-    return result | {"effect": successes_a / n_a - successes_b / n_b, "ci_low": float(low), "ci_high": float(high)}
+    share_a, share_b = successes_a / n_a, successes_b / n_b
+    (low_a, high_a), (low_b, high_b) = (wilson_interval(successes_a, n_a, confidence),
+                                        wilson_interval(successes_b, n_b, confidence))
+    effect = share_a - share_b
+    low = effect - np.sqrt((share_a - low_a) ** 2 + (high_b - share_b) ** 2)
+    high = effect + np.sqrt((share_b - low_b) ** 2 + (high_a - share_a) ** 2)
+    return result | {"effect": effect, "ci_low": float(low), "ci_high": float(high)}
 
 
 def verdict(difference: dict, lower: str = "clearly lower", higher: str = "clearly higher", unit: str = "answers") -> str:
