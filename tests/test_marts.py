@@ -272,6 +272,35 @@ def test_an_answer_naming_another_accounts_project_is_refreshed_as_a_rebuild_pai
     assert _marts_differing_from_a_full_rebuild(con) == {}
 
 
+def test_answers_moved_into_and_out_of_the_account_facts_window_refresh_them_as_a_rebuild(demo_db, tmp_path):
+    """mart_account_facts refreshes only the accounts of answers dated within its 12 months up to the
+    data date (marts.ANSWERED_ACCOUNTS), as loaded or as held before: an answer moved out of the
+    window leaves its account's facts, one moved in joins another's, one outside both is no change."""
+    import shutil
+
+    import duckdb
+
+    from pipelines import marts
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    con = duckdb.connect(str(db))
+    assert f"INTERVAL {marts.FACTS_ANSWER_MONTHS} MONTH" in marts.sql_of("mart_account_facts")
+    data_date = scalar(con, "SELECT data_date FROM mart_data_date")
+    inside, outside = [con.execute(f"""SELECT response_id, account_id FROM fct_survey_response
+                                       WHERE CAST(responded_at AS DATE) {window} ORDER BY response_id LIMIT 1""",
+                                   [data_date, data_date]).fetchone()
+                       for window in ("BETWEEN ? - INTERVAL 11 MONTH AND ? - INTERVAL 1 MONTH",
+                                      "NOT BETWEEN ? - INTERVAL 13 MONTH AND ?")]
+    for (response, account), moved_to in ((inside, data_date - timedelta(days=3 * 365)),
+                                          (outside, data_date - timedelta(days=60))):
+        marts.record_change(con, "fct_survey_response", "SELECT ?, ?", [response, account])
+        con.execute("UPDATE fct_survey_response SET responded_at = CAST(? AS TIMESTAMP) WHERE response_id = ?",
+                    [moved_to, response])
+    assert marts.build(con) == "refreshed"
+    assert _marts_differing_from_a_full_rebuild(con) == {}
+
+
 def test_every_mart_is_placed_for_the_refresh_and_those_left_alone_read_no_answers():
     """A new mart must say how a survey load treats it (marts.ROWS_OF_TOUCHED, WITHOUT_ANSWERS,
     REBUILT_WHOLE or SUMMED_AFTER_REFRESH); the marts a refresh leaves alone read no answers, directly or through a mart."""
