@@ -7,7 +7,8 @@ For each demo scale, in a work folder: write the demo exports, then side by side
 - every page's queries without the app's cache (benchmarks/pages.py), median of --repeat runs;
 - incremental ingest of a new 10,000-row survey file into that scale's warehouse;
 - app cold start to the first Overview KPI in headless chromium, alternately with a bare Streamlit
-  page and the same page importing pandas and DuckDB (the stack's own start).
+  page, the same page importing pandas and DuckDB (the stack's own start) and that page drawing the
+  Overview's first view with constant values (the layout's own cost).
 - at --spark-scales (10 and 100), the mart build on Spark local against DuckDB (benchmarks/spark.py,
   written to SPARK.md beside RESULTS.md).
 Ratios are taken between figures of this one run, so a loaded machine moves both sides alike.
@@ -106,8 +107,8 @@ def bench_scale(scale: float, work: Path, args, browser) -> dict:
     cold = {name: statistics.median(runs) for name, runs in
             cold_start.side_by_side(browser, db, work, logs, args.cold_repeat).items()} if browser else {}
     if cold:
-        print(f"  cold start: app {cold['app']:.1f} s, bare page {cold['bare']:.1f} s, stack page {cold['stack']:.1f} s",
-              flush=True)
+        print(f"  cold start: app {cold['app']:.1f} s, bare page {cold['bare']:.1f} s, stack page {cold['stack']:.1f} s, "
+              f"layout page {cold['layout']:.1f} s", flush=True)
     return {"scale": scale, "rows": sum(f["rows"] for f in files), "csv_mb": csv_mb, "write": write,
             "db_mb": db.stat().st_size / 1e6, "ours": ours, "floor": floor, "pandas": notebook, "files": files,
             "pages": page_timings, "incremental": added, "cold": cold}

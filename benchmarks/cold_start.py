@@ -1,12 +1,16 @@
 """App cold start: from `streamlit run` to the first metric drawn in a headless browser.
 
 The same clock for the app (app.py on a scale's warehouse, its Overview's first KPI), for a
-bare Streamlit page that draws one metric, and for the same page importing the stack every
-data app here pays before its first figure (pandas with numpy and pyarrow, DuckDB): app minus
-stack page is what Win-Win adds (its own modules, the warehouse connection, the sidebar and the
-Overview's first uncached queries, the widgets' frontend code). The three run alternately, so a
-change in the machine's load touches them alike. The browser is started once, before any clock
-runs; each run is a new server process.
+bare Streamlit page that draws one metric, for the same page importing the stack every data app
+here pays before its first figure (pandas with numpy and pyarrow, DuckDB), and for the layout
+page: the stack page drawing the Overview's first view as Streamlit elements with constant
+values (the hidden navigation and its seven links, the sidebar's period, five dimension filters
+with as many options as the scale's warehouse holds and the measure, the title, captions and
+eight KPI tiles). App minus layout page is what Win-Win's own work adds (its modules, the
+warehouse check, the sidebar's and the tiles' queries); layout minus stack page is what its
+widgets cost in Streamlit's server and frontend. They run alternately, so a change in the
+machine's load touches them alike. The browser is started once, before any clock runs; each
+run is a new server process.
 """
 
 from __future__ import annotations
@@ -41,6 +45,37 @@ FIRST_METRIC_DRAWN = f"""() => {{
 }}"""
 HELLO_PAGE = 'import streamlit as st\n\nst.title("Hello")\nst.metric("Hello", 1)\n'
 STACK_PAGE = "import duckdb  # noqa: F401\nimport pandas  # noqa: F401\n" + HELLO_PAGE
+# The Overview's first view as elements (ui/filters.py's sidebar, pages/overview.py's tiles), with
+# constant values; {options} is the option count of each dimension filter, as the warehouse holds.
+LAYOUT_PAGE = '''import duckdb  # noqa: F401
+import pandas  # noqa: F401
+import streamlit as st
+
+st.set_page_config(page_title="Win-Win", layout="wide")
+
+
+def overview():
+    st.title("Overview")
+    st.caption("Is delivery quality turning into profit on the next deal? Headline KPIs against the previous period.")
+    st.html("<style>[data-testid='stMetricLabel'] {{white-space: normal !important;}}</style>")
+    st.caption("Filters: last 12 months · data up to 30 Nov 2026")
+    for _ in range(2):
+        for place in st.columns(4):
+            place.metric("Net Promoter Score", "+31.2", "+1.5", help="NPS over the answers in the period.")
+
+
+pages = [st.Page(overview, title="Overview", default=True)] + [
+    st.Page(lambda: None, title=f"Page {{number}}", url_path=f"page{{number}}") for number in range(6)]
+page = st.navigation(pages, position="hidden")
+menu = st.sidebar.container()
+st.sidebar.selectbox("Period", ["Last 12 months", "Last 6 months", "Year to date", "All time", "Custom range"])
+for label, count in {options!r}.items():
+    st.sidebar.multiselect(label, [f"{{label}} {{number}}" for number in range(count)], placeholder="all")
+st.sidebar.radio("Satisfaction measure", ["NPS", "CSAT"], horizontal=True)
+for link in pages:
+    menu.page_link(link)
+page.run()
+'''
 
 
 def free_port() -> int:
@@ -70,11 +105,20 @@ def hello_script(folder: Path, text: str = HELLO_PAGE, name: str = "hello.py") -
     return path
 
 
+def layout_options(db: Path) -> dict[str, int]:
+    """How many options each sidebar dimension filter offers on ``db`` (the app's own query)."""
+    from pipelines import metrics, warehouse
+
+    with warehouse.connect_readonly(db) as con:
+        return {field: len(values) for field, values in metrics.filter_options(con).items()}
+
+
 def side_by_side(browser, db: Path, folder: Path, logs: Path, repeat: int) -> dict[str, list[float]]:
-    """Seconds to the first metric of the app on ``db``, the bare page and the stack page,
+    """Seconds to the first metric of the app on ``db``, the bare, stack and layout pages,
     ``repeat`` times each, alternately."""
     scripts = {"app": ROOT / "app.py", "bare": hello_script(folder),
-               "stack": hello_script(folder, STACK_PAGE, "stack.py")}
+               "stack": hello_script(folder, STACK_PAGE, "stack.py"),
+               "layout": hello_script(folder, LAYOUT_PAGE.format(options=layout_options(db)), "layout.py")}
     runs: dict[str, list[float]] = {name: [] for name in scripts}
     for _ in range(repeat):
         for name, script in scripts.items():
