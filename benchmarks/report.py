@@ -58,6 +58,19 @@ def _verdict(ok: bool | None) -> str:
     return "not measured" if ok is None else ("met" if ok else "**missed**")
 
 
+def _mart_split(built: list[dict] | None, at: str) -> list[str]:
+    """The marts' part of the ingest's rest: each mart rebuilt alone on a copy of the warehouse."""
+    if not built:
+        return []
+    return [f"The marts of that ingest at {at}, each rebuilt alone in order on a copy of its warehouse, in-process "
+            "(`benchmarks/__main__.py` `mart_split`; CPU of every DuckDB thread):", "",
+            *_table(["mart", "rows", "wall s", "CPU s"],
+                    [[b["mart"], f"{b['rows']:,}", f"{b['seconds']:.2f}", f"{b['cpu_seconds']:.2f}"] for b in built]
+                    + [["all marts", "", f"{sum(b['seconds'] for b in built):.1f}",
+                        f"{sum(b['cpu_seconds'] for b in built):.1f}"]]),
+            ""]
+
+
 def render(results: list[dict], split: dict, started, command: str) -> str:
     first, last = results[0], results[-1]
     at = f"scale {last['scale']:g}"
@@ -89,6 +102,7 @@ def render(results: list[dict], split: dict, started, command: str) -> str:
         f"One file's load split into stages at {at}, in-process ({split['file']}, {split['rows']:,} rows): "
         f"DuckDB read {split['read']:.2f} s, staging SQL {split['stage']:.2f} s, GX validation (DuckDB picks the rows "
         f"that may fail, GX judges them) {split['validate']:.2f} s.", "",
+        *_mart_split(split.get("marts"), at),
     ]
     names = [t.page for t in first["pages"]]
     growth = {}
