@@ -32,8 +32,9 @@ now = data.query(metrics.kpis, chosen)
 before = data.query(metrics.kpis, previous) if previous else None
 
 # The chain in words comes first on the page, but is filled in after the KPI tiles are drawn: its
-# intervals and the tiles' (kpi_changes) import statsmodels and scipy, seconds of a cold start,
-# while the tiles themselves need none. The tiles are drawn again once their changes are known.
+# intervals and the tiles' (kpi_changes) import scipy.special and run the chain's queries, while
+# the browser still fetches the tiles' frontend code from this process and the tiles themselves
+# need neither. The tiles are drawn again once their changes are known.
 chain_box = st.container()
 st.caption(f"{filters.in_force(chosen, previous)} · data up to {data_date:%d %b %Y}")
 tiles = st.empty()
