@@ -229,6 +229,78 @@ def test_new_and_changed_answers_refresh_the_marts_to_what_a_full_rebuild_gives(
     assert _marts_differing_from_a_full_rebuild(con) == {}
 
 
+def _histogram_added_up(monkeypatch) -> list[bool]:
+    """What each marts._add_up_pairs of the test returned (True: the histogram was added up)."""
+    from pipelines import marts
+
+    returned, add_up = [], marts._add_up_pairs
+    monkeypatch.setattr(marts, "_add_up_pairs", lambda *args: returned.append(add_up(*args)) or returned[-1])
+    return returned
+
+
+def test_new_answers_add_their_pairs_to_the_delivery_histogram_as_a_rebuild_counts_them(demo_db, tmp_path, monkeypatch):
+    """mart_delivery_histogram is not recounted over every pair: the new answers' pairs are counted
+    alone over the mart's period starts and added (one answer moved: its old pairs taken away)."""
+    import shutil
+
+    import duckdb
+
+    from pipelines import marts
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    con = duckdb.connect(str(db))
+    con.execute("""CREATE TEMP TABLE new_answers AS
+                   SELECT * REPLACE ('NEW-' || response_id AS response_id) FROM fct_survey_response
+                   WHERE response_id IN (SELECT response_id FROM mart_delivery_answer ORDER BY response_id LIMIT 300)""")
+    moved, account = con.execute("SELECT response_id, account_id FROM mart_delivery_answer ORDER BY response_id DESC LIMIT 1").fetchone()
+    marts.record_change(con, "fct_survey_response", "SELECT response_id, account_id FROM new_answers UNION ALL SELECT ?, ?",
+                        [moved, account])
+    con.execute("INSERT INTO fct_survey_response SELECT * FROM new_answers")
+    con.execute("UPDATE fct_survey_response SET responded_at = responded_at - INTERVAL 20 DAY WHERE response_id = ?", [moved])
+    before = scalar(con, "SELECT sum(answers) FROM mart_delivery_histogram")
+    added_up = _histogram_added_up(monkeypatch)
+    assert marts.build(con) == "refreshed"
+    assert added_up == [True]
+    assert scalar(con, "SELECT sum(answers) FROM mart_delivery_histogram") > before
+    assert _marts_differing_from_a_full_rebuild(con) == {}
+
+
+@pytest.mark.parametrize("change", ["first pair of a month", "last pair of a month"])
+def test_a_refresh_that_changes_the_histograms_period_starts_counts_it_anew(demo_db, tmp_path, monkeypatch, change):
+    """A pair ending in a month no other pair ends in adds a period start; taking the last one away
+    removes one: the counts of the changed pairs alone cannot say that, so the histogram is counted
+    anew, equal to a rebuild."""
+    import shutil
+
+    import duckdb
+
+    from pipelines import marts
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    con = duckdb.connect(str(db))
+    month = scalar(con, "SELECT min(date_trunc('month', actual_end_date)) FROM mart_delivery_answer")
+    paired = [row[0] for row in con.execute("""SELECT DISTINCT response_id FROM mart_delivery_answer
+                                               WHERE date_trunc('month', actual_end_date) = ? ORDER BY 1""", [month]).fetchall()]
+    kept = paired[0]  # the month's pairs: this answer's only
+    con.execute("CREATE TEMP TABLE held AS SELECT * FROM fct_survey_response WHERE response_id = ?", [kept])
+    con.execute("DELETE FROM fct_survey_response WHERE list_contains(?, response_id)", [paired])
+    if change == "last pair of a month":
+        con.execute("INSERT INTO fct_survey_response SELECT * FROM held")
+    assert marts.build(con) == "rebuilt"  # nothing recorded
+    account = scalar(con, "SELECT account_id FROM held")
+    marts.record_change(con, "fct_survey_response", "SELECT ?, ?", [kept, account])
+    if change == "first pair of a month":
+        con.execute("INSERT INTO fct_survey_response SELECT * FROM held")
+    else:
+        con.execute("UPDATE fct_survey_response SET responded_at = responded_at - INTERVAL 30 YEAR WHERE response_id = ?", [kept])
+    added_up = _histogram_added_up(monkeypatch)
+    assert marts.build(con) == "refreshed"
+    assert added_up == [False]
+    assert _marts_differing_from_a_full_rebuild(con) == {}
+
+
 def test_a_change_the_refresh_cannot_apply_rebuilds_every_mart(demo_db, tmp_path):
     """A deal changed, or an answer that moves the data date: the marts are rebuilt whole."""
     import shutil
