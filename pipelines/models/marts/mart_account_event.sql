@@ -1,6 +1,7 @@
 -- Every event of every account up to the data date, one row each, sorted by account: the Accounts
 -- page's timeline of one account reads its few row groups (DuckDB skips the others by their
--- account_id range) instead of scanning six fact tables per view. Deals (close date, else
+-- account_id range) instead of scanning six fact tables per view, and orders them itself (sorting
+-- the 9.9 million rows of scale 400 by day, kind and ref too took 4 s more CPU of every build). Deals (close date, else
 -- created), project starts and ends (delivered), escalations, activities and survey answers, each
 -- with a one-line description. A date after the data date (an open deal's expected close, a
 -- planned project end) has not happened yet, so it is left out.
@@ -30,4 +31,4 @@ SELECT account_id, day, kind, what, ref FROM (
   FROM fct_survey_response
 ) AS events
 WHERE account_id IS NOT NULL AND day IS NOT NULL AND day <= (SELECT data_date FROM mart_data_date)
-ORDER BY account_id, day, kind, ref
+ORDER BY account_id
