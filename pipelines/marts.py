@@ -55,6 +55,12 @@ BY_ANSWER = {"mart_response_outcome", "mart_project_answer", "mart_delivery_answ
 ANSWERS_ALONE = {"mart_account_event"}
 # The accounts a by-account mart recomputes, when fewer than every touched one.
 ACCOUNTS_REFRESHED = {"mart_account_facts": ANSWERED_ACCOUNTS}
+# The columns of a by-account mart that read answers (by their names' prefixes: mart_account_facts'
+# two measures, nps_* and csat_*), where its other columns read no answer. A refresh updates only
+# these in its rows of the accounts, from its SQL run on their accounts and answers with every
+# other input read as empty: 4 million activities, the projects and escalations are not scanned
+# (scale 400, 9,223 accounts: 0.45 -> ~0.2 s of CPU). A test holds the other columns free of answers.
+ANSWER_COLUMNS = {"mart_account_facts": ("nps_", "csat_")}
 # The marts no survey answer reaches (they read no answers, directly or through another mart):
 # a refresh leaves them as they are. A mart in MART_ORDER that is in none of these sets (a new one)
 # makes every build a full rebuild until it is placed (a test asks for that).
@@ -176,6 +182,12 @@ def refresh(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"CREATE TEMP TABLE {PAIRS_REMOVED} AS SELECT * FROM {target} WHERE {rows}")
                 con.execute(f"CREATE TEMP TABLE {PAIRS_ADDED} AS {new_rows}")
                 new_rows = f"SELECT * FROM {PAIRS_ADDED}"
+            if name in ANSWER_COLUMNS:
+                columns = [column for (column,) in con.execute(f"SELECT column_name FROM (DESCRIBE {target})").fetchall()
+                           if column.startswith(ANSWER_COLUMNS[name])]
+                con.execute(f"""UPDATE {target} AS held SET {", ".join(f"{c} = new.{c}" for c in columns)}
+                                FROM ({new_rows}) AS new WHERE held.account_id = new.account_id""")
+                continue
             con.execute(f"DELETE FROM {target} WHERE {rows}")
             con.execute(f"INSERT INTO {target} {new_rows}")
         _unshadow(con)
@@ -234,13 +246,17 @@ def _add_up_pairs(con: duckdb.DuckDBPyConnection, home: str) -> bool:
 
 def _shadow(con: duckdb.DuckDBPyConnection, home: str, mart: str) -> None:
     """Temporary views named as the inputs ``mart`` reads while it is refreshed: the changed answers
-    only (ANSWER_INPUTS of a BY_ANSWER mart), those answers and no other row (ANSWERS_ALONE), or
-    every BY_ACCOUNT_INPUTS table's rows of the touched accounts (or of ACCOUNTS_REFRESHED)."""
+    only (ANSWER_INPUTS of a BY_ANSWER mart), those answers and no other row (ANSWERS_ALONE), the
+    accounts and their answers and no other row (ANSWER_COLUMNS), or every BY_ACCOUNT_INPUTS
+    table's rows of the touched accounts (or of ACCOUNTS_REFRESHED)."""
     _unshadow(con)
     if mart in BY_ANSWER:
         inputs = dict.fromkeys(ANSWER_INPUTS, CHANGED_ANSWERS)
     elif mart in ANSWERS_ALONE:
         inputs = dict.fromkeys(BY_ACCOUNT_INPUTS, "FALSE") | {"fct_survey_response": CHANGED_ANSWERS}
+    elif mart in ANSWER_COLUMNS:
+        inputs = dict.fromkeys(BY_ACCOUNT_INPUTS, "FALSE") | dict.fromkeys(
+            ["dim_account", *ANSWER_INPUTS], ACCOUNTS_REFRESHED.get(mart, TOUCHED_ACCOUNTS))
     else:
         inputs = dict.fromkeys(BY_ACCOUNT_INPUTS, ACCOUNTS_REFRESHED.get(mart, TOUCHED_ACCOUNTS))
     for name, rows in inputs.items():

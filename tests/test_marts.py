@@ -373,6 +373,25 @@ def test_answers_moved_into_and_out_of_the_account_facts_window_refresh_them_as_
     assert _marts_differing_from_a_full_rebuild(con) == {}
 
 
+def test_account_facts_columns_a_refresh_leaves_read_no_answer(demo_db, reader):
+    """A refresh updates only mart_account_facts' columns of marts.ANSWER_COLUMNS: its SQL run with
+    no answer at all gives every other column as the mart holds it, and those columns otherwise."""
+    from pipelines import marts
+
+    con = reader(demo_db).cursor()
+    con.execute("USE warehouse")
+    con.execute("CREATE TEMP VIEW mart_response_outcome AS SELECT * FROM warehouse.main.mart_response_outcome WHERE FALSE")
+    columns = [row[0] for row in con.execute("DESCRIBE mart_account_facts").fetchall()]
+    read_answers = [c for c in columns if c.startswith(marts.ANSWER_COLUMNS["mart_account_facts"])]
+    others = ", ".join(f'"{c}"' for c in columns if c not in read_answers)
+    held = f"SELECT {others} FROM warehouse.main.mart_account_facts"
+    without_answers = f"SELECT {others} FROM ({marts.sql_of('mart_account_facts')})"
+    assert scalar(con, f"SELECT count(*) FROM (({held}) EXCEPT ALL ({without_answers}))") == 0
+    assert scalar(con, f"SELECT count(*) FROM (({without_answers}) EXCEPT ALL ({held}))") == 0
+    assert scalar(con, f"""SELECT count(*) FROM warehouse.main.mart_account_facts AS f JOIN ({marts.sql_of('mart_account_facts')}) AS n
+                           USING (account_id) WHERE f.nps_answers_12m <> n.nps_answers_12m""") > 0
+
+
 def test_every_mart_is_placed_for_the_refresh_and_those_left_alone_read_no_answers():
     """A new mart must say how a survey load treats it (marts.ROWS_OF_TOUCHED, WITHOUT_ANSWERS,
     REBUILT_WHOLE or SUMMED_AFTER_REFRESH); the marts a refresh leaves alone read no answers, directly or through a mart."""
