@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 
-MEMORY_LIMIT_MB = int(os.environ.get("WINWIN_MEMORY_LIMIT_MB", "4096"))
+DEFAULT_MEMORY_LIMIT_MB = 4096
+MEMORY_LIMIT_MB = int(os.environ.get("WINWIN_MEMORY_LIMIT_MB", DEFAULT_MEMORY_LIMIT_MB))
 # The widest export read. Real exports are tens of columns wide (Jira's "all fields" export
 # ~400); 20,000 columns is an attack on memory, not data (8 MB of them took 2.4 GiB).
 MAX_COLUMNS = 2_000
