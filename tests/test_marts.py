@@ -180,6 +180,19 @@ def test_account_facts_read_from_the_mart_equal_the_live_query(con, monkeypatch,
     pd.testing.assert_frame_equal(precomputed.sort_values("account_id", ignore_index=True),
                                   live.sort_values("account_id", ignore_index=True), check_dtype=False, rtol=1e-12)
 
+@pytest.fixture
+def demo_copy(demo_db, tmp_path):
+    """A writable connection to a copy of the demo warehouse, for the tests that load into it."""
+    import shutil
+
+    import duckdb
+
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo_db, db)
+    con = duckdb.connect(str(db))
+    yield con
+    con.close()
+
 
 def _marts_differing_from_a_full_rebuild(con) -> dict[str, int]:
     """Per mart, the rows in which it and the same SQL run over the whole warehouse differ."""
@@ -195,18 +208,12 @@ def _marts_differing_from_a_full_rebuild(con) -> dict[str, int]:
     return differing
 
 
-def test_new_and_changed_answers_refresh_the_marts_to_what_a_full_rebuild_gives(demo_db, tmp_path):
+def test_new_and_changed_answers_refresh_the_marts_to_what_a_full_rebuild_gives(demo_copy):
     """A survey load refreshes only the touched accounts' rows (marts.refresh): afterwards every mart
     holds exactly what rebuilding it from the canonical tables gives."""
-    import shutil
-
-    import duckdb
-
     from pipelines import marts
 
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
-    con = duckdb.connect(str(db))
+    con = demo_copy
     data_date = scalar(con, "SELECT data_date FROM mart_data_date")
     # 200 new answers, copies of answers of the warehouse's first 50 accounts under new ids and
     # dated a week earlier (the data date stays); one held answer moved to another account.
@@ -238,18 +245,12 @@ def _histogram_added_up(monkeypatch) -> list[bool]:
     return returned
 
 
-def test_new_answers_add_their_pairs_to_the_delivery_histogram_as_a_rebuild_counts_them(demo_db, tmp_path, monkeypatch):
+def test_new_answers_add_their_pairs_to_the_delivery_histogram_as_a_rebuild_counts_them(demo_copy, monkeypatch):
     """mart_delivery_histogram is not recounted over every pair: the new answers' pairs are counted
     alone over the mart's period starts and added (one answer moved: its old pairs taken away)."""
-    import shutil
-
-    import duckdb
-
     from pipelines import marts
 
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
-    con = duckdb.connect(str(db))
+    con = demo_copy
     con.execute("""CREATE TEMP TABLE new_answers AS
                    SELECT * REPLACE ('NEW-' || response_id AS response_id) FROM fct_survey_response
                    WHERE response_id IN (SELECT response_id FROM mart_delivery_answer ORDER BY response_id LIMIT 300)""")
@@ -267,19 +268,13 @@ def test_new_answers_add_their_pairs_to_the_delivery_histogram_as_a_rebuild_coun
 
 
 @pytest.mark.parametrize("change", ["first pair of a month", "last pair of a month"])
-def test_a_refresh_that_changes_the_histograms_period_starts_counts_it_anew(demo_db, tmp_path, monkeypatch, change):
+def test_a_refresh_that_changes_the_histograms_period_starts_counts_it_anew(demo_copy, monkeypatch, change):
     """A pair ending in a month no other pair ends in adds a period start; taking the last one away
     removes one: the counts of the changed pairs alone cannot say that, so the histogram is counted
     anew, equal to a rebuild."""
-    import shutil
-
-    import duckdb
-
     from pipelines import marts
 
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
-    con = duckdb.connect(str(db))
+    con = demo_copy
     month = scalar(con, "SELECT min(date_trunc('month', actual_end_date)) FROM mart_delivery_answer")
     paired = [row[0] for row in con.execute("""SELECT DISTINCT response_id FROM mart_delivery_answer
                                                WHERE date_trunc('month', actual_end_date) = ? ORDER BY 1""", [month]).fetchall()]
@@ -301,17 +296,11 @@ def test_a_refresh_that_changes_the_histograms_period_starts_counts_it_anew(demo
     assert _marts_differing_from_a_full_rebuild(con) == {}
 
 
-def test_a_change_the_refresh_cannot_apply_rebuilds_every_mart(demo_db, tmp_path):
+def test_a_change_the_refresh_cannot_apply_rebuilds_every_mart(demo_copy):
     """A deal changed, or an answer that moves the data date: the marts are rebuilt whole."""
-    import shutil
-
-    import duckdb
-
     from pipelines import marts
 
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
-    con = duckdb.connect(str(db))
+    con = demo_copy
     marts.record_change(con, "fct_opportunity", "SELECT opportunity_id, account_id FROM fct_opportunity LIMIT 1")
     assert marts.build(con) == "rebuilt"
     later = scalar(con, "SELECT data_date FROM mart_data_date") + timedelta(days=3)
@@ -323,18 +312,12 @@ def test_a_change_the_refresh_cannot_apply_rebuilds_every_mart(demo_db, tmp_path
     assert _marts_differing_from_a_full_rebuild(con) == {}
 
 
-def test_an_answer_naming_another_accounts_project_is_refreshed_as_a_rebuild_pairs_it(demo_db, tmp_path):
+def test_an_answer_naming_another_accounts_project_is_refreshed_as_a_rebuild_pairs_it(demo_copy):
     """The marts of one row per answer are refreshed from every project, not only the touched
     accounts': an answer moved away from its project's account keeps its pairs with that project."""
-    import shutil
-
-    import duckdb
-
     from pipelines import marts
 
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
-    con = duckdb.connect(str(db))
+    con = demo_copy
     answer, account = con.execute("""SELECT response_id, account_id FROM fct_survey_response
                                      WHERE project_id IS NOT NULL ORDER BY response_id LIMIT 1""").fetchone()
     other = scalar(con, f"SELECT min(account_id) FROM dim_account WHERE account_id <> '{account}'")
@@ -344,19 +327,13 @@ def test_an_answer_naming_another_accounts_project_is_refreshed_as_a_rebuild_pai
     assert _marts_differing_from_a_full_rebuild(con) == {}
 
 
-def test_answers_moved_into_and_out_of_the_account_facts_window_refresh_them_as_a_rebuild(demo_db, tmp_path):
+def test_answers_moved_into_and_out_of_the_account_facts_window_refresh_them_as_a_rebuild(demo_copy):
     """mart_account_facts refreshes only the accounts of answers dated within its 12 months up to the
     data date (marts.ANSWERED_ACCOUNTS), as loaded or as held before: an answer moved out of the
     window leaves its account's facts, one moved in joins another's, one outside both is no change."""
-    import shutil
-
-    import duckdb
-
     from pipelines import marts
 
-    db = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(demo_db, db)
-    con = duckdb.connect(str(db))
+    con = demo_copy
     assert f"INTERVAL {marts.FACTS_ANSWER_MONTHS} MONTH" in marts.sql_of("mart_account_facts")
     data_date = scalar(con, "SELECT data_date FROM mart_data_date")
     inside, outside = [con.execute(f"""SELECT response_id, account_id FROM fct_survey_response
