@@ -247,12 +247,17 @@ def _explained(scored: pd.DataFrame, measure: str, with_evidence: bool = True) -
     joined in Arrow for the accounts a component puts at risk only (44,428 of the 80,000 at scale
     400), each distinct number formatted once."""
     frame = scored.drop(columns=[f"{name}_gap" for name in HEALTH_COMPONENTS])
-    low = {name: (frame[f"{name}_score"] < AT_RISK_BELOW).to_numpy() for name in HEALTH_COMPONENTS}  # NaN: never low
+    low = _low_components(frame)
     frame["at_risk_reasons"] = _reasons(frame, low)
     evidence = [_spread(_evidence(name, _Rows(frame, low[name]), measure), low[name]) for name in HEALTH_COMPONENTS
                 if with_evidence]
     frame["evidence"] = _joined(evidence, len(frame))
     return frame
+
+
+def _low_components(frame: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Per component, the rows whose ``{component}_score`` is under AT_RISK_BELOW (a missing one, NaN, never is)."""
+    return {name: (frame[f"{name}_score"] < AT_RISK_BELOW).to_numpy() for name in HEALTH_COMPONENTS}
 
 
 class _Rows:
@@ -305,7 +310,7 @@ def _concat(*texts) -> pa.Array:
 def _reasons(frame: pd.DataFrame, low: dict[str, np.ndarray] | None = None) -> pd.arrays.ArrowStringArray | list:
     """At-risk reasons of each row of ``{component}_score`` columns: "name score/100" for each
     component under AT_RISK_BELOW (``low``: where each is), joined by "; " ("": not at risk)."""
-    low = low or {name: (frame[f"{name}_score"] < AT_RISK_BELOW).to_numpy() for name in HEALTH_COMPONENTS}
+    low = low or _low_components(frame)
     return _joined([_spread(_concat(f"{name} ", _formatted(_Rows(frame, low[name]).numbers(f"{name}_score"), ".0f"),
                                     "/100"), low[name]) for name in HEALTH_COMPONENTS], len(frame))
 
