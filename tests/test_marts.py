@@ -180,6 +180,7 @@ def test_account_facts_read_from_the_mart_equal_the_live_query(con, monkeypatch,
     pd.testing.assert_frame_equal(precomputed.sort_values("account_id", ignore_index=True),
                                   live.sort_values("account_id", ignore_index=True), check_dtype=False, rtol=1e-12)
 
+
 @pytest.fixture
 def demo_copy(demo_db, tmp_path):
     """A writable connection to a copy of the demo warehouse, for the tests that load into it."""
