@@ -51,8 +51,8 @@ def _run(run) -> str:
     return f"{run.seconds:.1f}" if run.ok else f"{run.seconds:.1f}, failed (exit {run.returncode})"
 
 
-def _cpu(run, other) -> str:
-    return f"{run.cpu_seconds / other.cpu_seconds:.1f}x"
+def _cpu(run, other, digits: int = 1) -> str:
+    return f"{run.cpu_seconds / other.cpu_seconds:.{digits}f}x"
 
 
 def _verdict(ok: bool | None) -> str:
@@ -146,7 +146,7 @@ def render(results: list[dict], split: dict, started, command: str) -> str:
                 [[f"{r['scale']:g}", f"{r['db_mb']:,.1f}", _run(r["incremental"]), f"{r['incremental'].cpu_seconds:.2f}",
                   f"{r['incremental'].peak_mb:,.0f}",
                   f"{r['incremental'].seconds / first['incremental'].seconds:.2f}x",
-                  f"{r['incremental'].cpu_seconds / first['incremental'].cpu_seconds:.2f}x",
+                  _cpu(r["incremental"], first["incremental"], 2),
                   ", ".join(f"{seconds:.2f}" for seconds in r.get("incremental_runs", [r["incremental"].seconds]))]
                  for r in results]),
         "## App cold start", "",
@@ -181,7 +181,7 @@ def render(results: list[dict], split: dict, started, command: str) -> str:
          worst_growth <= PAGE_GROWTH_MAX),
         (f"incremental ingest at {at} <= {INCREMENTAL_GROWTH_MAX:g}x scale {first['scale']:g}",
          f"{last['incremental'].seconds / first['incremental'].seconds:.2f}x (CPU "
-         f"{last['incremental'].cpu_seconds / first['incremental'].cpu_seconds:.2f}x)",
+         f"{_cpu(last['incremental'], first['incremental'], 2)})",
          last["incremental"].seconds / first["incremental"].seconds <= INCREMENTAL_GROWTH_MAX),
         (f"app cold start <= {COLD_START_MAX}x the bare Streamlit page ({at})",
          f"{cold['app'] / cold['bare']:.2f}x (the layout page alone {cold['layout'] / cold['bare']:.2f}x)" if cold else "–",
