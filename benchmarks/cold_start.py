@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks.measure import ROOT
+from ui.filters import PERIODS
 
 # Debian's chromium (Playwright's own browser download needs internet we do not have) and the
 # flags for a headless chromium in a root container that must not call home. tests/test_browser.py
@@ -46,7 +47,8 @@ FIRST_METRIC_DRAWN = f"""() => {{
 HELLO_PAGE = 'import streamlit as st\n\nst.title("Hello")\nst.metric("Hello", 1)\n'
 STACK_PAGE = "import duckdb  # noqa: F401\nimport pandas  # noqa: F401\n" + HELLO_PAGE
 # The Overview's first view as elements (ui/filters.py's sidebar, pages/overview.py's tiles), with
-# constant values; {options} is the option count of each dimension filter, as the warehouse holds.
+# constant values; {periods} the sidebar's periods, {options} the option count of each dimension
+# filter, as the warehouse holds.
 LAYOUT_PAGE = '''import duckdb  # noqa: F401
 import pandas  # noqa: F401
 import streamlit as st
@@ -68,7 +70,7 @@ pages = [st.Page(overview, title="Overview", default=True)] + [
     st.Page(lambda: None, title=f"Page {{number}}", url_path=f"page{{number}}") for number in range(6)]
 page = st.navigation(pages, position="hidden")
 menu = st.sidebar.container()
-st.sidebar.selectbox("Period", ["Last 12 months", "Last 6 months", "Year to date", "All time", "Custom range"])
+st.sidebar.selectbox("Period", {periods!r})
 for label, count in {options!r}.items():
     st.sidebar.multiselect(label, [f"{{label}} {{number}}" for number in range(count)], placeholder="all")
 st.sidebar.radio("Satisfaction measure", ["NPS", "CSAT"], horizontal=True)
@@ -118,7 +120,7 @@ def side_by_side(browser, db: Path, folder: Path, logs: Path, repeat: int) -> di
     ``repeat`` times each, alternately."""
     scripts = {"app": ROOT / "app.py", "bare": hello_script(folder),
                "stack": hello_script(folder, STACK_PAGE, "stack.py"),
-               "layout": hello_script(folder, LAYOUT_PAGE.format(options=layout_options(db)), "layout.py")}
+               "layout": hello_script(folder, LAYOUT_PAGE.format(periods=PERIODS, options=layout_options(db)), "layout.py")}
     runs: dict[str, list[float]] = {name: [] for name in scripts}
     for _ in range(repeat):
         for name, script in scripts.items():
