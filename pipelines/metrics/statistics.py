@@ -55,9 +55,9 @@ def _t_quantile(confidence: float, degrees):
 def wilson_interval(successes, trials, confidence: float = CONFIDENCE):
     """Wilson score interval, within 0-1 (statsmodels' ``proportion_confint(method="wilson")``);
     better than the normal one near 0 and 1 and small n. Floats for numbers, arrays for arrays."""
-    share_of, trials = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    successes, trials = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
     z = _normal_quantile(confidence)
-    share = share_of / trials
+    share = successes / trials
     denominator = 1 + z**2 / trials
     centre = (share + z**2 / (2 * trials)) / denominator
     half_width = z * np.sqrt(share * (1 - share) / trials + z**2 / (4 * trials**2)) / denominator
